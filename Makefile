@@ -1,0 +1,130 @@
+# lnuma -- build, test, install.  `make run` and `make test` are all a fresh
+# Debian 12 machine needs (as root: missing packages are installed with apt-get).
+
+LUA        ?= lua5.4
+LUA_PC     ?= lua5.4
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+LUA_VERSION = 5.4
+LIBDIR     ?= $(PREFIX)/lib
+INCDIR     ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+LUA_CDIR   ?= $(LIBDIR)/lua/$(LUA_VERSION)
+LUA_LDIR   ?= $(PREFIX)/share/lua/$(LUA_VERSION)
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+BUILD      ?= build
+OPTFLAGS   ?= -O2 -g
+WARNFLAGS   = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+              -Wundef -Wwrite-strings -Werror
+LUA_CFLAGS := $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIBS   := $(shell pkg-config --libs $(LUA_PC) 2>/dev/null || echo -llua5.4)
+CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE -DLNUMA_BUILDING -fPIC -fvisibility=hidden \
+              -pthread $(OPTFLAGS) $(WARNFLAGS) -Icsrc/include -Icsrc/core \
+              $(LUA_CFLAGS) $(CFLAGS)
+SYSLIBS     = -lhwloc -lnuma -lpthread -lm
+
+SONAME_MAJOR = 0
+SOVERSION    = 0.1.0
+
+CORE_SRC = $(sort $(wildcard csrc/core/*.c))
+LUA_SRC  = $(sort $(wildcard csrc/lua/*.c))
+HOST_SRC = $(sort $(wildcard csrc/host/*.c))
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
+HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
+
+MODULE   = $(BUILD)/lnuma/core.so
+SHLIB    = $(BUILD)/liblnuma.so.$(SOVERSION)
+STLIB    = $(BUILD)/liblnuma.a
+
+# Debian packages the build, the tests and the VM stage need.
+DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
+       lua-busted lua-check lua-argparse lua-dkjson numactl hwloc luarocks \
+       libcmocka-dev cppcheck valgrind qemu-system-x86 linux-image-amd64 \
+       busybox-static cpio
+BENCH_DEBS = likwid mbw
+
+.PHONY: all deps deps-bench run test test-busted test-c test-vm sanitize lint \
+        bench install uninstall clean examples docs
+
+all: $(MODULE) $(SHLIB) $(STLIB)
+
+# --- dependencies ----------------------------------------------------------
+deps:
+	@sh spec/support/install-deps $(DEBS)
+
+deps-bench:
+	@sh spec/support/install-deps $(DEBS) $(BENCH_DEBS)
+
+# --- build -----------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The Lua module carries the core itself (as the rock does) and takes its Lua
+# symbols from the interpreter that loads it: it must not link liblua.
+$(MODULE): $(CORE_OBJ) $(LUA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -pthread -o $@ $^ $(SYSLIBS) $(LDFLAGS)
+
+# The library C hosts link: core, bindings and host API, with liblua.
+$(SHLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
+	$(CC) -shared -pthread -Wl,-soname,liblnuma.so.$(SONAME_MAJOR) -o $@ $^ \
+	  $(LUA_LIBS) $(SYSLIBS) $(LDFLAGS)
+	ln -sf liblnuma.so.$(SOVERSION) $(BUILD)/liblnuma.so.$(SONAME_MAJOR)
+	ln -sf liblnuma.so.$(SOVERSION) $(BUILD)/liblnuma.so
+
+$(STLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+-include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(HOST_OBJ:.o=.d)
+
+# --- the main job ----------------------------------------------------------
+run: deps all
+	$(LUA) bin/lnuma topo
+
+# --- tests -----------------------------------------------------------------
+# Every stage runs even when an earlier one fails; the last line sums them.
+test: deps all
+	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests
+
+test-busted: all
+	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests busted
+
+test-c: all
+	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests c
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-san \
+	  OPTFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	@LUA=$(LUA) BUILD=build-san SANITIZE=1 bash spec/support/run-tests busted c
+
+lint:
+	luacheck -q lua bin spec examples
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	  --std=c11 --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
+	  -DLNUMA_BUILDING -Icsrc/include -Icsrc/core csrc
+
+clean:
+	rm -rf build build-san
+
+# --- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma \
+	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lnuma
+	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CDIR)/lnuma/core.so
+	install -m 644 lua/lnuma/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/
+	install -m 755 bin/lnuma $(DESTDIR)$(BINDIR)/lnuma
+	install -m 644 csrc/include/lnuma.h $(DESTDIR)$(INCDIR)/
+	install -m 644 csrc/include/lnuma/*.h $(DESTDIR)$(INCDIR)/lnuma/
+
+uninstall:
+	rm -f $(DESTDIR)$(LUA_CDIR)/lnuma/core.so $(DESTDIR)$(BINDIR)/lnuma \
+	  $(DESTDIR)$(INCDIR)/lnuma.h
+	rm -f $(addprefix $(DESTDIR)$(LUA_LDIR)/lnuma/,$(notdir $(wildcard lua/lnuma/*.lua)))
+	rm -f $(addprefix $(DESTDIR)$(INCDIR)/lnuma/,$(notdir $(wildcard csrc/include/lnuma/*.h)))
+	-rmdir $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma $(DESTDIR)$(INCDIR)/lnuma 2>/dev/null

@@ -1,0 +1,18 @@
+/* Private helpers shared by the files of csrc/core; never installed. */
+#ifndef LNUMA_INTERNAL_H
+#define LNUMA_INTERNAL_H
+
+#include "lnuma.h"
+
+/* Fills err (when not NULL) with code and a printf-style message; returns -1
+ * so that callers can write `return lnuma__fail(err, EINVAL, "...")`. */
+int lnuma__fail(lnuma_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Same, with ": strerror(code)" appended, for failed system calls. */
+int lnuma__fail_sys(lnuma_error *err, int code, const char *what);
+
+/* Clears err (code 0, empty message) when not NULL. */
+void lnuma__clear(lnuma_error *err);
+
+#endif

@@ -1,0 +1,14 @@
+/* The C module lnuma.core: builds the table, sets _VERSION, and lets each
+ * binding file register its area.  Nothing else lives here. */
+#include "binding.h"
+
+LNUMA_API int luaopen_lnuma_core(lua_State *L);
+
+int luaopen_lnuma_core(lua_State *L) {
+  lua_newtable(L);
+  lua_pushstring(L, lnuma_version());
+  lua_setfield(L, -2, "_VERSION");
+  lnuma_open_util(L);
+  /* areas: one lnuma_open_<area>(L) call each */
+  return 1;
+}

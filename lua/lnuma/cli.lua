@@ -1,0 +1,53 @@
+--- The `lnuma` command line: one argparse parser with a subcommand per
+-- module in `COMMANDS`.  Each command module returns
+-- `{ name =, summary =, setup = function(parser), run = function(args) }`;
+-- `run` returns an exit status (0 when omitted).
+-- @module lnuma.cli
+
+local argparse = require "argparse"
+
+local cli = {}
+
+-- The subcommand modules, in the order `lnuma --help` lists them.
+cli.COMMANDS = {
+  "lnuma.cli_topo",
+}
+
+--- Builds the parser (exposed so specs can check the help text).
+-- @treturn table the argparse parser and a map from command name to module
+function cli.parser()
+  local lnuma = require "lnuma"
+  local parser = argparse("lnuma",
+      "NUMA topology, placement and memory benchmarks (lnuma " .. lnuma._VERSION .. ").")
+    :command_target("command")
+    :require_command(true)
+  parser:flag("--version", "Print the version and exit.")
+    :action(function() print("lnuma " .. lnuma._VERSION); os.exit(0) end)
+  local modules = {}
+  for _, name in ipairs(cli.COMMANDS) do
+    local mod = require(name)
+    local sub = parser:command(mod.name, mod.summary)
+    mod.setup(sub)
+    modules[mod.name] = mod
+  end
+  return parser, modules
+end
+
+--- Runs the command line `argv` (the global `arg` of a script).
+-- @treturn integer exit status
+function cli.main(argv)
+  local parser, modules = cli.parser()
+  local args = parser:parse(argv)
+  local mod = modules[args.command]
+  local ok, status = xpcall(mod.run, debug.traceback, args)
+  if not ok then
+    -- Errors raised for bad input read as "lnuma: <message>", without a traceback.
+    local msg = tostring(status):match("^[^\n]*")
+    io.stderr:write("lnuma " .. args.command .. ": " .. msg .. "\n")
+    if os.getenv("LNUMA_DEBUG") then io.stderr:write(status, "\n") end
+    return 1
+  end
+  return status or 0
+end
+
+return cli

@@ -1,0 +1,33 @@
+--- lnuma: NUMA topology, placement and memory benchmarks for Lua 5.4.
+--
+-- `require "lnuma"` returns this table; it writes nothing into `_G`.
+-- Nodes and CPUs are OS indexes; sets are arrays or cpulist strings ("0-3,8");
+-- sizes are bytes or strings such as "64M"; times are integer nanoseconds.
+-- Programming errors raise; failures of the environment return
+-- `nil, message, errno`.
+-- @module lnuma
+
+local core = require "lnuma.core"
+
+local lnuma = {
+  --- The version, "MAJOR.MINOR.PATCH" (the same string as `lnuma_version()` in C).
+  _VERSION = core._VERSION,
+  --- The C module, for the rare caller who needs a binding the face does not wrap.
+  core = core,
+}
+
+--- Converts between cpulist strings and arrays.
+-- `lnuma.cpulist({0, 1, 2, 8})` gives `"0-2,8"` (the kernel's format);
+-- `lnuma.cpulist("0-2,8")` gives `{0, 1, 2, 8}`.
+-- @function cpulist
+-- @tparam table|string|integer list
+-- @treturn string|table the other form
+lnuma.cpulist = core.cpulist
+
+--- Parses a size: `lnuma.size("2M")` is 2097152; integers pass through.
+-- @function size
+-- @tparam integer|string size
+-- @treturn integer bytes
+lnuma.size = core.size
+
+return lnuma

@@ -109,6 +109,11 @@ lint:
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
 	  -DLNUMA_BUILDING -Icsrc/include -Icsrc/core csrc
 
+# Benchmarks: figures and ratios against reference tools, written to
+# $(BUILD)/bench/results.txt (never asserted in tests).
+bench: deps-bench all
+	@LUA=$(LUA) BUILD=$(BUILD) bash spec/bench/run
+
 clean:
 	rm -rf build build-san
 

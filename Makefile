@@ -46,7 +46,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
        busybox-static cpio
 BENCH_DEBS = likwid mbw
 
-.PHONY: all deps deps-bench run test test-busted test-c test-vm sanitize lint \
+.PHONY: all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
         bench install uninstall clean examples docs lint-lua lint-c
 
 all: $(MODULE) $(SHLIB) $(STLIB)
@@ -96,6 +96,16 @@ test-busted: all
 
 test-c: all
 	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests c
+
+# The #multinode specs inside emulated NUMA machines (QEMU, spec/vm): every
+# topology of spec/vm/topologies/, or `make test-vm TOPO=two-node` (a list is
+# fine); `make vm-shell TOPO=four-node` boots one with a shell on the console.
+TOPO ?= all
+test-vm: all
+	@LUA=$(LUA) BUILD=$(BUILD) TOPO="$(TOPO)" bash spec/support/run-tests vm
+
+vm-shell: all
+	@BUILD=$(BUILD) bash spec/vm/run --shell $(if $(filter all,$(TOPO)),two-node,$(TOPO))
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san \

@@ -71,7 +71,7 @@ describe("lnuma.plan.load", function()
     assert.same({ name = "book", size = 64 << 20, node = 1, nodes = { 1 }, policy = "bind",
                   huge = "thp" }, p.memory[1])
     assert.same({ name = "ring", size = 4 << 20, node = 1, nodes = { 1 }, policy = "bind",
-                  huge = false }, p.memory[2])
+                  huge = "default" }, p.memory[2])
     assert.same({ name = "orders", node = 1, size = 256, count = 100000, bytes = 25600000 },
                 p.pools[1])
     assert.same({}, p.warnings)
@@ -88,7 +88,7 @@ describe("lnuma.plan.load", function()
         memory = {
           { name = "x", size = 4096, node = "0-1", policy = "INTERLEAVE", huge = "2m" },
           { name = "y", size = "1G", node = 0, huge = true },
-          { name = "z", size = "8K", policy = "local" },
+          { name = "z", size = "8K", policy = "local", huge = false },
         },
       }
     ]])
@@ -104,6 +104,7 @@ describe("lnuma.plan.load", function()
     assert.equal("thp", p.memory[2].huge)
     assert.equal("local", p.memory[3].policy)
     assert.same({}, p.memory[3].nodes)
+    assert.equal("none", p.memory[3].huge)
   end)
 
   it("lets a plan compute with loops and functions", function()

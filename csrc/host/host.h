@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/* One Lua source of the face (lua/lnuma/*.lua), embedded at build time by
+/* One Lua source of the face (a file of lua/lnuma), embedded at build time by
  * csrc/host/embed.lua into $(BUILD)/gen/lua_files.c. */
 typedef struct lnuma__lua_file {
   const char *module;        /* "lnuma", "lnuma.plan", ... */

@@ -164,8 +164,7 @@ static void to_region(lua_State *L, lnuma_plan *plan, size_t i) {
   r->node = (int)get_integer(L, -1, "node", -1);
   get_set(L, -1, "nodes", &r->nodes);
   r->policy = own_string(L, plan, get_string(L, -1, "policy"));
-  const char *huge = get_string(L, -1, "huge"); /* false gives NULL */
-  r->huge = huge != NULL ? own_string(L, plan, huge) : NULL;
+  r->huge = own_string(L, plan, get_string(L, -1, "huge"));
 }
 
 static void to_pool(lua_State *L, lnuma_plan *plan, size_t i) {

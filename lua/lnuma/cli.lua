@@ -11,6 +11,7 @@ local cli = {}
 -- The subcommand modules, in the order `lnuma --help` lists them.
 cli.COMMANDS = {
   "lnuma.cli_topo",
+  "lnuma.cli_plan",
 }
 
 --- Builds the parser (exposed so specs can check the help text).

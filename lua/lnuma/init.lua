@@ -30,4 +30,7 @@ lnuma.cpulist = core.cpulist
 -- @treturn integer bytes
 lnuma.size = core.size
 
+--- Placement plans: `lnuma.plan.load(path [, opts])` (see `lnuma.plan`).
+lnuma.plan = require "lnuma.plan"
+
 return lnuma

@@ -23,7 +23,7 @@ plan.LIMITS = { instructions = 50000000, memory = 32 * 1024 * 1024 }
 plan.POLICIES = { "bind", "preferred", "preferred_many", "interleave",
                   "weighted_interleave", "local" }
 
-local HUGE = { thp = "thp", ["2m"] = "2M", ["1g"] = "1G", none = false }
+local HUGE = { thp = "thp", ["2m"] = "2M", ["1g"] = "1G", none = "none", default = "default" }
 
 local KEYS = {
   plan = { "threads", "memory", "pools" },
@@ -314,11 +314,12 @@ local function resolve_memory(src, facts, names)
     end
     policy = policy or "bind"
     local huge = rawget(t, "huge")
-    if huge == true then huge = "thp" end
-    if huge == nil then huge = false end
-    if huge ~= false then
+    if huge == nil then huge = "default"
+    elseif huge == true then huge = "thp"
+    elseif huge == false then huge = "none"
+    else
       local h = type(huge) == "string" and HUGE[huge:lower()]
-      if h == nil then
+      if not h then
         fail(path .. ".huge", "%s is not a page kind (expected false, \"thp\", \"2M\" or \"1G\")",
              show(huge))
       end
@@ -697,7 +698,12 @@ function Plan:apply()
     for _, p in pairs(out.pools) do if p.free then p:free() end end
   end
   for i, r in ipairs(self.memory) do
-    local opts = { policy = r.policy, huge = r.huge }
+    local opts = { policy = r.policy }
+    if r.huge == "none" then
+      opts.huge = false
+    elseif r.huge ~= "default" then
+      opts.huge = r.huge
+    end
     if #r.nodes == 1 then opts.node = r.nodes[1] elseif #r.nodes > 1 then opts.nodes = r.nodes end
     local buf, msg, errno = lnuma.alloc(r.size, opts)
     if not buf then

@@ -64,7 +64,8 @@ typedef struct lnuma_plan_region {
   lnuma_set nodes;         /**< all its nodes (empty for policy "local") */
   const char *policy;      /**< "bind", "preferred", "preferred_many", "interleave",
                                 "weighted_interleave" or "local" */
-  const char *huge;        /**< NULL (base pages), "thp", "2M" or "1G" */
+  const char *huge;        /**< "default" (the system's THP setting), "none" (base
+                                pages only), "thp", "2M" or "1G" */
 } lnuma_plan_region;
 
 /** A pool of fixed-size objects of the plan. */

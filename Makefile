@@ -135,6 +135,13 @@ bench: deps-bench all
 clean:
 	rm -rf build build-san
 
+# --- examples --------------------------------------------------------------
+# The example C host, built by its own Makefile with pkg-config only, here
+# against this build tree (lnuma-uninstalled.pc; rpath to $(BUILD)).
+examples: all $(BUILD)/lnuma-uninstalled.pc
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD) $(MAKE) -C examples/host \
+	  LDFLAGS="-Wl,-rpath,$(CURDIR)/$(BUILD) $(LDFLAGS)"
+
 # --- install ---------------------------------------------------------------
 # lnuma.pc from csrc/lnuma.pc.in: for a prefix (install) or for this build
 # tree ($(BUILD)/lnuma-uninstalled.pc, which pkg-config prefers when

@@ -25,6 +25,7 @@
 #define LNUMA_PLAN_H
 
 #include "../lnuma.h"
+#include "memory.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,6 +114,77 @@ LNUMA_API const lnuma_plan_pool *lnuma_plan_pool_named(const lnuma_plan *plan,
  *  Any thread. */
 LNUMA_API size_t lnuma_plan_warning_count(const lnuma_plan *plan);
 LNUMA_API const char *lnuma_plan_warning(const lnuma_plan *plan, size_t i);
+
+/* ---- Applying a plan ------------------------------------------------------ */
+
+/** A region of an applied plan: its memory and where its pages are. */
+typedef struct lnuma_plan_placed_region {
+  const char *name;
+  void *data;                /**< the first byte */
+  size_t size;               /**< bytes, as the plan asked */
+  lnuma_buffer *buffer;      /**< the core buffer; owned by the applied plan */
+  lnuma_placement placement; /**< pages per node, read back from the kernel just
+                                  after allocation */
+  int ok;                    /**< 1 when every page is on a node the plan asked for */
+} lnuma_plan_placed_region;
+
+/** A pool of an applied plan. */
+typedef struct lnuma_plan_placed_pool {
+  const char *name;
+  lnuma_pool *pool;          /**< the core pool; owned by the applied plan.  One
+                                  thread at a time (see lnuma/memory.h). */
+  lnuma_placement placement; /**< pages of its memory per node */
+  int ok;                    /**< 1 when every page is on the plan's node */
+} lnuma_plan_placed_pool;
+
+/** The memory of an applied plan (opaque). */
+typedef struct lnuma_plan_applied lnuma_plan_applied;
+
+/**
+ * Allocates the plan's regions (lnuma_buffer_alloc, populated, with the
+ * plan's policy and pages) and pools (lnuma_pool_create), and reads back
+ * where their pages landed.  All or nothing: on failure what was allocated
+ * is freed and NULL is returned with the message of the failing region
+ * ("memory[2] (book): ...") and its errno; EINVAL when the plan was checked
+ * against another machine's topology.  Any thread; the plan may be freed
+ * before the result.
+ */
+LNUMA_API lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err);
+
+/** Frees every region and pool of an applied plan (NULL is allowed).  No
+ *  pointer into them may be used after. */
+LNUMA_API void lnuma_plan_applied_free(lnuma_plan_applied *applied);
+
+/** Regions and pools in plan order; _at returns NULL past the end, _named
+ *  NULL for an unknown name.  Any thread. */
+LNUMA_API size_t lnuma_plan_applied_region_count(const lnuma_plan_applied *applied);
+LNUMA_API const lnuma_plan_placed_region *
+lnuma_plan_applied_region_at(const lnuma_plan_applied *applied, size_t i);
+LNUMA_API const lnuma_plan_placed_region *
+lnuma_plan_applied_region_named(const lnuma_plan_applied *applied, const char *name);
+LNUMA_API size_t lnuma_plan_applied_pool_count(const lnuma_plan_applied *applied);
+LNUMA_API const lnuma_plan_placed_pool *
+lnuma_plan_applied_pool_at(const lnuma_plan_applied *applied, size_t i);
+LNUMA_API const lnuma_plan_placed_pool *
+lnuma_plan_applied_pool_named(const lnuma_plan_applied *applied, const char *name);
+
+/** What pinning a thread did. */
+typedef struct lnuma_plan_thread_report {
+  const char *name;          /**< the plan thread's name (points into the plan) */
+  int cpu_seen;              /**< the CPU the thread ran on just after pinning */
+  int node_seen;             /**< that CPU's node */
+  int ok;                    /**< 1 when cpu_seen is one of the plan's CPUs */
+} lnuma_plan_thread_report;
+
+/**
+ * Pins the calling thread to the CPUs of the plan's thread `name` and reports
+ * where it then runs.  lnuma does not own the host's threads: call it first
+ * thing in each thread.  -1 with EINVAL for an unknown name or a plan checked
+ * against another machine, or the errno of sched_setaffinity.  Affects only
+ * the calling thread; any number of threads may call it on one plan.
+ */
+LNUMA_API int lnuma_plan_apply_thread(const lnuma_plan *plan, const char *name,
+                                      lnuma_plan_thread_report *out, lnuma_error *err);
 
 #ifdef __cplusplus
 }

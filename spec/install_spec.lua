@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
   lnuma_lua_preload(L);
-  if (luaL_dostring(L, "package.path = '' package.cpath = '' "
+  if (luaL_dostring(L, "package.path = '/usr/share/lua/5.4/?.lua' package.cpath = '' "
                        "return require('lnuma')._VERSION") != LUA_OK) {
     fprintf(stderr, "%s\n", lua_tostring(L, -1));
     return 1;

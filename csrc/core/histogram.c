@@ -312,7 +312,7 @@ int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps, int6
         idx++;
         cumulative += h->counts[idx];
       }
-      value = value_at_index(h, idx) + width_at_index(h, idx) - 1;
+      value = value_at_index(h, idx) + (width_at_index(h, idx) - 1);
     }
     value = clamp(value, h->min, h->max);
     for (size_t i = 0; i < n; i++)
@@ -340,7 +340,7 @@ int lnuma_histogram_next(const lnuma_histogram *h, lnuma_histogram_bucket *b) {
   for (; i <= last; i++) {
     if (h->counts[i] == 0) continue;
     b->lowest = value_at_index(h, i);
-    b->highest = b->lowest + width_at_index(h, i) - 1;
+    b->highest = b->lowest + (width_at_index(h, i) - 1);
     b->count = h->counts[i];
     b->cumulative += h->counts[i];
     b->cursor = i + 1;

@@ -149,3 +149,17 @@ int lnuma_cpu_binding(lnuma_set *cpus, lnuma_error *err) {
   CPU_FREE(cs);
   return 0;
 }
+
+int lnuma_restore_cpus(const lnuma_set *cpus, lnuma_error *err) {
+  if (lnuma_set_count(cpus) == 0) return lnuma__fail(err, EINVAL, "the CPU set is empty");
+  size_t bytes = CPU_ALLOC_SIZE(LNUMA_SET_BITS);
+  cpu_set_t *cs = CPU_ALLOC(LNUMA_SET_BITS);
+  if (cs == NULL) return lnuma__fail_sys(err, ENOMEM, "CPU_ALLOC");
+  CPU_ZERO_S(bytes, cs);
+  for (int c = lnuma_set_next(cpus, -1); c >= 0; c = lnuma_set_next(cpus, c))
+    CPU_SET_S(c, bytes, cs);
+  int rc = sched_setaffinity(0, bytes, cs);
+  int e = errno;
+  CPU_FREE(cs);
+  return rc == 0 ? 0 : lnuma__fail_sys(err, e, "sched_setaffinity");
+}

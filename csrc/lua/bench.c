@@ -23,7 +23,7 @@ static int bench_restore(lua_State *L) {
   lnuma_set cpus;
   lnuma_error err;
   lnb_to_set(L, 1, 1, "cpus", &cpus);
-  if (lnuma_bind_cpus(&cpus, &err) != 0) return lnb_fail(L, &err);
+  if (lnuma_restore_cpus(&cpus, &err) != 0) return lnb_fail(L, &err);
   lua_pushboolean(L, 1);
   return 1;
 }

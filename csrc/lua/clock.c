@@ -29,6 +29,14 @@ static int clock_start(lua_State *L) {
   return 1;
 }
 
+/* Pushes a signed tick count as signed ns. */
+static void push_ns(lua_State *L, const lnuma_clock *c, int64_t ticks) {
+  if (ticks < 0)
+    lua_pushinteger(L, -(lua_Integer)lnuma_clock_to_ns(c, (uint64_t)0 - (uint64_t)ticks));
+  else
+    lua_pushinteger(L, (lua_Integer)lnuma_clock_to_ns(c, (uint64_t)ticks));
+}
+
 /* stop() -> ticks; stop(t0) -> ns elapsed since the ticks t0 from start(). */
 static int clock_stop(lua_State *L) {
   const lnuma_clock *c = up_clock(L);
@@ -37,23 +45,14 @@ static int clock_stop(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
   }
-  uint64_t t0 = (uint64_t)luaL_checkinteger(L, 1);
-  uint64_t d = t - t0;
-  if ((int64_t)d < 0)
-    lua_pushinteger(L, -(lua_Integer)lnuma_clock_to_ns(c, (uint64_t)0 - d));
-  else
-    lua_pushinteger(L, (lua_Integer)lnuma_clock_to_ns(c, d));
+  lua_Integer t0 = luaL_checkinteger(L, 1);
+  push_ns(L, c, (int64_t)(t - (uint64_t)t0));
   return 1;
 }
 
 /* to_ns(ticks): a tick count (a difference of two ticks() readings) in ns. */
 static int clock_to_ns(lua_State *L) {
-  const lnuma_clock *c = up_clock(L);
-  lua_Integer t = luaL_checkinteger(L, 1);
-  if (t < 0)
-    lua_pushinteger(L, -(lua_Integer)lnuma_clock_to_ns(c, (uint64_t)0 - (uint64_t)t));
-  else
-    lua_pushinteger(L, (lua_Integer)lnuma_clock_to_ns(c, (uint64_t)t));
+  push_ns(L, up_clock(L), luaL_checkinteger(L, 1));
   return 1;
 }
 

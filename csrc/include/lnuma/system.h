@@ -46,6 +46,12 @@ LNUMA_API int lnuma_current(int *cpu, int *node, lnuma_error *err);
  *  thread. */
 LNUMA_API int lnuma_bind_cpus(const lnuma_set *cpus, lnuma_error *err);
 
+/** Puts back a CPU mask that lnuma_cpu_binding() returned earlier, without
+ *  lnuma_bind_cpus()'s check against lnuma_allowed() (which reads the main
+ *  thread's mask: once the main thread pinned itself, its old mask would be
+ *  refused).  Affects only the calling thread. */
+LNUMA_API int lnuma_restore_cpus(const lnuma_set *cpus, lnuma_error *err);
+
 /** The calling thread's CPU affinity mask.  Any thread (for itself). */
 LNUMA_API int lnuma_cpu_binding(lnuma_set *cpus, lnuma_error *err);
 

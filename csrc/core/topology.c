@@ -2,8 +2,10 @@
  * PUs, cores, packages, distances, and the queries on them.  Caches, I/O
  * devices, memory attributes and export live in topology_io.c. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "topology_internal.h"
 
@@ -306,12 +308,18 @@ static lnuma_topology *topo_new(lnuma_topology_source source, const char *origin
 }
 
 /* Loads the configured hwloc topology and builds the snapshot. */
-static lnuma_topology *topo_finish(lnuma_topology *topo, const char *what,
-                                   lnuma_error *err) {
+static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
+  errno = 0;
   if (hwloc_topology_load(topo->hw) != 0) {
     int e = errno != 0 ? errno : EINVAL;
+    if (topo->source == LNUMA_TOPOLOGY_XML)
+      lnuma__fail(err, EINVAL, "'%s' is not a valid hwloc XML topology", topo->origin);
+    else if (topo->source == LNUMA_TOPOLOGY_SYNTHETIC)
+      lnuma__fail(err, EINVAL, "'%s' is not a valid hwloc synthetic description",
+                  topo->origin);
+    else
+      lnuma__fail_sys(err, e, "hwloc_topology_load");
     lnuma_topology_free(topo);
-    lnuma__fail_sys(err, e, what);
     return NULL;
   }
   if (topo->source == LNUMA_TOPOLOGY_SYSTEM && !hwloc_topology_is_thissystem(topo->hw))
@@ -329,7 +337,7 @@ static lnuma_topology *topo_finish(lnuma_topology *topo, const char *what,
 
 lnuma_topology *lnuma_topology_load(lnuma_error *err) {
   lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_SYSTEM, NULL, err);
-  return topo == NULL ? NULL : topo_finish(topo, "hwloc_topology_load", err);
+  return topo == NULL ? NULL : topo_finish(topo, err);
 }
 
 lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err) {
@@ -337,11 +345,27 @@ lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err) {
     lnuma__fail(err, EINVAL, "the XML path is empty");
     return NULL;
   }
+  /* Say plainly when the file cannot be read (hwloc only says "invalid"). */
+  FILE *f = fopen(path, "re");
+  int e = f == NULL ? errno : 0;
+  if (f != NULL) {
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) e = EISDIR;
+    else if (fgetc(f) == EOF) e = ferror(f) ? errno : ENODATA;
+    fclose(f);
+  }
+  if (e != 0) {
+    char what[LNUMA_ERRMSG_MAX - 64];
+    snprintf(what, sizeof what, "cannot read XML file '%s'", path);
+    if (e == ENODATA) lnuma__fail(err, EINVAL, "XML file '%s' is empty", path);
+    else lnuma__fail_sys(err, e, what);
+    return NULL;
+  }
   lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_XML, path, err);
   if (topo == NULL) return NULL;
   errno = 0;
   if (hwloc_topology_set_xml(topo->hw, path) != 0) {
-    int e = errno;
+    e = errno;
     lnuma_topology_free(topo);
     if (e == 0 || e == EINVAL)
       lnuma__fail(err, EINVAL, "'%s' is not a valid hwloc XML topology", path);
@@ -352,7 +376,7 @@ lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err) {
     }
     return NULL;
   }
-  return topo_finish(topo, "hwloc_topology_load (XML)", err);
+  return topo_finish(topo, err);
 }
 
 /* The number of PUs a synthetic description makes: the product of the
@@ -389,7 +413,7 @@ lnuma_topology *lnuma_topology_load_synthetic(const char *desc, lnuma_error *err
                 "(expected e.g. \"pack:2 numa:2 core:4 pu:2\")", desc);
     return NULL;
   }
-  return topo_finish(topo, "hwloc_topology_load (synthetic)", err);
+  return topo_finish(topo, err);
 }
 
 /* ---- accessors ---------------------------------------------------------------- */

@@ -7,19 +7,38 @@ local dkjson = require "dkjson"
 
 local report = {}
 
--- Every string key of the tables inside value, sorted: given to dkjson as
--- its key order, it makes every object's keys come out sorted.
-local function sorted_keys(value)
-  local seen, set = {}, {}
-  local function walk(v)
-    if type(v) ~= "table" or seen[v] then return end
-    seen[v] = true
-    for k, x in pairs(v) do
-      if type(k) == "string" then set[k] = true end
-      walk(x)
+local ENCODABLE = { ["nil"] = true, boolean = true, number = true, string = true, table = true }
+
+-- Checks that value can be written as JSON and collects every string key of
+-- the tables inside it, sorted (given to dkjson as its key order, it makes
+-- every object's keys come out sorted).  Returns the keys, or nil and what
+-- is wrong, with the path to it ("nodes[1].f: ...").
+local function check(value)
+  local set, active = {}, {}
+  local function walk(v, path)
+    local t = type(v)
+    if not ENCODABLE[t] then
+      return ("%s: a %s cannot be written as JSON"):format(path, t)
     end
+    if t ~= "table" then return nil end
+    if active[v] then return path .. ": the table contains itself" end
+    active[v] = true
+    for k, x in pairs(v) do
+      local sub
+      if type(k) == "string" then
+        set[k] = true
+        sub = path == "value" and k or (path .. "." .. k)
+      else
+        sub = ("%s[%s]"):format(path, tostring(k))
+      end
+      local err = walk(x, sub)
+      if err then return err end
+    end
+    active[v] = nil
+    return nil
   end
-  walk(value)
+  local err = walk(value, "value")
+  if err then return nil, err end
   local keys = {}
   for k in pairs(set) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -36,7 +55,8 @@ local JSON_OPTIONS = { indent = "boolean", sort = "boolean" }
 --   `sort` (boolean, default true): object keys in sorted order, so the same
 --   value always gives the same text
 -- @treturn string the JSON text
--- @raise when value holds a function, userdata or thread, or a cycle
+-- @raise when value holds a function, userdata or thread, or contains itself
+--   (the message gives the path: "nodes[1].f: a function cannot be written as JSON")
 function report.json(value, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
@@ -50,8 +70,10 @@ function report.json(value, opts)
       error(("bad argument #2 to 'json' (%s: %s expected, got %s)"):format(k, want, type(v)), 2)
     end
   end
+  local keys, err = check(value)
+  if not keys then error("bad argument #1 to 'json' (" .. err .. ")", 2) end
   local state = { indent = opts.indent or false }
-  if opts.sort ~= false then state.keyorder = sorted_keys(value) end
+  if opts.sort ~= false then state.keyorder = keys end
   local ok, text = pcall(dkjson.encode, value, state)
   if not ok then
     error("bad argument #1 to 'json' (" .. tostring(text):gsub("^.-:%d+: ", "") .. ")", 2)

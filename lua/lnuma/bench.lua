@@ -154,11 +154,17 @@ function bench.run(fn, opts)
   end
 
   local started = now()
-  local previous_binding
+  local lnuma = require "lnuma" -- loaded by now: lnuma.bench is part of it
+  local previous_cpus
   if cpu then
-    local before, msg, errno = core.bench_pin(cpu)
-    if not before then return nil, "cpu: " .. msg, errno end
-    previous_binding = before
+    local before, bmsg, berrno = lnuma.binding()
+    if not before then return nil, "cpu: " .. bmsg, berrno end
+    local called, ok, msg, errno = pcall(lnuma.bind, { cpus = cpu })
+    if not called then -- a CPU that does not exist: bind raised, naming "cpus"
+      argerror("run", 2, "cpu: " .. (tostring(ok):match("cpus: (.*)%)$") or tostring(ok)))
+    end
+    if not ok then return nil, "cpu: " .. msg, errno end
+    previous_cpus = before.cpus
   end
   local gc_was_running = collectgarbage("isrunning")
   if gc ~= "keep" then collectgarbage("collect") end
@@ -189,8 +195,8 @@ function bench.run(fn, opts)
   end)
 
   if gc == "stop" and gc_was_running then collectgarbage("restart") end
-  local ran_on = core.bench_cpu()
-  if previous_binding then core.bench_restore(previous_binding) end
+  local ran_on = lnuma.current()
+  if previous_cpus then lnuma.bind { cpus = previous_cpus } end
   if not ok then error(result, 0) end
 
   local n = result.n

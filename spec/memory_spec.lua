@@ -88,8 +88,8 @@ describe("lnuma.alloc", function()
           local buf, msg = lnuma.alloc(MiB, {policy = policy})
           if not buf then
             -- Only kernels without the policy may refuse, and they must say so.
-            assert.matches("policy '" .. policy .. "' is not supported by this kernel %(needs Linux",
-              msg)
+            assert.matches("policy '" .. policy
+              .. "' is not supported by this kernel %(needs Linux", msg)
             return
           end
           local p = buf:policy()

@@ -18,6 +18,13 @@ function sys.nodes()
   return lnuma.cpulist((text:gsub("%s+$", "")))
 end
 
+-- The nodes that have memory (CPU-only nodes have none).
+function sys.memory_nodes()
+  local text = sys.read("/sys/devices/system/node/has_memory")
+  if not text then return sys.nodes() end
+  return lnuma.cpulist((text:gsub("%s+$", "")))
+end
+
 -- The CPUs of a node (empty for a memory-only node).
 function sys.node_cpus(node)
   local text = sys.read(("/sys/devices/system/node/node%d/cpulist"):format(node)) or ""

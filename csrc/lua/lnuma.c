@@ -13,6 +13,8 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_arena(L);
   lnuma_open_pool(L);
   lnuma_open_mempolicy(L);
+  lnuma_open_topology(L);
+  lnuma_open_affinity(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -261,7 +261,7 @@ describe("lnuma.alloc", function()
 
     it("rejects bad option values, naming the key", function()
       assert.error_matches(function() lnuma.alloc(4096, {policy = "bound"}) end,
-        "policy: invalid value 'bound'")
+        "policy: unknown policy 'bound' %(expected default, local")
       assert.error_matches(function() lnuma.alloc(4096, {huge = true}) end,
         "huge: expected false, \"thp\", \"2M\" or \"1G\", got boolean")
       assert.error_matches(function() lnuma.alloc(4096, {huge = "4M"}) end, "huge: .*got 4M")

@@ -4,10 +4,11 @@ local sys = dofile("spec/support/sys.lua")
 describe("the calling thread's memory policy", function()
   after_each(function() lnuma.set_policy{policy = "default"} end)
 
-  it("starts as the process's default", function()
+  it("starts as the process's default, with every allowed node", function()
     local p = lnuma.get_policy()
     assert.equal("default", p.policy)
-    assert.same({}, p.nodes)
+    assert.same(sys.nodes(), p.nodes)
+    assert.same(lnuma.binding().policy, p.policy)
   end)
 
   for _, policy in ipairs{"local", "bind", "preferred", "preferred_many", "interleave",
@@ -21,9 +22,8 @@ describe("the calling thread's memory policy", function()
       end
       local p = lnuma.get_policy()
       assert.equal(policy, p.policy)
-      if policy == "local" then
-        assert.same({}, p.nodes)
-      elseif policy == "preferred" then
+      assert.equal(policy, lnuma.binding().policy)
+      if policy == "preferred" then
         assert.equal(1, #p.nodes)
       else
         assert.same(sys.nodes(), p.nodes)
@@ -46,7 +46,7 @@ describe("the calling thread's memory policy", function()
       assert.error_matches(function() lnuma.set_policy() end, "table expected")
       assert.error_matches(function() lnuma.set_policy{} end, "policy: required")
       assert.error_matches(function() lnuma.set_policy{policy = "bound"} end,
-        "policy: invalid value 'bound'")
+        "policy: unknown policy 'bound'")
       assert.error_matches(function() lnuma.set_policy{policy = "bind", nodes = {999}} end,
         "node 999 does not exist")
       assert.error_matches(function() lnuma.set_policy{policy = "bind", node = -1} end,

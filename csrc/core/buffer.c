@@ -35,7 +35,7 @@ struct lnuma_buffer {
 
 void lnuma_alloc_opts_init(lnuma_alloc_opts *opts) {
   memset(opts, 0, sizeof *opts);
-  opts->policy = LNUMA_POLICY_DEFAULT;
+  opts->policy = LNUMA_MPOL_DEFAULT;
   opts->huge = LNUMA_HUGE_DEFAULT;
   opts->populate = 1;
   opts->touch_cpu = -1;
@@ -177,7 +177,7 @@ static int populate_failure(int e, const lnuma_buffer *b, lnuma_error *err) {
     lnuma_set_format(&in->nodes, list, sizeof list);
     return lnuma__fail(err, ENOMEM,
                        "populate: no room for %zu bytes (policy %s on nodes %s): %s",
-                       b->map_len, lnuma_policy_name(in->policy), list[0] ? list : "-",
+                       b->map_len, lnuma_mempolicy_name(in->policy), list[0] ? list : "-",
                        "Cannot allocate memory");
   }
   return lnuma__fail_sys(err, e, "populate");

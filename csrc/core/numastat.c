@@ -54,21 +54,16 @@ int lnuma_numastat_node(int node, lnuma_numastat *out, lnuma_error *err) {
 }
 
 int lnuma_meminfo_node(int node, lnuma_meminfo *out, lnuma_error *err) {
-  FILE *f = open_node_file(node, "meminfo", err);
-  if (f == NULL) return -1;
-  memset(out, 0, sizeof *out);
-  char line[256];
-  while (fgets(line, sizeof line, f) != NULL) {
-    char key[64];
-    unsigned long long kb;
-    int n;
-    if (sscanf(line, "Node %d %63[^:]: %llu", &n, key, &kb) != 3) continue;
-    if (strcmp(key, "MemTotal") == 0) out->total = (uint64_t)kb << 10;
-    if (strcmp(key, "MemFree") == 0) out->free = (uint64_t)kb << 10;
-    if (strcmp(key, "MemUsed") == 0) out->used = (uint64_t)kb << 10;
+  lnuma_set online;
+  if (lnuma_nodes_online(&online, err) != 0) return -1;
+  if (node < 0 || !lnuma_set_has(&online, node)) {
+    char list[256];
+    lnuma_set_format(&online, list, sizeof list);
+    return lnuma__fail(err, ENODEV, "node %d does not exist (nodes %s)", node, list);
   }
-  fclose(f);
-  if (out->used == 0 && out->total >= out->free) out->used = out->total - out->free;
+  memset(out, 0, sizeof *out);
+  if (lnuma_node_meminfo(node, &out->total, &out->free, err) != 0) return -1;
+  out->used = out->total >= out->free ? out->total - out->free : 0;
   /* Huge pages: one directory per size, smallest first. */
   static const size_t kbs[] = {2048, 1048576};
   for (size_t i = 0; i < sizeof kbs / sizeof kbs[0] && out->n_huge < 4; i++) {

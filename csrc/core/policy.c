@@ -11,31 +11,18 @@
 
 #define SYS_NODE "/sys/devices/system/node"
 
-static const char *const policy_names[] = {
-    "default", "local", "bind", "preferred", "preferred_many", "interleave",
-    "weighted_interleave", NULL,
-};
-
-/* The kernel mode of each policy, and the Linux release that brought it. */
-static const int policy_modes[] = {
-    MPOL_DEFAULT,        MPOL_LOCAL,      MPOL_BIND, MPOL_PREFERRED, MPOL_PREFERRED_MANY,
-    MPOL_INTERLEAVE,     MPOL_WEIGHTED_INTERLEAVE,
-};
+/* The Linux release that brought each mode (lnuma_mempolicy = MPOL_*). */
 static const char *const policy_since[] = {
-    "Linux 2.6.7", "Linux 3.8", "Linux 2.6.7", "Linux 2.6.7", "Linux 5.15", "Linux 2.6.7",
+    "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 3.8", "Linux 5.15",
     "Linux 6.9",
 };
 
-#define N_POLICIES ((int)(sizeof policy_modes / sizeof policy_modes[0]))
+#define N_POLICIES ((int)(sizeof policy_since / sizeof policy_since[0]))
 
-const char *lnuma_policy_name(lnuma_policy policy) {
-  return ((int)policy >= 0 && (int)policy < N_POLICIES) ? policy_names[policy] : "?";
-}
-
-int lnuma_policy_parse(const char *name, lnuma_policy *out, lnuma_error *err) {
+int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err) {
   for (int i = 0; i < N_POLICIES; i++)
-    if (strcmp(name, policy_names[i]) == 0) {
-      *out = (lnuma_policy)i;
+    if (strcmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
+      *out = (lnuma_mempolicy)i;
       return 0;
     }
   return lnuma__fail(err, EINVAL,
@@ -65,15 +52,15 @@ size_t lnuma__page_size(void) {
   return ps > 0 ? (size_t)ps : 4096;
 }
 
-int lnuma__check_policy(lnuma_policy policy, const lnuma_set *nodes, lnuma_error *err) {
+int lnuma__check_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_error *err) {
   if ((int)policy < 0 || (int)policy >= N_POLICIES)
     return lnuma__fail(err, EINVAL, "unknown policy %d", (int)policy);
   int n = lnuma_set_count(nodes);
-  if (policy == LNUMA_POLICY_LOCAL && n > 0)
+  if (policy == LNUMA_MPOL_LOCAL && n > 0)
     return lnuma__fail(err, EINVAL,
                        "policy 'local' takes no nodes (it uses the node of the CPU that "
                        "touches the page)");
-  if (policy == LNUMA_POLICY_PREFERRED && n > 1)
+  if (policy == LNUMA_MPOL_PREFERRED && n > 1)
     return lnuma__fail(err, EINVAL,
                        "policy 'preferred' takes one node (use 'preferred_many' for several)");
   for (int i = lnuma_set_next(nodes, -1); i >= 0; i = lnuma_set_next(nodes, i))
@@ -82,17 +69,17 @@ int lnuma__check_policy(lnuma_policy policy, const lnuma_set *nodes, lnuma_error
   return 0;
 }
 
-int lnuma__resolve_policy(lnuma_policy *policy, lnuma_set *nodes, lnuma_error *err) {
+int lnuma__resolve_policy(lnuma_mempolicy *policy, lnuma_set *nodes, lnuma_error *err) {
   if (lnuma__check_policy(*policy, nodes, err) != 0) return -1;
   if (lnuma_set_count(nodes) > 0) {
-    if (*policy == LNUMA_POLICY_DEFAULT) *policy = LNUMA_POLICY_BIND;
+    if (*policy == LNUMA_MPOL_DEFAULT) *policy = LNUMA_MPOL_BIND;
     return 0;
   }
   switch (*policy) {
-  case LNUMA_POLICY_DEFAULT:
-  case LNUMA_POLICY_LOCAL:
+  case LNUMA_MPOL_DEFAULT:
+  case LNUMA_MPOL_LOCAL:
     return 0;
-  case LNUMA_POLICY_PREFERRED: {
+  case LNUMA_MPOL_PREFERRED: {
     int node;
     if (lnuma_current(NULL, &node, err) != 0) return -1;
     lnuma_set_add(nodes, node);
@@ -138,40 +125,40 @@ int lnuma__diagnose_nodes(const lnuma_set *nodes, const char *what, lnuma_error 
 }
 
 /* The error of a refused policy call: the nodes, then the mode, then errno. */
-static int policy_failure(int e, const char *call, lnuma_policy policy, const lnuma_set *nodes,
+static int policy_failure(int e, const char *call, lnuma_mempolicy policy, const lnuma_set *nodes,
                           lnuma_error *err) {
   if (e == EINVAL) {
     if (lnuma__diagnose_nodes(nodes, "nodes", err) != 0) return -1;
-    if (policy == LNUMA_POLICY_PREFERRED_MANY || policy == LNUMA_POLICY_WEIGHTED_INTERLEAVE)
+    if (policy == LNUMA_MPOL_PREFERRED_MANY || policy == LNUMA_MPOL_WEIGHTED_INTERLEAVE)
       return lnuma__fail(err, ENOSYS, "policy '%s' is not supported by this kernel (needs %s)",
-                         policy_names[policy], policy_since[policy]);
+                         lnuma_mempolicy_name(policy), policy_since[policy]);
   }
   return lnuma__fail_sys(err, e, call);
 }
 
 /* Calls mbind (addr != NULL) or set_mempolicy; MPOL_LOCAL falls back to its
  * pre-3.8 spelling, MPOL_PREFERRED with an empty mask. */
-static long policy_call(void *addr, size_t len, lnuma_policy policy, const lnuma_set *nodes) {
-  int mode = policy_modes[policy];
+static long policy_call(void *addr, size_t len, lnuma_mempolicy policy, const lnuma_set *nodes) {
+  int mode = (int)policy; /* lnuma_mempolicy values are the kernel's modes */
   const unsigned long *mask = (const unsigned long *)nodes->bits;
   unsigned long maxnode = LNUMA__MAXNODE;
-  if (policy == LNUMA_POLICY_DEFAULT || policy == LNUMA_POLICY_LOCAL) {
+  if (policy == LNUMA_MPOL_DEFAULT || policy == LNUMA_MPOL_LOCAL) {
     mask = NULL;
     maxnode = 0;
   }
   long rc = addr != NULL ? mbind(addr, len, mode, mask, maxnode, 0)
                          : set_mempolicy(mode, mask, maxnode);
-  if (rc != 0 && errno == EINVAL && policy == LNUMA_POLICY_LOCAL)
+  if (rc != 0 && errno == EINVAL && policy == LNUMA_MPOL_LOCAL)
     rc = addr != NULL ? mbind(addr, len, MPOL_PREFERRED, NULL, 0, 0)
                       : set_mempolicy(MPOL_PREFERRED, NULL, 0);
   return rc;
 }
 
-int lnuma__apply_policy(void *addr, size_t len, lnuma_policy policy, const lnuma_set *nodes,
+int lnuma__apply_policy(void *addr, size_t len, lnuma_mempolicy policy, const lnuma_set *nodes,
                         int *applied, char *note, size_t note_cap, lnuma_error *err) {
   *applied = 1;
   if (note_cap > 0) note[0] = '\0';
-  if (policy == LNUMA_POLICY_DEFAULT) return 0;
+  if (policy == LNUMA_MPOL_DEFAULT) return 0;
   /* The kernel quietly drops nodes it cannot use as long as one is left:
    * check them first, so that asking for {0, 7} never silently means {0}. */
   if (lnuma__diagnose_nodes(nodes, "nodes", err) != 0) return -1;
@@ -190,7 +177,7 @@ int lnuma__apply_policy(void *addr, size_t len, lnuma_policy policy, const lnuma
   return policy_failure(e, "mbind", policy, nodes, err);
 }
 
-int lnuma_set_thread_policy(lnuma_policy policy, const lnuma_set *nodes, lnuma_error *err) {
+int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_error *err) {
   lnuma_set resolved;
   if (nodes != NULL)
     resolved = *nodes;
@@ -210,38 +197,20 @@ int lnuma_set_thread_policy(lnuma_policy policy, const lnuma_set *nodes, lnuma_e
   return policy_failure(e, "set_mempolicy", policy, &resolved, err);
 }
 
-/* Maps a kernel mode and mask back to a policy. */
-static lnuma_policy from_mode(int mode, const lnuma_set *nodes) {
-  mode &= ~(int)((1 << 15) | (1 << 14) | (1 << 13)); /* STATIC, RELATIVE, BALANCING flags */
-  for (int i = 0; i < N_POLICIES; i++)
-    if (policy_modes[i] == mode) {
-      if (mode == MPOL_PREFERRED && lnuma_set_count(nodes) == 0) return LNUMA_POLICY_LOCAL;
-      return (lnuma_policy)i;
-    }
-  return LNUMA_POLICY_DEFAULT;
-}
-
-static int query_policy(const void *addr, lnuma_policy *policy, lnuma_set *nodes,
-                        lnuma_error *err) {
+int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nodes,
+                       lnuma_error *err) {
+  if (addr == NULL) return lnuma__fail(err, EINVAL, "get_mempolicy: NULL address");
   lnuma_set mask;
   lnuma_set_zero(&mask);
   int mode = 0;
   if (get_mempolicy(&mode, (unsigned long *)mask.bits, LNUMA_SET_BITS, (void *)addr,
-                    addr != NULL ? MPOL_F_ADDR : 0) != 0)
+                    MPOL_F_ADDR) != 0)
     return lnuma__fail_sys(err, errno, "get_mempolicy");
-  lnuma_policy p = from_mode(mode, &mask);
-  if (p == LNUMA_POLICY_DEFAULT || p == LNUMA_POLICY_LOCAL) lnuma_set_zero(&mask);
+  mode &= ~(int)((1 << 15) | (1 << 14) | (1 << 13)); /* STATIC, RELATIVE, BALANCING flags */
+  lnuma_mempolicy p = mode >= 0 && mode < N_POLICIES ? (lnuma_mempolicy)mode : LNUMA_MPOL_DEFAULT;
+  if (p == LNUMA_MPOL_PREFERRED && lnuma_set_count(&mask) == 0) p = LNUMA_MPOL_LOCAL;
+  if (p == LNUMA_MPOL_DEFAULT || p == LNUMA_MPOL_LOCAL) lnuma_set_zero(&mask);
   if (policy != NULL) *policy = p;
   if (nodes != NULL) *nodes = mask;
   return 0;
-}
-
-int lnuma_thread_policy(lnuma_policy *policy, lnuma_set *nodes, lnuma_error *err) {
-  return query_policy(NULL, policy, nodes, err);
-}
-
-int lnuma_range_policy(const void *addr, lnuma_policy *policy, lnuma_set *nodes,
-                       lnuma_error *err) {
-  if (addr == NULL) return lnuma__fail(err, EINVAL, "get_mempolicy: NULL address");
-  return query_policy(addr, policy, nodes, err);
 }

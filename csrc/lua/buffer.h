@@ -62,6 +62,9 @@ void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *
  * table at arg (none/nil: defaults).  Keys other than these and the extra
  * ones (NULL-terminated, may be NULL) raise. */
 void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char *const extra[]);
+/* Reads a policy name field (see lnuma_mempolicy_parse); raises on an
+ * unknown name.  Returns 1 when present. */
+int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out);
 /* After a failed core allocation: raises for mistakes the core could only
  * see late (ENODEV: no such node or CPU), else pushes nil, msg, errno. */
 int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);

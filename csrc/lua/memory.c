@@ -507,7 +507,7 @@ static int buf_policy(lua_State *L) {
   lnb_buffer *b = live_buffer(L, 1);
   const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
   lua_createtable(L, 0, 5);
-  lua_pushstring(L, lnuma_policy_name(in->policy));
+  lua_pushstring(L, lnuma_mempolicy_name(in->policy));
   lua_setfield(L, -2, "policy");
   lnb_push_set(L, &in->nodes);
   lua_setfield(L, -2, "nodes");
@@ -517,12 +517,12 @@ static int buf_policy(lua_State *L) {
     lua_pushstring(L, in->policy_note);
     lua_setfield(L, -2, "reason");
   }
-  lnuma_policy kp;
+  lnuma_mempolicy kp;
   lnuma_set kn;
   lnuma_error err;
   if (lnuma_range_policy(b->ptr, &kp, &kn, &err) == 0) {
     lua_createtable(L, 0, 2);
-    lua_pushstring(L, lnuma_policy_name(kp));
+    lua_pushstring(L, lnuma_mempolicy_name(kp));
     lua_setfield(L, -2, "policy");
     lnb_push_set(L, &kn);
     lua_setfield(L, -2, "nodes");
@@ -545,7 +545,7 @@ void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
   lua_setfield(L, -2, "page_size");
   lua_pushstring(L, lnuma_huge_name(in->huge));
   lua_setfield(L, -2, "huge");
-  lua_pushstring(L, lnuma_policy_name(in->policy));
+  lua_pushstring(L, lnuma_mempolicy_name(in->policy));
   lua_setfield(L, -2, "policy");
   lnb_push_set(L, &in->nodes);
   lua_setfield(L, -2, "nodes");
@@ -600,17 +600,20 @@ static int buf_tostring(lua_State *L) {
   lnb_push_placement_text(L, b->region->buf, b->ptr, b->len);
   lua_pushfstring(L, "lnuma.Buffer%s (%s, %s%s%s%s, pages %s, %p)",
                   (b->flags & LNB_ROOT) ? "" : (b->flags & LNB_SLOT) ? " pool object" : " view", lua_tostring(L, -2),
-                  lnuma_policy_name(in->policy), nodes[0] ? " " : "", nodes,
+                  lnuma_mempolicy_name(in->policy), nodes[0] ? " " : "", nodes,
                   in->policy_applied ? "" : " not applied", lua_tostring(L, -1), (void *)b->ptr);
   return 1;
 }
 
 /* ---- lnuma.alloc ---------------------------------------------------------- */
 
-static const char *const policy_names[] = {
-    "default", "local", "bind", "preferred", "preferred_many", "interleave",
-    "weighted_interleave", NULL,
-};
+int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out) {
+  const char *name = lnb_field_string(L, arg, key);
+  if (name == NULL) return 0;
+  lnuma_error err;
+  if (lnuma_mempolicy_parse(name, out, &err) != 0) lnb_opterror(L, arg, key, "%s", err.msg);
+  return 1;
+}
 
 void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char *const extra[]) {
   lnuma_alloc_opts_init(o);
@@ -631,8 +634,7 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
       lnb_opterror(L, arg, "node", "node %I does not exist", node);
     lnuma_set_add(&o->nodes, (int)node);
   }
-  int p = lnb_field_option(L, arg, "policy", policy_names);
-  if (p >= 0) o->policy = (lnuma_policy)p;
+  lnb_field_policy(L, arg, "policy", &o->policy);
   lua_getfield(L, arg, "huge");
   if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
     o->huge = LNUMA_HUGE_NONE;

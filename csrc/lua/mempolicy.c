@@ -3,12 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "binding.h"
-
-static const char *const policy_names[] = {
-    "default", "local", "bind", "preferred", "preferred_many", "interleave",
-    "weighted_interleave", NULL,
-};
+#include "buffer.h"
 
 /* lnuma.set_policy{policy =, nodes = | node =} -> true, or nil, message, errno. */
 static int pol_set(lua_State *L) {
@@ -24,11 +19,12 @@ static int pol_set(lua_State *L) {
       lnb_opterror(L, 1, "node", "node %I does not exist", node);
     lnuma_set_add(&nodes, (int)node);
   }
-  int p = lnb_field_option(L, 1, "policy", policy_names);
-  if (p < 0) lnb_opterror(L, 1, "policy", "required (one of default, local, bind, preferred, "
-                          "preferred_many, interleave, weighted_interleave)");
+  lnuma_mempolicy p;
+  if (!lnb_field_policy(L, 1, "policy", &p))
+    lnb_opterror(L, 1, "policy", "required (one of default, local, bind, preferred, "
+                 "preferred_many, interleave, weighted_interleave)");
   lnuma_error err;
-  if (lnuma_set_thread_policy((lnuma_policy)p, &nodes, &err) != 0) {
+  if (lnuma_set_thread_policy(p, &nodes, &err) != 0) {
     if (err.code == ENODEV || (err.code == EINVAL && strstr(err.msg, "takes") != NULL))
       return luaL_argerror(L, 1, err.msg);
     return lnb_fail(L, &err);
@@ -37,14 +33,16 @@ static int pol_set(lua_State *L) {
   return 1;
 }
 
-/* lnuma.get_policy() -> {policy =, nodes =} of the calling thread. */
+/* lnuma.get_policy() -> {policy =, nodes =} of the calling thread (the
+ * policy lnuma.binding() reports; nodes are the allowed ones for "default"
+ * and "local"). */
 static int pol_get(lua_State *L) {
-  lnuma_policy p;
+  lnuma_mempolicy p;
   lnuma_set nodes;
   lnuma_error err;
-  if (lnuma_thread_policy(&p, &nodes, &err) != 0) return lnb_fail(L, &err);
+  if (lnuma_mem_binding(&p, &nodes, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 2);
-  lua_pushstring(L, lnuma_policy_name(p));
+  lua_pushstring(L, lnuma_mempolicy_name(p));
   lua_setfield(L, -2, "policy");
   lnb_push_set(L, &nodes);
   lua_setfield(L, -2, "nodes");

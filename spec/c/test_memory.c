@@ -35,7 +35,7 @@ static void buffer_bound_to_a_node_has_every_page_there(void **state) {
   assert_non_null(b);
   assert_int_equal(lnuma_buffer_size(b), 1 << 20);
   const lnuma_buffer_info *in = lnuma_buffer_info_of(b);
-  assert_int_equal(in->policy, LNUMA_POLICY_BIND); /* nodes alone mean bind */
+  assert_int_equal(in->policy, LNUMA_MPOL_BIND); /* nodes alone mean bind */
   assert_true(lnuma_set_has(&in->nodes, node));
   assert_int_equal(in->populated, LNUMA_POPULATE_MADVISE);
   lnuma_placement pl;
@@ -49,11 +49,11 @@ static void buffer_bound_to_a_node_has_every_page_there(void **state) {
   assert_int_equal(pl.by_node[node], 256);
   assert_int_equal(page_nodes[0], node);
   assert_int_equal(page_nodes[255], node);
-  lnuma_policy p;
+  lnuma_mempolicy p;
   lnuma_set kn;
   assert_int_equal(lnuma_range_policy(lnuma_buffer_data(b), &p, &kn, &err), 0);
   if (in->policy_applied) {
-    assert_int_equal(p, LNUMA_POLICY_BIND);
+    assert_int_equal(p, LNUMA_MPOL_BIND);
     assert_true(lnuma_set_equal(&kn, &in->nodes));
   }
   lnuma_buffer_free(b);
@@ -79,10 +79,10 @@ static void unpopulated_pages_are_absent_until_touched(void **state) {
 
 static void every_policy_is_accepted_or_explained(void **state) {
   (void)state;
-  for (int p = LNUMA_POLICY_DEFAULT; p <= LNUMA_POLICY_WEIGHTED_INTERLEAVE; p++) {
+  for (int p = LNUMA_MPOL_DEFAULT; p <= LNUMA_MPOL_WEIGHTED_INTERLEAVE; p++) {
     lnuma_alloc_opts o;
     lnuma_alloc_opts_init(&o);
-    o.policy = (lnuma_policy)p;
+    o.policy = (lnuma_mempolicy)p;
     lnuma_error err;
     lnuma_buffer *b = lnuma_buffer_alloc(64 * 1024, &o, &err);
     if (b == NULL) {
@@ -103,14 +103,15 @@ static void every_policy_is_accepted_or_explained(void **state) {
 
 static void policy_names_round_trip(void **state) {
   (void)state;
-  for (int p = LNUMA_POLICY_DEFAULT; p <= LNUMA_POLICY_WEIGHTED_INTERLEAVE; p++) {
-    lnuma_policy back;
-    assert_int_equal(lnuma_policy_parse(lnuma_policy_name((lnuma_policy)p), &back, NULL), 0);
+  for (int p = LNUMA_MPOL_DEFAULT; p <= LNUMA_MPOL_WEIGHTED_INTERLEAVE; p++) {
+    lnuma_mempolicy back;
+    assert_int_equal(lnuma_mempolicy_parse(lnuma_mempolicy_name((lnuma_mempolicy)p), &back, NULL), 0);
     assert_int_equal(back, p);
   }
   lnuma_error err;
-  lnuma_policy back;
-  assert_int_equal(lnuma_policy_parse("bound", &back, &err), -1);
+  lnuma_mempolicy back;
+  assert_int_equal(lnuma_mempolicy_parse("bound", &back, &err), -1);
+  assert_string_equal(lnuma_mempolicy_name(LNUMA_MPOL_WEIGHTED_INTERLEAVE), "weighted_interleave");
   assert_int_equal(err.code, EINVAL);
   assert_non_null(strstr(err.msg, "'bound'"));
   assert_string_equal(lnuma_huge_name(LNUMA_HUGE_2M), "2M");
@@ -132,14 +133,14 @@ static void bad_requests_fail_with_a_reason(void **state) {
   assert_non_null(strstr(err.msg, "node 999 does not exist"));
 
   lnuma_alloc_opts_init(&o);
-  o.policy = LNUMA_POLICY_LOCAL;
+  o.policy = LNUMA_MPOL_LOCAL;
   lnuma_set_add(&o.nodes, 0);
   assert_null(lnuma_buffer_alloc(4096, &o, &err));
   assert_int_equal(err.code, EINVAL);
   assert_non_null(strstr(err.msg, "'local' takes no nodes"));
 
   lnuma_alloc_opts_init(&o);
-  o.policy = LNUMA_POLICY_PREFERRED;
+  o.policy = LNUMA_MPOL_PREFERRED;
   lnuma_set_add(&o.nodes, 0);
   lnuma_set_add(&o.nodes, 1);
   assert_int_equal(lnuma_alloc_check(4096, &o, &err), -1);
@@ -287,25 +288,24 @@ static void pool_gets_and_puts_in_constant_time_and_catches_misuse(void **state)
 
 static void thread_policy_can_be_set_and_read_back(void **state) {
   (void)state;
-  lnuma_policy p;
+  lnuma_mempolicy p;
   lnuma_set nodes;
   lnuma_error err;
   lnuma_set want;
   lnuma_set_zero(&want);
   lnuma_set_add(&want, first_node());
-  if (lnuma_set_thread_policy(LNUMA_POLICY_INTERLEAVE, &want, &err) != 0) {
+  if (lnuma_set_thread_policy(LNUMA_MPOL_INTERLEAVE, &want, &err) != 0) {
     assert_int_equal(err.code, EPERM); /* refused here: a container */
     skip();
   }
-  assert_int_equal(lnuma_thread_policy(&p, &nodes, &err), 0);
-  assert_int_equal(p, LNUMA_POLICY_INTERLEAVE);
+  assert_int_equal(lnuma_mem_binding(&p, &nodes, &err), 0);
+  assert_int_equal(p, LNUMA_MPOL_INTERLEAVE);
   assert_true(lnuma_set_equal(&nodes, &want));
-  assert_int_equal(lnuma_set_thread_policy(LNUMA_POLICY_DEFAULT, NULL, &err), 0);
-  assert_int_equal(lnuma_thread_policy(&p, &nodes, &err), 0);
-  assert_int_equal(p, LNUMA_POLICY_DEFAULT);
-  assert_int_equal(lnuma_set_count(&nodes), 0);
+  assert_int_equal(lnuma_set_thread_policy(LNUMA_MPOL_DEFAULT, NULL, &err), 0);
+  assert_int_equal(lnuma_mem_binding(&p, &nodes, &err), 0);
+  assert_int_equal(p, LNUMA_MPOL_DEFAULT);
   lnuma_set_add(&want, 999);
-  assert_int_equal(lnuma_set_thread_policy(LNUMA_POLICY_BIND, &want, &err), -1);
+  assert_int_equal(lnuma_set_thread_policy(LNUMA_MPOL_BIND, &want, &err), -1);
   assert_int_equal(err.code, ENODEV);
 }
 

@@ -26,25 +26,15 @@ extern "C" {
 
 /* ---- Policies and page sizes ---------------------------------------------- */
 
-/** A memory policy (the kernel's MPOL_* modes). */
-typedef enum lnuma_policy {
-  LNUMA_POLICY_DEFAULT = 0,        /**< none: the thread's policy (first touch) */
-  LNUMA_POLICY_LOCAL,              /**< the node of the CPU that faults the page */
-  LNUMA_POLICY_BIND,               /**< only these nodes; fails when they are full */
-  LNUMA_POLICY_PREFERRED,          /**< this one node first, then others */
-  LNUMA_POLICY_PREFERRED_MANY,     /**< these nodes first, then others (Linux 5.15) */
-  LNUMA_POLICY_INTERLEAVE,         /**< round-robin page by page over the nodes */
-  LNUMA_POLICY_WEIGHTED_INTERLEAVE /**< round-robin by the weights in
-                                        /sys/kernel/mm/mempolicy (Linux 6.9) */
-} lnuma_policy;
+/* Policies are lnuma_mempolicy (lnuma/system.h): the kernel's MPOL_* modes,
+ * named by lnuma_mempolicy_name().  With a buffer, LNUMA_MPOL_DEFAULT means
+ * "no policy of its own" (the thread's policy, first touch). */
 
-/** The policy's name: "default", "local", "bind", "preferred",
- *  "preferred_many", "interleave", "weighted_interleave" ("?" otherwise). */
-LNUMA_API const char *lnuma_policy_name(lnuma_policy policy);
-
-/** Parses a policy name (as lnuma_policy_name writes it); -1 with EINVAL and
- *  a message listing the names otherwise. */
-LNUMA_API int lnuma_policy_parse(const char *name, lnuma_policy *out, lnuma_error *err);
+/** Parses a policy name (as lnuma_mempolicy_name writes it: "default",
+ *  "local", "bind", "preferred", "preferred_many", "interleave",
+ *  "weighted_interleave"); -1 with EINVAL and a message listing the names
+ *  otherwise.  Any thread. */
+LNUMA_API int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err);
 
 /** What backs a buffer. */
 typedef enum lnuma_huge {
@@ -73,7 +63,7 @@ LNUMA_API const char *lnuma_populate_name(lnuma_populate how);
 
 /** How to allocate.  Fill with lnuma_alloc_opts_init(), then change fields. */
 typedef struct lnuma_alloc_opts {
-  lnuma_policy policy; /**< DEFAULT with nodes set means BIND */
+  lnuma_mempolicy policy; /**< LNUMA_MPOL_DEFAULT with nodes set means BIND */
   lnuma_set nodes;     /**< empty: every allowed node (PREFERRED: the node of
                             the calling CPU); must be empty for LOCAL */
   lnuma_huge huge;
@@ -94,7 +84,7 @@ typedef struct lnuma_buffer_info {
   size_t mapped;            /**< bytes mapped (size rounded up to pages) */
   size_t page_size;         /**< base page size: 4096, 2 MiB or 1 GiB */
   lnuma_huge huge;          /**< as asked */
-  lnuma_policy policy;      /**< as asked, after defaults were resolved */
+  lnuma_mempolicy policy;      /**< as asked, after defaults were resolved */
   lnuma_set nodes;          /**< as asked, after defaults were resolved */
   int policy_applied;       /**< 1 when mbind() took the policy (or none was asked) */
   char policy_note[LNUMA_ERRMSG_MAX]; /**< why not applied ("" when applied) */
@@ -174,18 +164,17 @@ LNUMA_API int lnuma_migrate(void *addr, size_t len, size_t page_size, const lnum
 
 /** The policy the kernel holds for the mapping at addr (get_mempolicy with
  *  MPOL_F_ADDR).  Any thread. */
-LNUMA_API int lnuma_range_policy(const void *addr, lnuma_policy *policy, lnuma_set *nodes,
+LNUMA_API int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nodes,
                                  lnuma_error *err);
 
 /* ---- The calling thread's policy ---------------------------------------- */
 
 /** Sets the calling thread's memory policy (set_mempolicy); nodes may be NULL
  *  or empty with the same defaults as lnuma_alloc_opts.  EPERM where the
- *  kernel refuses it (containers).  Affects only the calling thread. */
-LNUMA_API int lnuma_set_thread_policy(lnuma_policy policy, const lnuma_set *nodes,
+ *  kernel refuses it (containers).  Read it back with lnuma_mem_binding()
+ *  (lnuma/system.h).  Affects only the calling thread. */
+LNUMA_API int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes,
                                       lnuma_error *err);
-/** The calling thread's memory policy and its nodes (empty when it has none). */
-LNUMA_API int lnuma_thread_policy(lnuma_policy *policy, lnuma_set *nodes, lnuma_error *err);
 
 /* ---- Node-local arenas (bump allocators) --------------------------------- */
 

@@ -84,7 +84,7 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
     out->name = copy_name(r->name);
     if (out->name == NULL) {
       lnuma__fail(&why, ENOMEM, "out of memory");
-    } else if (lnuma_policy_parse(r->policy, &o.policy, &why) == 0 &&
+    } else if (lnuma_mempolicy_parse(r->policy, &o.policy, &why) == 0 &&
                (out->buffer = lnuma_buffer_alloc(r->size, &o, &why)) != NULL &&
                verify(out->buffer, &r->nodes, &out->placement, &out->ok, &why) == 0) {
       out->data = lnuma_buffer_data(out->buffer);
@@ -101,7 +101,7 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
     lnuma_plan_placed_pool *out = &a->pools[a->npools++];
     lnuma_alloc_opts o;
     lnuma_alloc_opts_init(&o);
-    o.policy = LNUMA_POLICY_BIND;
+    o.policy = LNUMA_MPOL_BIND;
     lnuma_set_add(&o.nodes, p->node);
     out->name = copy_name(p->name);
     if (out->name == NULL) {

@@ -83,7 +83,6 @@ static int sandbox_run_limited(lua_State *L) {
   lim.max_instructions = limit_field(L, "instructions");
   lim.max_memory = (long long)limit_field(L, "memory");
   int nargs = lua_gettop(L) - 2;
-  int base = 1; /* results start after the limits table */
   lua_Hook old_hook = lua_gethook(L);
   int old_mask = lua_gethookmask(L), old_count = lua_gethookcount(L);
   lim.alloc = lua_getallocf(L, &lim.alloc_ud);
@@ -94,10 +93,10 @@ static int sandbox_run_limited(lua_State *L) {
   lua_sethook(L, old_hook, old_mask, old_count);
   lua_setallocf(L, lim.alloc, lim.alloc_ud);
 
-  if (status == LUA_OK) {
+  if (status == LUA_OK) { /* the results follow the limits table at 1 */
     lua_pushboolean(L, 1);
-    lua_replace(L, base);
-    return lua_gettop(L) - base + 1;
+    lua_replace(L, 1);
+    return lua_gettop(L);
   }
   lua_pushboolean(L, 0);
   if (lim.memory_tripped && !lim.instructions_tripped)

@@ -388,3 +388,172 @@ describe("lnuma.plan bad arguments", function()
     assert.has_error(function() p:apply_thread("feed") end)
   end)
 end)
+
+describe("plans on synthetic and XML machines with several nodes", function()
+  local lnuma = require "lnuma"
+
+  local function on(topo, text)
+    return plan.load(write(text), { topology = topo })
+  end
+
+  it("places threads and memory on the nodes of a synthetic machine", function()
+    local topo = lnuma.topology { synthetic = "pack:2 numa:2 core:2 pu:2" }
+    local p = assert(on(topo, [[
+      local cpus = topology:cpus_of(3)
+      return { threads = { { name = "feed", cpus = cpus[1], uses = { "book" } } },
+               memory = { { name = "book", size = "1M", node = 3 } } }
+    ]]))
+    assert.equal("another machine", p.target)
+    assert.same({ 12 }, p.threads[1].cpus)
+    assert.equal(3, p.threads[1].node)
+    assert.same({}, p.warnings)
+    assert.equal(topo, p:topology())
+  end)
+
+  it("warns about remote memory with the distance of the XML's table", function()
+    local topo = lnuma.topology { xml = "spec/fixtures/two-packages-four-nodes.xml" }
+    local p = assert(on(topo, [[
+      return { threads = { { name = "feed", cpus = 0, uses = { "near", "far" } } },
+               memory = { { name = "near", size = "1M", node = 1 },
+                          { name = "far", size = "1M", node = 3 } } }
+    ]]))
+    assert.same({
+      'threads[1].uses[1]: memory "near" is on node 1, remote from feed\'s node 0 (distance 11)',
+      'threads[1].uses[2]: memory "far" is on node 3, remote from feed\'s node 0 (distance 21)',
+    }, p.warnings)
+    local q, err = on(topo, "return { threads = { { name = 'a', cpus = 16 } } }")
+    assert.is_nil(q)
+    assert.matches("threads%[1%]%.cpus: CPU 16 does not exist on the target machine %(0%-15%)$",
+                   err)
+  end)
+
+  it("refuses a bound region larger than a memory-only node", function()
+    local topo = lnuma.topology { xml = "spec/fixtures/memory-only-node.xml" }
+    local p, err = on(topo, "return { memory = { { name = 'cxl', size = '17G', node = 2 } } }")
+    assert.is_nil(p)
+    assert.matches('memory%[1%]%.size: node 2 is memory%-only with 16 GiB in all; policy "bind" '
+                   .. "cannot place 17 GiB there$", err)
+    assert(on(topo, "return { memory = { { name = 'cxl', size = '8G', node = 2 } } }"))
+    local q = assert(on(topo, [[
+      return { memory = { { name = 'cxl', size = '17G', node = 2, policy = 'preferred' } } }
+    ]]))
+    assert.same({ "memory[1].size: the plan asks 17 GiB of node 2, which has 16 GiB in all" },
+                q.warnings)
+  end)
+
+  it("knows node numbers with gaps", function()
+    local topo = lnuma.topology { xml = "spec/fixtures/node-gaps.xml" }
+    assert(on(topo, "return { memory = { { name = 'm', size = 4096, node = 2 } } }"))
+    local p, err = on(topo, "return { memory = { { name = 'm', size = 4096, node = 1 } } }")
+    assert.is_nil(p)
+    assert.matches("memory%[1%]%.node: node 1 does not exist on the target machine %(nodes 0,2%)$",
+                   err)
+  end)
+
+  it("tells SMT siblings apart with the topology's cores", function()
+    local topo = lnuma.topology { synthetic = "pack:1 numa:1 core:2 pu:2" }
+    local p = assert(on(topo, "return { threads = { { name = 'a', cpus = 0 }, "
+                             .. "{ name = 'b', cpus = 1 }, { name = 'c', cpus = 2 } } }"))
+    assert.same({ "threads[2].cpus: CPU 1 of b and CPU 0 of a (threads[1]) are SMT siblings of "
+                  .. "one core; both are hot" }, p.warnings)
+  end)
+end)
+
+describe("plans on this machine", function()
+  local lnuma = require "lnuma"
+  local LOCAL = [[
+    local cpu = topology.allowed.cpus[1]
+    local node = topology.allowed.nodes[1]
+    return {
+      threads = { { name = "feed", cpus = cpu, uses = { "ring", "orders" } } },
+      memory = { { name = "ring", size = "1M", node = node },
+                 { name = "book", size = "2M", node = node, huge = "thp" } },
+      pools = { { name = "orders", node = node, size = 64, count = 1000 } },
+    }
+  ]]
+
+  it("checks against this machine by default", function()
+    local p = assert(plan.load(write(LOCAL)))
+    assert.equal("this machine", p.target)
+    assert.equal(lnuma.topology(), p:topology())
+    assert.same({}, p.warnings)
+  end)
+
+  it("applies regions and pools with verified placement, by name", function()
+    local p = assert(plan.load(write(LOCAL)))
+    local a = assert(p:apply())
+    local node = p.memory[1].nodes[1]
+    assert.equal(1 << 20, a.memory.ring:size())
+    assert.equal(2 << 20, a.memory.book:size())
+    assert.equal(1000, a.pools.orders:count())
+    assert.is_not_nil(a.pools.orders:get())
+    for _, entry in ipairs(a.report.memory) do
+      assert.is_true(entry.ok, entry.name)
+      assert.equal(entry.got.pages, entry.got.by_node[node])
+      assert.equal(entry.name == "ring" and 1 << 20 or 2 << 20, entry.asked.size)
+    end
+    assert.same({ "ring", "book" }, { a.report.memory[1].name, a.report.memory[2].name })
+    assert.equal("orders", a.report.pools[1].name)
+    assert.is_true(a.report.pools[1].ok)
+    assert.equal(a.report.pools[1].got.pages, a.report.pools[1].got.by_node[node])
+    local json = lnuma.report.json(a.report)
+    assert.matches('"by_node"', json)
+    a.memory.ring:free()
+    a.memory.book:free()
+  end)
+
+  it("gives back what it allocated when a region cannot be had", function()
+    local p = assert(plan.load(write([[
+      local node = topology.allowed.nodes[1]
+      return { memory = { { name = "ok", size = "1M", node = node },
+                          { name = "huge", size = "2M", node = node, huge = "1G" } } }
+    ]])))
+    local a, err, errno = p:apply()
+    if a then
+      pending("this machine has 1G huge pages reserved")
+      return
+    end
+    assert.matches("^memory%[2%] %(huge%): ", err)
+    assert.is_number(errno)
+  end)
+
+  it("pins the calling thread with apply_thread and reports the CPU seen", function()
+    local p = assert(plan.load(write(LOCAL)))
+    local before = lnuma.binding().cpus
+    finally(function() lnuma.bind { cpus = before } end)
+    local r = assert(p:apply_thread("feed"))
+    assert.equal("feed", r.name)
+    assert.same(p.threads[1].cpus, r.cpus)
+    assert.equal(p.threads[1].cpus[1], r.cpu_seen)
+    assert.equal(lnuma.topology():node_of_cpu(r.cpu_seen), r.node_seen)
+    assert.is_true(r.ok)
+    assert.has_error(function() p:apply_thread("nobody") end,
+                     "bad argument #1 to 'apply_thread' (no thread named \"nobody\")")
+  end)
+end)
+
+describe("plans on node 1 of this machine #multinode", function()
+  it("puts a region's pages and a thread on node 1", function()
+    local lnuma = require "lnuma"
+    local topo = lnuma.topology()
+    local has1 = false
+    for _, n in ipairs(topo.nodes) do
+      if n.os_index == 1 and #n.cpus > 0 then has1 = true end
+    end
+    if not has1 then
+      pending("this machine has no node 1 with CPUs; the VM stage runs this")
+      return
+    end
+    local p = assert(plan.load(write([[
+      return { threads = { { name = "t", cpus = topology:cpus_of(1)[1] } },
+               memory = { { name = "m", size = "4M", node = 1 } },
+               pools = { { name = "p", node = 1, size = 64, count = 4096 } } }
+    ]])))
+    local a = assert(p:apply())
+    assert.equal(a.report.memory[1].got.pages, a.report.memory[1].got.by_node[1])
+    assert.equal(a.report.pools[1].got.pages, a.report.pools[1].got.by_node[1])
+    local before = lnuma.binding().cpus
+    finally(function() lnuma.bind { cpus = before } end)
+    assert.equal(1, assert(p:apply_thread("t")).node_seen)
+  end)
+end)

@@ -76,20 +76,20 @@ local function resolved_text(p)
   add(p.file, ": valid on ", p.target)
   if #p.threads > 0 then add("threads:") end
   for _, t in ipairs(p.threads) do
-    add("  ", pad(t.name, 14), pad("CPUs " .. list(t.cpus), 14),
+    add("  ", pad(t.name, 14), pad("CPUs " .. list(t.cpus), 20),
         pad(t.node and ("node " .. t.node) or "nodes vary", 11),
         t.hot and "hot" or "not hot",
         #t.uses > 0 and ("  uses " .. table.concat(t.uses, ", ")) or "")
   end
   if #p.memory > 0 then add("memory:") end
   for _, r in ipairs(p.memory) do
-    add("  ", pad(r.name, 14), pad(("%d bytes"):format(r.size), 14),
+    add("  ", pad(r.name, 14), pad(("%d bytes"):format(r.size), 20),
         pad(#r.nodes > 0 and ("node " .. list(r.nodes)) or "first touch", 11),
         r.policy, ", pages ", r.huge, "  (", human(r.size), ")")
   end
   if #p.pools > 0 then add("pools:") end
   for _, q in ipairs(p.pools) do
-    add("  ", pad(q.name, 14), pad(("%d x %d bytes"):format(q.count, q.size), 14),
+    add("  ", pad(q.name, 14), pad(("%d x %d bytes"):format(q.count, q.size), 20),
         pad("node " .. q.node, 11), "(", human(q.bytes), ")")
   end
   add("warnings: ", #p.warnings == 0 and "none" or tostring(#p.warnings))

@@ -581,15 +581,17 @@ local function check_opts(opts, fname, extra)
   return opts
 end
 
--- The topology to check against, and whether it is this machine's.
+-- The topology to check against, and whether it is this machine's (a
+-- topology says where it came from: "system", "xml" or "synthetic").
 local function target(opts)
-  if opts.topology ~= nil then
-    local ok, live = pcall(function()
-      return rawequal(opts.topology, require("lnuma").topology())
-    end)
-    return opts.topology, ok and live
+  local topo = opts.topology
+  if topo == nil then
+    local msg
+    topo, msg = require("lnuma").topology()
+    if topo == nil then return nil, "this machine's topology: " .. tostring(msg) end
   end
-  return require("lnuma").topology(), true
+  local source = type(topo) == "table" and rawget(topo, "source")
+  return topo, source == "system"
 end
 
 local function make(resolved, file, topo, live)
@@ -614,6 +616,7 @@ function plan.load(path, opts)
   end
   opts = check_opts(opts, "load")
   local topo, live = target(opts)
+  if topo == nil then return nil, path .. ": " .. live end
   local env = new_env(topo)
   local chunk, err = loadfile(path, "t", env)
   if not chunk then return nil, err end
@@ -639,6 +642,7 @@ function plan.check(t, opts)
   opts = check_opts(opts, "check", "name")
   local name = opts.name ~= nil and tostring(opts.name) or "plan"
   local topo, live = target(opts)
+  if topo == nil then return nil, name .. ": " .. live end
   local limits = { instructions = opts.instructions or plan.LIMITS.instructions,
                    memory = opts.memory or plan.LIMITS.memory }
   local ok, resolved = core.run_limited(limits, resolve, t, facts_of(topo, live))

@@ -107,6 +107,8 @@ LNUMA_API int lnuma_parse_size(const char *text, size_t *out, lnuma_error *err);
 #include "lnuma/system.h"
 #include "lnuma/memory.h"
 #include "lnuma/topology.h"
+#include "lnuma/clock.h"
+#include "lnuma/histogram.h"
 /* (one #include line per area, above this line) */
 
 #endif /* LNUMA_H */

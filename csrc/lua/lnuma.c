@@ -15,6 +15,8 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_mempolicy(L);
   lnuma_open_topology(L);
   lnuma_open_affinity(L);
+  lnuma_open_clock(L);
+  lnuma_open_histogram(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -86,4 +86,22 @@ lnuma.current = core.current
 --- Reports: `lnuma.report.json(value [, {indent = true}])`, `lnuma.report.decode(text)`.
 lnuma.report = require "lnuma.report"
 
+--- The calibrated nanosecond clock (see `lnuma.clock`).
+lnuma.clock = require "lnuma.clock"
+
+--- A log-linear histogram of integer values (usually ns):
+-- `lnuma.histogram{lowest = 1, highest = 3600e9, precision = 3, unit = "ns"}`
+-- (those are the defaults).  Methods: `record(v [, count])`, `count()`,
+-- `min()`, `max()`, `mean()`, `stddev()`, `percentile(p)`,
+-- `percentiles{50, 99, 99.9}`, `merge(other)`, `reset()`, `buckets()`,
+-- `underflow()`, `overflow()`, `export()`.
+-- @function histogram
+-- @tparam[opt] table opts
+-- @treturn userdata lnuma.Histogram
+lnuma.histogram = core.histogram
+
+--- Benchmarks: the harness `lnuma.bench.run(fn, opts)` and
+-- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
+lnuma.bench = require "lnuma.bench"
+
 return lnuma

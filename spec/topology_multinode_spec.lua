@@ -1,5 +1,5 @@
 local lnuma = require "lnuma"
-local sysfs = dofile("spec/support/sysfs.lua")
+local sys = dofile("spec/support/sys.lua")
 
 local NEEDS = "needs ≥2 NUMA nodes: runs in the emulated machines (make test-vm)"
 
@@ -10,13 +10,13 @@ describe("topology and binding on a machine with several nodes #multinode", func
 
   it("agrees with /sys for every node: CPUs, memory, distances", function()
     if single() then return pending(NEEDS) end
-    local online = sysfs.nodes()
+    local online = sys.nodes()
     assert.equal(#online, #topo.nodes)
     for i, node in ipairs(topo.nodes) do
       assert.equal(online[i], node.os_index)
-      assert.same(sysfs.node_cpus(node.os_index), node.cpus)
-      assert.equal((sysfs.node_meminfo(node.os_index)), node.memory)
-      assert.same(sysfs.node_distances(node.os_index), node.distances)
+      assert.same(sys.node_cpus(node.os_index), node.cpus)
+      assert.equal((sys.node_meminfo(node.os_index)), node.memory)
+      assert.same(sys.node_distances(node.os_index), node.distances)
     end
     assert.is_false(topo.default_distances)
   end)
@@ -24,10 +24,10 @@ describe("topology and binding on a machine with several nodes #multinode", func
   it("reports distances as the firmware gives them, and nearest() in their order", function()
     if single() then return pending(NEEDS) end
     for i, a in ipairs(topo.nodes) do
-      local row_a = sysfs.node_distances(a.os_index)
+      local row_a = sys.node_distances(a.os_index)
       assert.equal(10, topo:distance(a.os_index, a.os_index))
       for j, b in ipairs(topo.nodes) do
-        local row_b = sysfs.node_distances(b.os_index)
+        local row_b = sys.node_distances(b.os_index)
         assert.equal(row_a[j], topo:distance(a.os_index, b.os_index))
         -- Symmetric exactly where the firmware's table is.
         assert.equal(row_a[j] == row_b[i],
@@ -63,7 +63,7 @@ describe("topology and binding on a machine with several nodes #multinode", func
     if single() then return pending(NEEDS) end
     local found = 0
     for _, node in ipairs(topo.nodes) do
-      if #sysfs.node_cpus(node.os_index) == 0 then
+      if #sys.node_cpus(node.os_index) == 0 then
         found = found + 1
         assert.is_true(node.memory_only)
         assert.same({}, node.cpus)
@@ -114,12 +114,12 @@ describe("topology and binding on a machine with several nodes #multinode", func
       ("echo %d > /tmp/cg/lnuma/cpuset.cpus"):format(first),
       ("echo %d > /tmp/cg/lnuma/cpuset.mems"):format(node),
       "echo $$ > /tmp/cg/lnuma/cgroup.procs",
-      "exec " .. sysfs.lua_command(('local l = require "lnuma"; local t = l.topology(); '
+      "exec " .. sys.lua_command(('local l = require "lnuma"; local t = l.topology(); '
         .. 'print(l.cpulist(t.allowed.cpus), l.cpulist(t.allowed.nodes), #t.cpus); '
         .. 'print(l.bind{ cpus = "%d" }); print(l.bind{ cpus = "%d,%d" }); '
         .. 'print(l.cpulist(l.binding().cpus))'):format(second, first, second)),
     }, "\n")
-    local out, code = sysfs.run("sh -c '" .. script:gsub("'", "'\\''") .. "'")
+    local out, code = sys.run("sh -c '" .. script:gsub("'", "'\\''") .. "'")
     assert.equal(0, code, out)
     local lines = {}
     for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end

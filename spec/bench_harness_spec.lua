@@ -50,6 +50,27 @@ describe("lnuma.bench.run", function()
     assert.matches("ns per repetition", r.histogram.unit)
   end)
 
+  it("says how much of the run the thread spent on a CPU, and warns when little", function()
+    local r = bench.run(function() spin(2000) end, { min_time = 2000000, repetitions = 3 })
+    if not lnuma.clock.thread_cpu() then
+      pending("no CLOCK_THREAD_CPUTIME_ID here")
+      return
+    end
+    assert.is_true(r.on_cpu > 0 and r.on_cpu <= 1, tostring(r.on_cpu))
+    assert.is_true(r.cpu_median >= 0 and r.cpu_median <= r.median * 1.5 + 100)
+    if r.on_cpu < 0.95 then
+      assert.matches("off its CPU", r.warning)
+    else
+      assert.is_nil(r.warning)
+    end
+    -- a sleeping function is off its CPU nearly all the time
+    local s = bench.run(function() lnuma.clock.sleep(1000000) end,
+      { min_time = 2000000, repetitions = 2, warmup = 0 })
+    assert.is_true(s.on_cpu < 0.5, tostring(s.on_cpu))
+    assert.matches("off its CPU", s.warning)
+    assert.is_true(s.cpu_median < s.median / 2)
+  end)
+
   it("pins to a CPU for the run and restores the binding after", function()
     local before = lnuma.binding().cpus
     local cpu = before[#before]

@@ -537,8 +537,8 @@ describe("plans on node 1 of this machine #multinode", function()
     local lnuma = require "lnuma"
     local topo = lnuma.topology()
     local has1 = false
-    for _, n in ipairs(topo.nodes) do
-      if n.os_index == 1 and #n.cpus > 0 then has1 = true end
+    for _, node in ipairs(topo.nodes) do
+      if node.os_index == 1 and #node.cpus > 0 then has1 = true end
     end
     if not has1 then
       pending("this machine has no node 1 with CPUs; the VM stage runs this")

@@ -11,12 +11,11 @@ local function sh(cmd)
   return ok, out, code
 end
 
-local function nodes_with_cpus()
-  local n = 0
+local function node1_has_cpus()
   for _, node in ipairs(require("lnuma").topology().nodes) do
-    if #node.cpus > 0 then n = n + 1 end
+    if node.os_index == 1 and #node.cpus > 0 then return true end
   end
-  return n
+  return false
 end
 
 local function contains(list, x)
@@ -107,8 +106,8 @@ end)
 
 describe("examples/host/engine on node 1 #multinode", function()
   it("puts feed, strategy and all their pages on node 1", function()
-    if nodes_with_cpus() < 2 then
-      pending("this machine has one node with CPUs; the VM stage runs this")
+    if not node1_has_cpus() then
+      pending("this machine has no node 1 with CPUs; the VM stage runs this")
       return
     end
     local v = run("examples/host/engine-node1.lua", 2000)

@@ -47,7 +47,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
 BENCH_DEBS = likwid mbw
 
 .PHONY: all deps deps-bench run test test-busted test-c test-vm sanitize lint \
-        bench install uninstall clean examples docs
+        bench install uninstall clean examples docs lint-lua lint-c
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -107,8 +107,14 @@ sanitize: deps
 	  LDFLAGS="-fsanitize=address,undefined" all
 	@LUA=$(LUA) BUILD=build-san SANITIZE=1 bash spec/support/run-tests busted c
 
-lint:
-	luacheck -q lua bin spec examples
+LUACHECK_DIRS = lua bin spec $(wildcard examples)
+
+lint: lint-lua lint-c
+
+lint-lua:
+	luacheck -q --no-color $(LUACHECK_DIRS)
+
+lint-c:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
 	  -DLNUMA_BUILDING -Icsrc/include -Icsrc/core csrc

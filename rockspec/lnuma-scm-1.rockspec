@@ -28,6 +28,7 @@ build = {
         "csrc/core/error.c",
         "csrc/core/set.c",
         "csrc/core/size.c",
+        "csrc/core/system.c",
         "csrc/lua/binding.c",
         "csrc/lua/lnuma.c",
         "csrc/lua/set.c",

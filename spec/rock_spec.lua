@@ -1,0 +1,78 @@
+-- The rock is how most Lua users install lnuma: it must build from the same
+-- sources as the Makefile and work from a tree of its own.
+
+local function read(path)
+  local f = assert(io.open(path, "r"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1", "r"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return ok, out, code
+end
+
+local function listdir(pattern)
+  local _, out = sh("ls " .. pattern)
+  local files = {}
+  for line in out:gmatch("[^\n]+") do files[#files + 1] = line end
+  table.sort(files)
+  return files
+end
+
+describe("the rockspec", function()
+  local text = read("rockspec/lnuma-scm-1.rockspec")
+  local spec = {}
+  assert(load(text, "rockspec", "t", spec))()
+
+  it("compiles exactly the C sources the Makefile compiles", function()
+    local sources = {}
+    for _, s in ipairs(spec.build.modules["lnuma.core"].sources) do sources[#sources + 1] = s end
+    table.sort(sources)
+    local expected = listdir("csrc/core/*.c csrc/lua/*.c")
+    assert.same(expected, sources)
+  end)
+
+  it("maps every Lua module under lua/lnuma", function()
+    local mapped = {}
+    for name, file in pairs(spec.build.modules) do
+      if type(file) == "string" then mapped[#mapped + 1] = file end
+      if name == "lnuma" then assert.equal("lua/lnuma/init.lua", file) end
+    end
+    table.sort(mapped)
+    assert.same(listdir("lua/lnuma/*.lua"), mapped)
+  end)
+
+  it("declares libnuma and hwloc as external dependencies", function()
+    assert.is_table(spec.external_dependencies.NUMA)
+    assert.is_table(spec.external_dependencies.HWLOC)
+  end)
+
+  it("installs into a throw-away tree, and lnuma loads from there", function()
+    if not sh("command -v luarocks >/dev/null") then
+      pending("luarocks is not installed (make deps installs it)")
+      return
+    end
+    local _, tmp = sh("mktemp -d")
+    tmp = tmp:gsub("%s+$", "")
+    finally(function() sh("rm -rf " .. tmp) end)
+    -- Build from a copy, so that the rock's in-tree objects do not touch the checkout.
+    assert(sh(("mkdir -p %s/src && cp -r csrc lua bin rockspec %s/src"):format(tmp, tmp)))
+    local ok, out = sh(("cd %s/src && luarocks --lua-version=5.4 make "
+      .. "rockspec/lnuma-scm-1.rockspec --tree=%s/tree"):format(tmp, tmp))
+    assert.is_true(ok, out)
+    local tree = tmp .. "/tree"
+    local lua = ("cd / && LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;;' "
+      .. "LUA_CPATH='%s/lib/lua/5.4/?.so' lua5.4 -e "):format(tree, tree, tree)
+    local ok2, version = sh(lua .. "'local l = require \"lnuma\"; io.write(l._VERSION, \" \", "
+      .. "package.searchpath(\"lnuma.core\", package.cpath))'")
+    assert.is_true(ok2, version)
+    assert.matches("^" .. require("lnuma")._VERSION:gsub("%.", "%%.") .. " " .. tree, version)
+    local ok3, cli = sh(tree .. "/bin/lnuma --version")
+    assert.is_true(ok3, cli)
+    assert.matches("^lnuma %d+%.%d+%.%d+", cli)
+  end)
+end)

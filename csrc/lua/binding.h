@@ -10,6 +10,7 @@
 
 /* Each binding file registers its functions into the module table at -1. */
 void lnuma_open_util(lua_State *L);
+void lnuma_open_kernels(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* Raises "bad argument #arg to 'f' (KEY: message)" for an option field. */

@@ -306,6 +306,11 @@ LNUMA_API int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus,
                                 int samples, uint64_t roundtrips, double *matrix,
                                 lnuma_team_thread *threads, lnuma_error *err);
 
+/* ---- Reporting support ------------------------------------------------------------ */
+
+/** 1 when fd is a terminal (benchmarks show progress only then).  Any thread. */
+LNUMA_API int lnuma_is_terminal(int fd);
+
 #ifdef __cplusplus
 }
 #endif

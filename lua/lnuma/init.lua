@@ -30,4 +30,35 @@ lnuma.cpulist = core.cpulist
 -- @treturn integer bytes
 lnuma.size = core.size
 
+--- Topology of this machine (cached), of an hwloc XML file or of a synthetic
+-- description: see `lnuma.topology`.
+-- @function topology
+lnuma.topology = require("lnuma.topology").topology
+
+--- Pins the calling thread: `lnuma.bind{cpus = "0-3"}` or `lnuma.bind{node = 1}`
+-- (to the CPUs of node 1; memory policy is left alone).
+-- @function bind
+-- @tparam table opts `cpus` (array, cpulist or integer) or `node` (integer)
+-- @treturn[1] boolean true
+-- @return[2] nil when the kernel refuses (CPUs outside this process's cpuset)
+-- @treturn[2] string message
+-- @treturn[2] integer errno
+-- @raise on unknown options, CPUs or nodes that do not exist, a memory-only node
+lnuma.bind = core.bind
+
+--- The calling thread's binding: `{cpus = array, nodes = array, policy = name}`,
+-- where `policy` is the memory policy ("default", "bind", "interleave",
+-- "preferred", "local", ...) and `nodes` the nodes memory may come from.
+-- @function binding
+lnuma.binding = core.binding
+
+--- Where the calling thread runs now.
+-- @function current
+-- @treturn integer cpu
+-- @treturn integer node
+lnuma.current = core.current
+
+--- Reports: `lnuma.report.json(value [, {indent = true}])`, `lnuma.report.decode(text)`.
+lnuma.report = require "lnuma.report"
+
 return lnuma

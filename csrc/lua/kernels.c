@@ -390,6 +390,12 @@ static int k_c2c_memory(lua_State *L) {
   return 1;
 }
 
+/* kernel_now() -> integer ns of the clock the kernels time with. */
+static int k_now(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lnuma_kernel_now());
+  return 1;
+}
+
 /* isatty(fd) -> boolean (progress goes to stderr only when it is a terminal). */
 static int k_isatty(lua_State *L) {
   lua_pushboolean(L, lnuma_is_terminal((int)luaL_checkinteger(L, 1)));
@@ -407,6 +413,7 @@ void lnuma_open_kernels(lua_State *L) {
       {"c2c_schedule", k_c2c_schedule},
       {"c2c_memory", k_c2c_memory},
       {"isatty", k_isatty},
+      {"kernel_now", k_now},
       {NULL, NULL},
   };
   luaL_setfuncs(L, funcs, 0);

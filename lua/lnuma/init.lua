@@ -61,4 +61,10 @@ lnuma.current = core.current
 --- Reports: `lnuma.report.json(value [, {indent = true}])`, `lnuma.report.decode(text)`.
 lnuma.report = require "lnuma.report"
 
+--- Benchmarks.  The memory benchmarks of lua/lnuma/bench_memory.lua
+-- (`latency`, `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`,
+-- `c2c`, `migration`, ...) are merged into this table.
+lnuma.bench = lnuma.bench or {}
+for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
+
 return lnuma

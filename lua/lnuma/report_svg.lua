@@ -320,8 +320,12 @@ end
 -- @treturn string SVG text
 function M.bars(result)
   local r = result
-  local reps = r.repetitions or {}
-  local unit = r.benchmark == "bandwidth" and "GB/s" or r.benchmark == "migration" and "pages/s"
+  local reps, names = r.repetitions or {}, nil
+  if r.benchmark == "bandwidth_kernels" then
+    reps, names = {}, {}
+    for i, k in ipairs(r.kernels or {}) do reps[i], names[i] = k.gbps, k.kernel end
+  end
+  local unit = (r.benchmark == "bandwidth" or names) and "GB/s" or r.benchmark == "migration" and "pages/s"
     or "ns per load"
   local w, h = 620, 360
   local x0, x1, y0, y1 = 80, w - 30, 70, h - 60
@@ -341,17 +345,23 @@ function M.bars(result)
     body[#body + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" fill="#6baed6">'
                           .. '<title>%s</title></rect>\n', num(x + bw * 0.15), num(Y(v)),
                           num(bw * 0.7), num(y1 - Y(v)), esc(text.number(v) .. " " .. unit))
-    body[#body + 1] = label(x + bw / 2, y1 + 16, tostring(i), 'text-anchor="middle"')
+    body[#body + 1] = label(x + bw / 2, y1 + 16, names and names[i] or tostring(i),
+                            'text-anchor="middle"')
+    if names then
+      body[#body + 1] = label(x + bw / 2, Y(v) - 6, text.number(v), 'text-anchor="middle"')
+    end
   end
-  local med = r.stats and r.stats.median
+  local med = not names and r.stats and r.stats.median
   if med then
     body[#body + 1] = fmt('<path d="M%s %sH%s" stroke="#d62728" stroke-width="2"/>\n',
                           num(x0), num(Y(med)), num(x1))
     body[#body + 1] = label(x1, Y(med) - 6, "median " .. text.number(med), 'text-anchor="end" fill="#d62728"')
   end
   axes(body, x0, y0, x1, y1)
-  body[#body + 1] = label((x0 + x1) / 2, h - 20, "repetition", 'text-anchor="middle"')
-  local titles = { latency = "Latency", bandwidth = "Bandwidth", migration = "Page migration" }
+  body[#body + 1] = label((x0 + x1) / 2, h - 20, names and "kernel" or "repetition",
+                          'text-anchor="middle"')
+  local titles = { latency = "Latency", bandwidth = "Bandwidth", migration = "Page migration",
+                   bandwidth_kernels = "Bandwidth by kernel" }
   return document(w, h, (titles[r.benchmark] or "Result") .. " (" .. unit .. ")", body)
 end
 
@@ -366,7 +376,8 @@ function M.render(result)
   if b == "matrix" or b == "c2c" then return M.heatmap(result)
   elseif b == "latency_curve" then return M.curve(result)
   elseif b == "loaded_latency" then return M.loaded(result)
-  elseif b == "latency" or b == "bandwidth" or b == "migration" then return M.bars(result)
+  elseif b == "latency" or b == "bandwidth" or b == "migration" or b == "bandwidth_kernels" then
+    return M.bars(result)
   end
   error("bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 2)

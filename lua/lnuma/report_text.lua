@@ -143,6 +143,12 @@ local function tabulate(r)
     local rows = {}
     for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
     return { "repetition", "pages_per_s" }, rows
+  elseif b == "bandwidth_kernels" then
+    local rows = {}
+    for i, k in ipairs(r.kernels or {}) do
+      rows[i] = { k.kernel, k.gbps, k.spread and k.spread * 100 or nil, k.isa }
+    end
+    return { "kernel", "gbps", "spread_pct", "isa" }, rows
   end
   error("bad argument #1 (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 3)
@@ -301,6 +307,11 @@ function M.summary(result, opts)
     out[#out + 1] = ("loaded latency (chaser on CPU %s, %d traffic thread%s, %s)"):format(
       tostring(r.cpus and r.cpus[1]), (r.threads or 1) - 1, r.threads == 2 and "" or "s",
       r.kernel or "read")
+    local headers, rows = tabulate(r)
+    out[#out + 1] = M.table(headers, rows, { indent = "  " })
+  elseif b == "bandwidth_kernels" then
+    out[#out + 1] = ("bandwidth of every kernel (%s threads, %s)"):format(
+      tostring(r.threads), M.size(r.size or 0))
     local headers, rows = tabulate(r)
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
   elseif b == "migration" then

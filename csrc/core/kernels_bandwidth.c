@@ -18,6 +18,8 @@ typedef struct bw_job {
   uint64_t *warm_ns;  /* [nthreads] */
   uint64_t *sums;     /* [nthreads], keeps the reads alive */
   uint64_t *rep_ns;   /* the caller's [repetitions * nthreads] */
+  uint64_t *span_ns;  /* the caller's [repetitions], or NULL */
+  uint64_t *start, *end; /* [nthreads] ticks of the current repetition */
 } bw_job;
 
 static void bw_thread(lnuma_team *team, int i, void *arg) {
@@ -37,9 +39,9 @@ static void bw_thread(lnuma_team *team, int i, void *arg) {
   }
   lnuma_team_sync(team);
   sum += j->fn(a, b, c, j->share, p->scalar); /* caches, TLB, page faults */
-  uint64_t t0 = lnuma__know();
+  uint64_t t0 = lnuma__kt_start(p->clock);
   sum += j->fn(a, b, c, j->share, p->scalar);
-  j->warm_ns[i] = lnuma__know() - t0;
+  j->warm_ns[i] = lnuma__kt_since(p->clock, t0);
   lnuma_team_sync(team);
   if (i == 0) {
     uint64_t slowest = 1;
@@ -52,9 +54,23 @@ static void bw_thread(lnuma_team *team, int i, void *arg) {
   uint64_t passes = j->passes;
   for (int r = 0; r < p->repetitions; r++) {
     lnuma_team_sync(team);
-    t0 = lnuma__know();
+    t0 = lnuma__kt_start(p->clock);
     for (uint64_t k = 0; k < passes; k++) sum += j->fn(a, b, c, j->share, p->scalar);
-    j->rep_ns[(size_t)r * (size_t)n + (size_t)i] = lnuma__know() - t0;
+    uint64_t t1 = lnuma__kt_stop(p->clock);
+    j->rep_ns[(size_t)r * (size_t)n + (size_t)i] = lnuma__kt_ns(p->clock, t1 - t0);
+    j->start[i] = t0;
+    j->end[i] = t1;
+    lnuma_team_sync(team);
+    if (i == 0 && j->span_ns != NULL) {
+      /* The counter is the same on every CPU (invariant TSC or the kernel's
+       * monotonic clock), so starts and ends compare across threads. */
+      uint64_t first = j->start[0], last = j->end[0];
+      for (int k = 1; k < n; k++) {
+        if (j->start[k] < first) first = j->start[k];
+        if (j->end[k] > last) last = j->end[k];
+      }
+      j->span_ns[r] = lnuma__kt_ns(p->clock, last - first);
+    }
   }
   j->sums[i] = sum;
 }
@@ -90,14 +106,21 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
   j.warm_ns = calloc((size_t)p->nthreads, sizeof *j.warm_ns);
   j.sums = calloc((size_t)p->nthreads, sizeof *j.sums);
   j.rep_ns = r->rep_ns;
-  if (j.warm_ns == NULL || j.sums == NULL) {
+  j.span_ns = r->span_ns;
+  j.start = calloc((size_t)p->nthreads, sizeof *j.start);
+  j.end = calloc((size_t)p->nthreads, sizeof *j.end);
+  if (j.warm_ns == NULL || j.sums == NULL || j.start == NULL || j.end == NULL) {
     free(j.warm_ns);
     free(j.sums);
+    free(j.start);
+    free(j.end);
     return lnuma__fail_sys(err, ENOMEM, "bandwidth");
   }
   int rc = lnuma_team_run(p->nthreads, p->cpus, bw_thread, &j, r->threads, err);
   free(j.warm_ns);
   free(j.sums);
+  free(j.start);
+  free(j.end);
   if (rc != 0) return -1;
   r->isa = p->isa == LNUMA_ISA_AUTO ? lnuma_isa_best() : p->isa;
   r->passes = j.passes;

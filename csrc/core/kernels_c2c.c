@@ -47,6 +47,7 @@ typedef struct c2c_job {
   char *mem;
   int n, samples;
   uint64_t roundtrips;
+  const lnuma_clock *clock;
   double *matrix;
   uint64_t *scratch; /* [n * samples]: the samples of initiator i */
 } c2c_job;
@@ -82,12 +83,12 @@ static void c2c_thread(lnuma_team *team, int i, void *arg) {
       if (partner < 0) continue;
       uint64_t base = (uint64_t)(s + 1) * 2 * j->roundtrips;
       if (initiator) {
-        uint64_t t0 = lnuma__know();
+        uint64_t t0 = lnuma__kt_start(j->clock);
         for (uint64_t k = 0; k < j->roundtrips; k++) {
           atomic_store_explicit(line, base + 2 * k + 1, memory_order_release);
           wait_for(line, base + 2 * k + 2);
         }
-        uint64_t t = lnuma__know() - t0;
+        uint64_t t = lnuma__kt_since(j->clock, t0);
         if (s >= 0) mine[s] = t;
       } else {
         for (uint64_t k = 0; k < j->roundtrips; k++) {
@@ -108,8 +109,8 @@ static void c2c_thread(lnuma_team *team, int i, void *arg) {
 }
 
 int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus, int samples,
-                      uint64_t roundtrips, double *matrix, lnuma_team_thread *threads,
-                      lnuma_error *err) {
+                      uint64_t roundtrips, const lnuma_clock *clock, double *matrix,
+                      lnuma_team_thread *threads, lnuma_error *err) {
   if (n < 2 || n > LNUMA_TEAM_MAX || cpus == NULL || matrix == NULL)
     return lnuma__fail(err, EINVAL, "c2c: needs 2 to %d CPUs, not %d", LNUMA_TEAM_MAX, n);
   if (samples < 1 || roundtrips < 1)
@@ -122,7 +123,7 @@ int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus, int sample
       if (cpus[a] == cpus[b])
         return lnuma__fail(err, EINVAL, "c2c: CPU %d is named twice", cpus[a]);
   c2c_job j = {.mem = mem, .n = n, .samples = samples, .roundtrips = roundtrips,
-               .matrix = matrix};
+               .clock = clock, .matrix = matrix};
   j.scratch = calloc((size_t)n * (size_t)samples, sizeof *j.scratch);
   if (j.scratch == NULL) return lnuma__fail_sys(err, ENOMEM, "c2c");
   for (size_t k = 0; k < (size_t)n * (size_t)n; k++) matrix[k] = 0;

@@ -243,12 +243,13 @@ typedef struct lat_job {
 } lat_job;
 
 /* Loads per chunk such that chunks of them last min_time_ns altogether. */
-static uint64_t calibrate(void **pos, uint64_t min_time_ns, int chunks) {
+static uint64_t calibrate(const lnuma_clock *clock, void **pos, uint64_t min_time_ns,
+                          int chunks) {
   uint64_t n = 256, t;
   for (;;) {
-    uint64_t t0 = lnuma__know();
+    uint64_t t0 = lnuma__kt_start(clock);
     lnuma_chase_run(pos, n);
-    t = lnuma__know() - t0;
+    t = lnuma__kt_since(clock, t0);
     if (t >= 2000000 || n >= ((uint64_t)1 << 32)) break;
     n *= 2;
   }
@@ -271,17 +272,22 @@ static void lat_thread(lnuma_team *team, int i, void *arg) {
   /* Warm-up: once around (small buffers then sit in their cache level), but
    * never more than a million loads. */
   lnuma_chase_run(&pos, r->slots < 1000000 ? r->slots : 1000000);
-  uint64_t chunk = calibrate(&pos, p->min_time_ns, p->chunks);
+  uint64_t chunk = calibrate(p->clock, &pos, p->min_time_ns, p->chunks);
   r->chunk_loads = chunk;
   for (int rep = 0; rep < p->repetitions; rep++) {
-    uint64_t t0 = lnuma__know(), tc = t0;
+    /* Chunks follow each other without a gap: one reading ends a chunk and
+     * starts the next, so the chunks add up to the repetition. */
+    uint64_t t0 = lnuma__kt_start(p->clock), tc = t0;
     for (int c = 0; c < p->chunks; c++) {
       lnuma_chase_run(&pos, chunk);
-      uint64_t t = lnuma__know();
-      r->chunk_ns[(size_t)rep * (size_t)p->chunks + (size_t)c] = t - tc;
+      uint64_t t = lnuma__kt_stop(p->clock);
+      r->chunk_ns[(size_t)rep * (size_t)p->chunks + (size_t)c] = lnuma__kt_ns(p->clock, t - tc);
       tc = t;
     }
-    r->rep_ns[rep] = tc - t0;
+    uint64_t sum = 0;
+    for (int c = 0; c < p->chunks; c++)
+      sum += r->chunk_ns[(size_t)rep * (size_t)p->chunks + (size_t)c];
+    r->rep_ns[rep] = sum;
   }
   /* pos is the end of the chase: keep the loads observable. */
   __asm__ volatile("" : : "r"(pos) : "memory");

@@ -2,7 +2,6 @@
  * helpers of the kernel files: the clock they time with, first touch, delay. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "kernels_internal.h"
 
@@ -79,33 +78,6 @@ uint64_t lnuma_kernel_pass(int kernel, int isa, void *a, const void *b, const vo
   if (fn == NULL) return 0;
   bytes -= bytes % LNUMA_KERNEL_GRANULE;
   return bytes > 0 ? fn(a, b, c, bytes, scalar) : 0;
-}
-
-/* ---- the clock of the kernels ---------------------------------------------- */
-
-uint64_t lnuma__know(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t lnuma_kernel_now(void) { return lnuma__know(); }
-
-const char *lnuma_kernel_clock_name(void) { return "clock_gettime(CLOCK_MONOTONIC_RAW)"; }
-
-double lnuma_kernel_clock_overhead(void) {
-  /* The cheapest of a few batches: what one reading costs without noise. */
-  double best = 0;
-  for (int round = 0; round < 5; round++) {
-    volatile uint64_t sink = 0;
-    uint64_t t0 = lnuma__know();
-    for (int i = 0; i < 1000; i++) sink = lnuma__know();
-    uint64_t t1 = lnuma__know();
-    (void)sink;
-    double per = (double)(t1 - t0) / 1000.0;
-    if (round == 0 || per < best) best = per;
-  }
-  return best;
 }
 
 /* ---- helpers ----------------------------------------------------------------- */

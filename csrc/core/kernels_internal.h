@@ -21,10 +21,24 @@ extern const lnuma__kfn lnuma__kernels_avx512[LNUMA_KERNEL_COUNT];
  * not supported here. */
 lnuma__kfn lnuma__kernel_fn(int kernel, int isa);
 
-/* The one clock of the kernels: monotonic nanoseconds.  Every timed region of
- * every kernel reads it through this function, so switching the time source
- * is one change here. */
-uint64_t lnuma__know(void);
+/* The clock of the kernels: every timed region reads kt_start() before and
+ * kt_stop() after it and converts the difference with kt_ns().  They read
+ * the caller's lnuma clock (TSC where invariant, fenced), or
+ * CLOCK_MONOTONIC_RAW when the caller passes none; this is the one place
+ * that knows. */
+static inline uint64_t lnuma__kt_start(const lnuma_clock *c) {
+  return c != NULL ? lnuma_clock_start(c) : (uint64_t)lnuma_monotonic_raw_ns();
+}
+static inline uint64_t lnuma__kt_stop(const lnuma_clock *c) {
+  return c != NULL ? lnuma_clock_stop(c) : (uint64_t)lnuma_monotonic_raw_ns();
+}
+static inline uint64_t lnuma__kt_ns(const lnuma_clock *c, uint64_t ticks) {
+  return c != NULL ? lnuma_clock_to_ns(c, ticks) : ticks;
+}
+/* ns elapsed since the ticks t0 of lnuma__kt_start(). */
+static inline uint64_t lnuma__kt_since(const lnuma_clock *c, uint64_t t0) {
+  return lnuma__kt_ns(c, lnuma__kt_stop(c) - t0);
+}
 
 /* Writes every byte of [p, p + n) (first touch / initialisation), pattern
  * chosen so that doubles read back as small finite numbers. */

@@ -16,6 +16,7 @@ typedef struct loaded_job {
   size_t share;
   int arrays;
   atomic_int stop;
+  atomic_int running; /* traffic threads that started the current step */
   uint64_t *bytes; /* [nthreads] per step */
   uint64_t *ns;    /* [nthreads] per step */
   uint64_t chase_loads, chase_ns;
@@ -33,26 +34,30 @@ static void chaser(lnuma_team *team, loaded_job *j) {
   lnuma_chase_run(&pos, slots < 1000000 ? slots : 1000000);
   for (int d = 0; d < p->ndelays; d++) {
     lnuma_team_sync(team);
-    uint64_t t0 = lnuma__know(), t = t0, loads = 0;
-    while (t - t0 < p->step_ns) {
+    /* Measure only once every traffic thread is streaming. */
+    while (atomic_load_explicit(&j->running, memory_order_acquire) < p->nthreads - 1)
+      lnuma__kdelay(100);
+    uint64_t t0 = lnuma__kt_start(p->clock), elapsed = 0, loads = 0;
+    while (elapsed < p->step_ns) {
       lnuma_chase_run(&pos, 1024);
       loads += 1024;
-      t = lnuma__know();
+      elapsed = lnuma__kt_since(p->clock, t0);
     }
     atomic_store_explicit(&j->stop, 1, memory_order_release);
     j->chase_loads = loads;
-    j->chase_ns = t - t0;
+    j->chase_ns = elapsed;
     lnuma_team_sync(team);
     lnuma_loaded_point *pt = &j->points[d];
     pt->delay = p->delays[d];
     pt->chase_loads = loads;
-    pt->latency_ns = (double)(t - t0) / (double)loads;
+    pt->latency_ns = (double)elapsed / (double)loads;
     pt->traffic_bytes = pt->traffic_ns = 0;
     for (int k = 1; k < p->nthreads; k++) {
       pt->traffic_bytes += j->bytes[k];
       if (j->ns[k] > pt->traffic_ns) pt->traffic_ns = j->ns[k];
     }
     atomic_store_explicit(&j->stop, 0, memory_order_relaxed);
+    atomic_store_explicit(&j->running, 0, memory_order_relaxed);
     lnuma_team_sync(team);
   }
   __asm__ volatile("" : : "r"(pos) : "memory");
@@ -73,15 +78,16 @@ static void traffic(lnuma_team *team, int i, loaded_job *j) {
     uint64_t delay = p->delays[d], moved = 0;
     size_t off = 0;
     lnuma_team_sync(team);
-    uint64_t t0 = lnuma__know();
-    while (!atomic_load_explicit(&j->stop, memory_order_acquire)) {
+    uint64_t t0 = lnuma__kt_start(p->clock);
+    atomic_fetch_add_explicit(&j->running, 1, memory_order_release);
+    do {
       sum += j->fn(a + off, b + off, c + off, chunk, 3.0);
       moved += chunk * (size_t)j->arrays;
       off += chunk;
       if (off + chunk > j->share) off = 0;
       if (delay) lnuma__kdelay(delay);
-    }
-    j->ns[i] = lnuma__know() - t0;
+    } while (!atomic_load_explicit(&j->stop, memory_order_acquire));
+    j->ns[i] = lnuma__kt_since(p->clock, t0);
     j->bytes[i] = moved;
     lnuma_team_sync(team);
     lnuma_team_sync(team);
@@ -120,6 +126,7 @@ int lnuma_loaded_measure(const lnuma_loaded_params *p, lnuma_loaded_point *point
                        "for %d threads", p->traffic_size, p->nthreads - 1);
   j.fn = lnuma__kernel_fn(p->kernel, p->isa);
   atomic_init(&j.stop, 0);
+  atomic_init(&j.running, 0);
   j.bytes = calloc((size_t)p->nthreads, sizeof *j.bytes);
   j.ns = calloc((size_t)p->nthreads, sizeof *j.ns);
   if (j.bytes == NULL || j.ns == NULL) {

@@ -10,8 +10,14 @@
 
 /* Each binding file registers its functions into the module table at -1. */
 void lnuma_open_util(lua_State *L);
+void lnuma_open_memory(lua_State *L);
+void lnuma_open_arena(lua_State *L);
+void lnuma_open_pool(lua_State *L);
+void lnuma_open_mempolicy(lua_State *L);
 void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
+void lnuma_open_clock(lua_State *L);
+void lnuma_open_histogram(lua_State *L);
 void lnuma_open_kernels(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 

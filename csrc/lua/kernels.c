@@ -7,6 +7,12 @@
 
 #include "buffer.h"
 
+/* Every function here has the state's lnuma clock (made by lnuma_open_clock)
+ * as upvalue 1, to time the kernels with; nil when there is none. */
+#define CLOCK_UV lua_upvalueindex(1)
+
+static const lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOCK_UV); }
+
 /* ---- arguments --------------------------------------------------------------- */
 
 /* The memory of a live lnuma.Buffer at arg. */
@@ -119,7 +125,8 @@ static void push_u64_array(lua_State *L, const uint64_t *v, size_t n) {
 /* ---- measurements --------------------------------------------------------------- */
 
 /* bench_bandwidth(buf, {kernel, isa, cpus, repetitions, min_time, first_touch,
- * scalar}) -> {isa, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, threads} */
+ * scalar}) -> {isa, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, span_ns,
+ * threads} */
 static int k_bandwidth(lua_State *L) {
   static const char *const keys[] = {"kernel", "isa", "cpus", "repetitions", "min_time",
                                      "first_touch", "scalar", NULL};
@@ -141,9 +148,11 @@ static int k_bandwidth(lua_State *L) {
   lnb_field_number(L, 2, "scalar", &p.scalar);
   p.mem = mem;
   p.size = len;
+  p.clock = up_clock(L);
   lnuma_bw_result r;
   memset(&r, 0, sizeof r);
   r.rep_ns = scratch(L, (size_t)p.repetitions * (size_t)p.nthreads * sizeof(uint64_t));
+  r.span_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
   r.threads = scratch(L, (size_t)p.nthreads * sizeof(lnuma_team_thread));
   lnuma_error err;
   if (lnuma_bw_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
@@ -162,6 +171,8 @@ static int k_bandwidth(lua_State *L) {
     lua_rawseti(L, -2, k + 1);
   }
   lua_setfield(L, -2, "rep_ns");
+  push_u64_array(L, r.span_ns, (size_t)p.repetitions);
+  lua_setfield(L, -2, "span_ns");
   push_threads(L, r.threads, p.nthreads);
   lua_setfield(L, -2, "threads");
   return 1;
@@ -184,6 +195,7 @@ static int k_latency(lua_State *L) {
   p.repetitions = field_int(L, 2, "repetitions", 5, 1, 100000);
   p.min_time_ns = field_u64(L, 2, "min_time", 20000000, 0);
   p.chunks = field_int(L, 2, "chunks", 32, 1, 100000);
+  p.clock = up_clock(L);
   lnuma_latency_result r;
   memset(&r, 0, sizeof r);
   r.rep_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
@@ -236,6 +248,7 @@ static int k_loaded(lua_State *L) {
     lua_pop(L, 1);
   }
   p.ndelays = (int)nd;
+  p.clock = up_clock(L);
   p.delays = delays;
   lnuma_loaded_point *pts = scratch(L, (size_t)nd * sizeof *pts);
   lnuma_team_thread *threads = scratch(L, (size_t)p.nthreads * sizeof *threads);
@@ -277,7 +290,8 @@ static int k_c2c(lua_State *L) {
   double *m = scratch(L, (size_t)n * (size_t)n * sizeof(double));
   lnuma_team_thread *threads = scratch(L, (size_t)n * sizeof *threads);
   lnuma_error err;
-  if (lnuma_c2c_measure(mem, len, n, cpus, samples, roundtrips, m, threads, &err) != 0)
+  if (lnuma_c2c_measure(mem, len, n, cpus, samples, roundtrips, up_clock(L), m, threads,
+                        &err) != 0)
     return lnb_fail(L, &err);
   lua_createtable(L, 0, 3);
   lua_createtable(L, n, 0);
@@ -299,7 +313,7 @@ static int k_c2c(lua_State *L) {
 
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
-/* kernel_info() -> {kernels, isas (supported), best_isa, clock, clock_overhead_ns} */
+/* kernel_info() -> {kernels, isas (supported), best_isa, patterns} */
 static int k_info(lua_State *L) {
   lua_createtable(L, 0, 5);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
@@ -324,10 +338,6 @@ static int k_info(lua_State *L) {
     lua_rawseti(L, -2, k + 1);
   }
   lua_setfield(L, -2, "patterns");
-  lua_pushstring(L, lnuma_kernel_clock_name());
-  lua_setfield(L, -2, "clock");
-  lua_pushnumber(L, lnuma_kernel_clock_overhead());
-  lua_setfield(L, -2, "clock_overhead_ns");
   return 1;
 }
 
@@ -390,12 +400,6 @@ static int k_c2c_memory(lua_State *L) {
   return 1;
 }
 
-/* kernel_now() -> integer ns of the clock the kernels time with. */
-static int k_now(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lnuma_kernel_now());
-  return 1;
-}
-
 /* isatty(fd) -> boolean (progress goes to stderr only when it is a terminal). */
 static int k_isatty(lua_State *L) {
   lua_pushboolean(L, lnuma_is_terminal((int)luaL_checkinteger(L, 1)));
@@ -413,8 +417,13 @@ void lnuma_open_kernels(lua_State *L) {
       {"c2c_schedule", k_c2c_schedule},
       {"c2c_memory", k_c2c_memory},
       {"isatty", k_isatty},
-      {"kernel_now", k_now},
       {NULL, NULL},
   };
-  luaL_setfuncs(L, funcs, 0);
+  int mod = lua_gettop(L);
+  lua_pushnil(L);
+  if (lua_getfield(L, mod, "clock") == LUA_TTABLE && lua_getfield(L, -1, "now") == LUA_TFUNCTION &&
+      lua_getupvalue(L, -1, 1) != NULL && lua_type(L, -1) == LUA_TUSERDATA)
+    lua_replace(L, mod + 1);
+  lua_settop(L, mod + 1);
+  luaL_setfuncs(L, funcs, 1);
 }

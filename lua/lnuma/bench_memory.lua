@@ -196,39 +196,20 @@ local function quantile(s, p) -- s sorted, p in 0..1 (nearest rank)
   return s[max(1, min(#s, k))]
 end
 
---- Summary statistics of a list of numbers.
--- @tparam table values
--- @treturn table `{n, median, mean, min, max, stddev, spread, cv}`; spread is
---   (max - min) / median, cv is stddev / mean
-function M.stats(values)
-  local s = sorted(values)
-  local n = #s
-  if n == 0 then return { n = 0 } end
-  local sum = 0
-  for _, v in ipairs(s) do sum = sum + v end
-  local mean = sum / n
-  local var = 0
-  for _, v in ipairs(s) do var = var + (v - mean) ^ 2 end
-  local sd = n > 1 and math.sqrt(var / (n - 1)) or 0
-  local median = n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-  return {
-    n = n, median = median, mean = mean, min = s[1], max = s[n], stddev = sd,
-    spread = median ~= 0 and (s[n] - s[1]) / median or 0,
-    cv = mean ~= 0 and sd / mean or 0,
-  }
+-- lnuma.bench.stats (bench.lua) plus the spread: (max - min) / median.
+local function stats(values)
+  local st = L().bench.stats(values)
+  if st.n > 0 then st.spread = st.median ~= 0 and (st.max - st.min) / st.median or 0 end
+  return st
 end
 
 -- ---- what every result carries -------------------------------------------------------
 
+-- The clock the kernels time with: this Lua state's lnuma clock.
 local function clock_info()
-  local lnuma = L()
-  local info = core.kernel_info()
-  local c = { source = info.clock, overhead_ns = info.clock_overhead_ns }
-  if lnuma.clock and lnuma.clock.info then
-    local ok, ci = pcall(lnuma.clock.info)
-    if ok and type(ci) == "table" then c.lnuma_clock = ci.source end
-  end
-  return c
+  local info = L().clock.info()
+  return { source = info.source, hz = info.hz, frequency_source = info.frequency_source,
+           invariant = info.invariant, overhead_ns = info.cost_c_ns }
 end
 
 local function new_result(name, params, units)
@@ -274,6 +255,17 @@ end
 -- Where the pages of buf (or of the parts of it given as {offset, length,
 -- node}) are, against where they were meant to be.
 local function placement(r, buf, parts)
+  -- Neighbouring parts meant for the same node are read as one range.
+  local merged = {}
+  for _, part in ipairs(parts) do
+    local last = merged[#merged]
+    if last and last.node == part.node and last.offset + last.length == part.offset then
+      last.length = last.length + part.length
+    else
+      merged[#merged + 1] = { offset = part.offset, length = part.length, node = part.node }
+    end
+  end
+  parts = merged
   local total, on_target, absent, by_node, page_size = 0, 0, 0, {}, nil
   for _, part in ipairs(parts) do
     local view = (part.offset == 0 and part.length == buf:size()) and buf
@@ -406,13 +398,22 @@ local function measure_latency(r, buf, p)
   })
   if not raw then return nil, msg, code end
   local loads = raw.chunk_loads * p.chunks
-  local reps, per_chunk = {}, {}
-  for i, ns in ipairs(raw.rep_ns) do reps[i] = ns / loads end
+  -- A repetition's figure is the median of its chunks: a chunk during which
+  -- the thread was preempted (a shared machine) does not move it.  The mean
+  -- (all loads over all time) is kept beside it.
+  local reps, means, per_chunk = {}, {}, {}
   for i, ns in ipairs(raw.chunk_ns) do per_chunk[i] = ns / raw.chunk_loads end
+  for i, ns in ipairs(raw.rep_ns) do
+    means[i] = ns / loads
+    local chunk = {}
+    for c = 1, p.chunks do chunk[c] = per_chunk[(i - 1) * p.chunks + c] end
+    reps[i] = L().bench.stats(chunk).median
+  end
+  r.mean_ns = means
   local s = sorted(per_chunk)
   r.cpus_ran = check_pinning(r, { raw.thread })
   r.repetitions = reps
-  r.stats = M.stats(reps)
+  r.stats = stats(reps)
   r.latency_ns = r.stats.median
   r.slots = raw.slots
   r.loads = loads
@@ -445,7 +446,9 @@ function M.latency(opts)
   if not topo then return nil, msg, code end
   local p = latency_params("latency", topo, o)
   local r = new_result("latency", p, {
-    latency_ns = "ns per load", size = "bytes", repetitions = "ns per load",
+    latency_ns = "ns per load", size = "bytes",
+    repetitions = "ns per load (median of the repetition's chunks)",
+    mean_ns = "ns per load (all loads of a repetition over its time)",
     chunks = "ns per load", min_time = "ns",
   })
   for k, v in pairs(p) do r[k] = v end
@@ -585,14 +588,17 @@ local function measure_bandwidth(r, topo, p)
     buf:free()
     return nil, msg, code
   end
-  local reps = {}
+  -- Bytes over the time from the first thread's start to the last one's end
+  -- (the slowest thread's time when they start together); bytes/ns = GB/s.
+  local reps, slowest = {}, {}
   for i, times in ipairs(raw.rep_ns) do
-    local slowest = 0
-    for _, t in ipairs(times) do slowest = max(slowest, t) end
-    reps[i] = raw.bytes / slowest -- bytes per ns = GB/s
+    slowest[i] = 0
+    for _, t in ipairs(times) do slowest[i] = max(slowest[i], t) end
+    reps[i] = raw.bytes / max(raw.span_ns[i], 1)
   end
+  r.thread_ns = slowest
   r.cpus_ran = check_pinning(r, raw.threads)
-  r.repetitions, r.stats = reps, M.stats(reps)
+  r.repetitions, r.stats = reps, stats(reps)
   r.gbps = r.stats.median
   r.isa, r.passes, r.bytes, r.thread_bytes = raw.isa, raw.passes, raw.bytes, raw.thread_bytes
   -- Each thread's part of the buffer belongs on the node asked, or on the
@@ -944,8 +950,8 @@ function M.migration(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   if p.from == p.to then
-    warn(r, "from and to are the same node (%d): no page moves; the figure is the cost of "
-         .. "asking move_pages about pages already in place", p.from)
+    warn(r, "from and to are the same node (%d): no page can move, so no speed is measured",
+         p.from)
   end
   local reps, moved, pages, last_buf = {}, 0, 0, nil
   for i = 1, p.repetitions do
@@ -956,8 +962,8 @@ function M.migration(opts)
       buf:free()
       return nil, mmsg, mcode
     end
-    local t = max(res.elapsed_ns or 0, 1)
-    reps[i] = res.pages / t * 1e9
+    -- Pages moved per second of move_pages (0 when none had to move).
+    reps[i] = res.moved > 0 and res.moved / max(res.elapsed_ns or 0, 1) * 1e9 or 0
     moved, pages = res.moved, res.pages
     if res.failed and res.failed > 0 then
       warn(r, "repetition %d: %d pages could not be moved", i, res.failed)
@@ -968,7 +974,7 @@ function M.migration(opts)
   r.placement = placement(r, last_buf, { { offset = 0, length = p.size, node = p.to } })
   r.page_size = r.placement.page_size
   last_buf:free()
-  r.repetitions, r.stats = reps, M.stats(reps)
+  r.repetitions, r.stats = reps, stats(reps)
   r.pages_per_s = r.stats.median
   r.gbps = r.pages_per_s * (r.page_size or 4096) / 1e9
   r.moved, r.pages = moved, pages

@@ -10,6 +10,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "Threads pinned to CPUs each stream their own part of a buffer (first-touched\n"
     .. "by themselves, or placed on --node) with a vectorised kernel: read (sum),\n"

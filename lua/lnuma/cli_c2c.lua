@@ -9,6 +9,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "For every pair of CPUs, two pinned threads bounce one cache line (one\n"
     .. "writes, the other sees it and writes back); half the round trip is the\n"

@@ -11,6 +11,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "A thread pinned to --cpu follows a random cycle of pointers through a\n"
     .. "buffer on --node: each load depends on the one before, so the time per\n"

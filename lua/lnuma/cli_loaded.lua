@@ -9,6 +9,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "The first CPU chases pointers while the other CPUs stream memory with a\n"
     .. "kernel, pausing DELAY spin iterations between 4 KiB chunks.  Each delay\n"

@@ -9,6 +9,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "For every node with CPUs (rows) and every node with memory (columns,\n"
     .. "memory-only nodes included), the CPUs of the row node read memory bound\n"

@@ -9,6 +9,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "A buffer is allocated on --from, then its pages are moved to --to with\n"
     .. "move_pages; the figure is pages per second (as numactl's migspeed).")

@@ -8,6 +8,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "Reads a result saved as JSON (by --json or lnuma survey) and prints its\n"
     .. "summary; --svg writes its picture (for a survey, one picture per part,\n"

@@ -9,6 +9,7 @@ local cmd = {
 }
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "Runs SCRIPT with the variable `lnuma` already set to require \"lnuma\"\n"
     .. "and its arguments in `arg` (arg[0] is the script) and `...`.")

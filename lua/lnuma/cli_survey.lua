@@ -18,6 +18,7 @@ cmd.PARTS = { "latency_curve", "latency_matrix", "bandwidth_matrix", "peak_bandw
 local MIB = 1024 * 1024
 
 function cmd.setup(parser)
+  parser:summary(cmd.summary)
   parser:description(
     "Runs, in order: the topology; the latency curve from 4 KiB to beyond the\n"
     .. "last-level cache; the node-to-node latency and bandwidth matrices; peak\n"
@@ -202,7 +203,7 @@ end
 
 function cmd.run(args)
   local lnuma = require "lnuma"
-  local t_start = lnuma.core.kernel_now()
+  local t_start = lnuma.clock.now()
   local c0 = lnuma.core.isatty(2)
   local set = settings(args.quick)
   local topo, terr = lnuma.topology()
@@ -269,7 +270,7 @@ function cmd.run(args)
       else s.warnings[#s.warnings + 1] = "writing " .. file .. ": " .. tostring(err) end
     end
   end
-  s.elapsed_s = (lnuma.core.kernel_now() - t_start) / 1e9
+  s.elapsed_s = (lnuma.clock.now() - t_start) / 1e9
   local text = summary(lnuma, s, dir)
   local ok, err = lnuma.report.save(s, dir .. "/survey.json")
   if not ok then error("writing survey.json: " .. tostring(err), 0) end

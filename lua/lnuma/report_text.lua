@@ -282,9 +282,10 @@ function M.summary(result, opts)
         M.number(r.chunks.max))
     end
   elseif b == "bandwidth" then
-    out[#out + 1] = ("bandwidth: %s GB/s  (%s, %s, %d thread%s on %s, memory node %s)")
+    out[#out + 1] = ("bandwidth: %s GB/s  (%s, %s, %d thread%s on %s, memory %s)")
       :format(M.number(r.gbps), r.kernel, M.size(r.size), r.threads,
-              r.threads == 1 and "" or "s", where, tostring(r.node))
+              r.threads == 1 and "" or "s", where,
+              r.node and ("on node " .. tostring(r.node)) or "local to each thread")
     out[#out + 1] = ("isa %s, %d pass%s per repetition, %s counted per repetition"):format(
       r.isa, r.passes or 0, r.passes == 1 and "" or "es", M.size(r.bytes or 0))
     out[#out + 1] = stats_line(r.stats, "GB/s")

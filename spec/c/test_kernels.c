@@ -288,8 +288,10 @@ static void latency_measures_ns_per_load(void **state) {
   size_t size = 256 * 1024;
   char *mem = aligned(size);
   uint64_t rep_ns[3], chunk_ns[3 * 4];
+  lnuma_clock clock;
+  assert_int_equal(lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, NULL), 0);
   lnuma_latency_params p = {.mem = mem, .size = size, .cpu = cpu, .repetitions = 3,
-                            .min_time_ns = 2000000, .chunks = 4};
+                            .min_time_ns = 2000000, .chunks = 4, .clock = &clock};
   lnuma_latency_result r = {.rep_ns = rep_ns, .chunk_ns = chunk_ns};
   lnuma_error err;
   assert_int_equal(lnuma_latency_measure(&p, &r, &err), 0);
@@ -362,11 +364,13 @@ static void c2c_gives_a_symmetric_matrix(void **state) {
   double m[4];
   lnuma_team_thread th[2];
   lnuma_error err;
-  assert_int_equal(lnuma_c2c_measure(mem, size, 2, cpus, 5, 200, m, th, &err), 0);
+  lnuma_clock clock;
+  assert_int_equal(lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, NULL), 0);
+  assert_int_equal(lnuma_c2c_measure(mem, size, 2, cpus, 5, 200, &clock, m, th, &err), 0);
   assert_true(m[0] == 0 && m[3] == 0);
   assert_true(m[1] > 0 && m[1] == m[2]);
   int twice[2] = {cpus[0], cpus[0]};
-  assert_int_equal(lnuma_c2c_measure(mem, size, 2, twice, 5, 200, m, th, &err), -1);
+  assert_int_equal(lnuma_c2c_measure(mem, size, 2, twice, 5, 200, NULL, m, th, &err), -1);
   assert_non_null(strstr(err.msg, "twice"));
   free(mem);
 }

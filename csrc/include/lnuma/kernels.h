@@ -7,7 +7,8 @@
  * Kernels run on pthreads pinned to the CPUs the caller names; every thread
  * records where it actually ran.  The caller owns the memory (typically an
  * lnuma buffer with a verified placement) and passes it in; nothing here
- * allocates the memory that is measured.  Vector variants (SSE2, AVX2,
+ * allocates the memory that is measured.  Timed regions read the caller's
+ * lnuma clock (lnuma/clock.h; NULL: CLOCK_MONOTONIC_RAW).  Vector variants (SSE2, AVX2,
  * AVX-512) are chosen at run time from the CPU's features, so one build runs
  * on any x86-64.  Included by lnuma.h.
  */
@@ -15,6 +16,7 @@
 #define LNUMA_KERNELS_H
 
 #include "../lnuma.h"
+#include "clock.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,13 +117,6 @@ LNUMA_API void lnuma_team_sync(lnuma_team *team);
 /** The number of threads of the team.  Only from inside a team function. */
 LNUMA_API int lnuma_team_size(const lnuma_team *team);
 
-/** The monotonic clock the kernels time themselves with, in nanoseconds
- *  (CLOCK_MONOTONIC_RAW, or the lnuma clock when one is compiled in), its
- *  name, and the cost of one reading (measured on first use).  Any thread. */
-LNUMA_API uint64_t lnuma_kernel_now(void);
-LNUMA_API const char *lnuma_kernel_clock_name(void);
-LNUMA_API double lnuma_kernel_clock_overhead(void);
-
 /* ---- Bandwidth measurement ------------------------------------------------------ */
 
 /** What lnuma_bw_measure does. */
@@ -136,6 +131,8 @@ typedef struct lnuma_bw_params {
   uint64_t min_time_ns;   /**< each repetition lasts at least this long */
   int first_touch;        /**< 1: each thread writes its own part first */
   double scalar;          /**< s of triad */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
 } lnuma_bw_params;
 
 /** What lnuma_bw_measure found.  The arrays are the caller's. */
@@ -146,6 +143,8 @@ typedef struct lnuma_bw_result {
   size_t bytes;           /**< bytes all threads move per repetition */
   uint64_t *rep_ns;       /**< [repetitions * nthreads]: thread t, repetition r
                                at rep_ns[r * nthreads + t] */
+  uint64_t *span_ns;      /**< [repetitions] (may be NULL): from the first
+                               thread's start to the last thread's end */
   lnuma_team_thread *threads; /**< [nthreads] */
 } lnuma_bw_result;
 
@@ -154,8 +153,10 @@ typedef struct lnuma_bw_result {
  * equal part of mem (rounded down to the granule per array), optionally
  * first-touch it, run one warm-up pass, then `repetitions` timed rounds of
  * `passes` passes (scaled so that a round lasts min_time_ns), started
- * together on a barrier.  The bandwidth of round r is result->bytes over the
- * slowest thread's time in that round.  -1 with EINVAL when the memory is too
+ * together on a barrier.  The bandwidth of round r is result->bytes over
+ * span_ns[r], the time from the first thread's start to the last thread's
+ * end (the slowest thread's time when they start together; honest too when
+ * the scheduler delays one).  -1 with EINVAL when the memory is too
  * small for the threads, ENOTSUP for an ISA this CPU lacks.
  */
 LNUMA_API int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r,
@@ -228,6 +229,8 @@ typedef struct lnuma_latency_params {
   int repetitions;        /**< timed repetitions (>= 1) */
   uint64_t min_time_ns;   /**< each repetition lasts at least this long */
   int chunks;             /**< timed chunks per repetition (>= 1) */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
 } lnuma_latency_params;
 
 /** What lnuma_latency_measure found.  The arrays are the caller's. */
@@ -265,6 +268,8 @@ typedef struct lnuma_loaded_params {
   int ndelays;            /**< number of injection delay steps */
   const uint64_t *delays; /**< pause iterations between traffic chunks */
   uint64_t step_ns;       /**< how long each step is measured */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
 } lnuma_loaded_params;
 
 /** One point of the loaded-latency curve. */
@@ -301,10 +306,12 @@ LNUMA_API int lnuma_c2c_partner(int n, int round, int i);
  * receives the median one-way latency in ns (round trip / 2), the diagonal 0.
  * Disjoint pairs run at the same time, round after round, so the time grows
  * with n, not with n squared.  mem must hold lnuma_c2c_memory(n) bytes.
+ * clock times the samples (NULL: CLOCK_MONOTONIC_RAW).
  */
 LNUMA_API int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus,
-                                int samples, uint64_t roundtrips, double *matrix,
-                                lnuma_team_thread *threads, lnuma_error *err);
+                                int samples, uint64_t roundtrips, const lnuma_clock *clock,
+                                double *matrix, lnuma_team_thread *threads,
+                                lnuma_error *err);
 
 /* ---- Reporting support ------------------------------------------------------------ */
 

@@ -464,6 +464,7 @@ end
 
 local function default_curve_sizes(topo, cpu)
   local caches = caches_of(topo, cpu)
+  table.sort(caches, function(a, b) return a.size < b.size end)
   local llc = caches[#caches] and caches[#caches].size or 32 * MIB
   local top = max(64 * MIB, 2 * llc)
   local sizes, s = {}, 4 * KIB
@@ -538,6 +539,16 @@ function M.latency_curve(opts)
   buf:free()
   numa_balancing_warning(r, topo)
   return r
+end
+
+--- The working-set sizes `latency_curve` measures by default for a CPU:
+-- powers of two from 4 KiB to twice the largest cache the CPU sees (at
+-- least 64 MiB).
+-- @tparam[opt] integer cpu default: the first allowed CPU
+-- @treturn table sizes in bytes, ascending
+function M.curve_sizes(cpu)
+  local topo = assert(machine())
+  return default_curve_sizes(topo, cpu or first_allowed_cpu(topo))
 end
 
 -- ---- bandwidth ---------------------------------------------------------------------

@@ -90,6 +90,23 @@ describe("lnuma.bench.latency", function()
     assert.same({}, r.warnings)
   end)
 
+  it("measures a buffer the caller placed, without freeing it", function()
+    local buf <close> = assert(lnuma.alloc("2M", { node = lnuma.topology().allowed.nodes[1] }))
+    local r = assert(lnuma.bench.latency(quick { buffer = buf, size = "1M" }))
+    assert.equal(1024 * 1024, r.size)
+    assert.equal(1.0, r.placement.fraction)
+    assert.equal(256, r.placement.pages)
+    assert.equal("buffer", lnuma.type(buf))
+    assert.has_error(function() lnuma.bench.latency { buffer = buf, size = "4M" } end,
+      "bad argument #1 to 'latency' (size: 4194304 bytes do not fit in the buffer (2097152 "
+      .. "bytes))")
+    assert.has_error(function() lnuma.bench.latency { buffer = "buf" } end,
+      "bad argument #1 to 'latency' (buffer: lnuma buffer expected, got string)")
+    buf:free()
+    assert.has_error(function() lnuma.bench.latency { buffer = buf } end,
+      "bad argument #1 to 'latency' (buffer: lnuma buffer expected, got freed buffer)")
+  end)
+
   it("sees the caches: an L1-sized chase is faster than a large one", function()
     local small = assert(lnuma.bench.latency(quick { size = "8K" }))
     local large = assert(lnuma.bench.latency(quick { size = "64M" }))
@@ -212,6 +229,15 @@ describe("lnuma.bench.bandwidth", function()
     assert.equal(next(nodes, only) == nil and only or "local", r.placement.node)
     assert.equal(1.0, r.placement.fraction)
     assert.equal(r.stats.median, r.gbps)
+  end)
+
+  it("streams a buffer the caller placed, checked against its policy's nodes", function()
+    local nodes = lnuma.topology().allowed.nodes
+    local buf <close> = assert(lnuma.alloc("4M", { policy = "interleave", nodes = nodes }))
+    local r = assert(lnuma.bench.bandwidth(quick { buffer = buf, kernel = "write" }))
+    assert.same(nodes, r.placement.node)
+    assert.equal(1.0, r.placement.fraction)
+    assert.equal(4 * 1024 * 1024, r.size)
   end)
 
   it("gives the threads the memory node's CPUs first", function()

@@ -21,7 +21,11 @@ AVX512 static uint64_t avx512_read(void *a, const void *b, const void *c, size_t
     s3 = _mm512_add_epi64(s3, _mm512_load_si512(x + i + 3));
   }
   __m512i t = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
-  return (uint64_t)_mm512_reduce_add_epi64(t);
+  /* Not _mm512_reduce_add_epi64: GCC adds signed lanes there, which wraps. */
+  uint64_t lanes[8], sum = 0;
+  _mm512_storeu_si512(lanes, t);
+  for (int k = 0; k < 8; k++) sum += lanes[k];
+  return sum;
 }
 
 AVX512 static uint64_t avx512_write(void *a, const void *b, const void *c, size_t bytes,

@@ -20,7 +20,7 @@ local M = {}
 local function L() return require "lnuma" end
 
 local KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
-local floor, max, min = math.floor, math.max, math.min
+local max, min = math.max, math.min
 
 -- ---- arguments -----------------------------------------------------------------
 
@@ -61,7 +61,8 @@ local function opt_int(fname, opts, key, default, lo, hi)
       or type(v)), 3)
   end
   if (lo and v < lo) or (hi and v > hi) then
-    argerror(fname, key, ("must be between %s and %s, got %d"):format(lo or "-inf", hi or "inf", v), 3)
+    argerror(fname, key, ("must be between %s and %s, got %d")
+      :format(lo or "-inf", hi or "inf", v), 3)
   end
   return v
 end
@@ -92,6 +93,26 @@ local function opt_huge(fname, opts)
   if v == "thp" or v == "2M" or v == "1G" then return v end
   argerror(fname, "huge", ("'%s' is not one of false, true, \"thp\", \"2M\", \"1G\"")
     :format(tostring(v)), 3)
+end
+
+-- buffer = an lnuma buffer the caller placed (it is measured, not freed).
+local function opt_buffer(fname, opts)
+  local b = opts.buffer
+  if b == nil then return nil end
+  local kind = L().type(b)
+  if kind ~= "buffer" then
+    argerror(fname, "buffer", "lnuma buffer expected, got " .. (kind or type(b)), 3)
+  end
+  return b
+end
+
+-- The nodes a buffer's policy names (its info), or nil when it has none.
+local function policy_nodes(buf)
+  local info = buf:info()
+  if info and type(info.nodes) == "table" and #info.nodes > 0 and info.policy ~= "default"
+     and info.policy ~= "local" then
+    return info.nodes
+  end
 end
 
 -- ---- the machine ------------------------------------------------------------------
@@ -259,7 +280,8 @@ local function placement(r, buf, parts)
   local merged = {}
   for _, part in ipairs(parts) do
     local last = merged[#merged]
-    if last and last.node == part.node and last.offset + last.length == part.offset then
+    if last and last.node == part.node and type(part.node) ~= "table"
+       and last.offset + last.length == part.offset then
       last.length = last.length + part.length
     else
       merged[#merged + 1] = { offset = part.offset, length = part.length, node = part.node }
@@ -280,7 +302,9 @@ local function placement(r, buf, parts)
     absent = absent + (pl.absent or 0)
     for node, pages in pairs(pl.by_node) do
       by_node[node] = (by_node[node] or 0) + pages
-      if node == part.node then on_target = on_target + pages end
+      if node == part.node or (type(part.node) == "table" and contains(part.node, node)) then
+        on_target = on_target + pages
+      end
     end
   end
   local list, nodes = {}, {}
@@ -293,6 +317,7 @@ local function placement(r, buf, parts)
   for _, part in ipairs(parts) do
     if part.node ~= intended then intended = "local" end
   end
+  local shown = type(intended) == "table" and core.cpulist(intended) or tostring(intended)
   local p = {
     node = intended, fraction = total > 0 and on_target / total or 0, pages = total,
     page_size = page_size, absent = absent, pages_by_node = list,
@@ -301,7 +326,7 @@ local function placement(r, buf, parts)
     local where = {}
     for _, e in ipairs(list) do where[#where + 1] = ("node %d: %d"):format(e.node, e.pages) end
     warn(r, "only %.1f%% of the %d pages are on the intended node %s (%s%s): the figure "
-         .. "does not describe that node", p.fraction * 100, total, tostring(intended),
+         .. "does not describe that node", p.fraction * 100, total, shown,
          table.concat(where, ", "), absent > 0 and (", not present: " .. absent) or "")
   end
   local info = buf.info and buf:info() or nil
@@ -355,13 +380,14 @@ end
 
 local LATENCY_KEYS = { size = true, node = true, cpu = true, huge = true, pattern = true,
                        stride = true, line = true, repetitions = true, min_time = true,
-                       chunks = true, seed = true }
+                       chunks = true, seed = true, buffer = true }
 local PATTERNS = { "random", "uniform", "sequential", "stride" }
 
 -- Normalised latency options, shared by latency, latency_curve and matrix.
 local function latency_params(fname, topo, o)
+  local buffer = opt_buffer(fname, o)
   local p = {
-    size = opt_size(fname, o, "size", 256 * MIB),
+    size = opt_size(fname, o, "size", buffer and buffer:size() or 256 * MIB),
     pattern = opt_choice(fname, o, "pattern", "random", PATTERNS),
     huge = opt_huge(fname, o),
     repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
@@ -386,8 +412,12 @@ local function latency_params(fname, topo, o)
     local cpus = p.node and allowed_cpus_of(topo, p.node) or {}
     p.cpu = cpus[1] or first_allowed_cpu(topo)
   end
-  if p.node == nil then p.node = cpu_node(topo, p.cpu) end
-  return p
+  if p.node == nil then p.node = buffer and policy_nodes(buffer) or cpu_node(topo, p.cpu) end
+  if buffer and p.size > buffer:size() then
+    argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
+      :format(p.size, buffer:size()), 3)
+  end
+  return p, buffer
 end
 
 -- One latency measurement on memory buf (already allocated on p.node).
@@ -433,7 +463,10 @@ end
 --   the same visit; "uniform": one random cycle over all lines, a TLB miss
 --   per load on large buffers; "sequential"; "stride" with `stride` bytes),
 --   `line` (slot size, 64), `repetitions` (5), `min_time` (ns per repetition,
---   20 ms), `chunks` (timed chunks per repetition, 32), `seed`
+--   20 ms), `chunks` (timed chunks per repetition, 32), `seed`, `buffer` (an
+--   `lnuma.alloc` buffer to measure instead of a new one: its first `size`
+--   bytes are overwritten; `node` is then the node the pages should be on,
+--   by default the nodes of the buffer's policy or the CPU's node)
 -- @treturn table result with `latency_ns` (median ns per load), `stats`,
 --   `repetitions`, `chunks` (percentiles of per-chunk ns per load),
 --   `placement = {node, fraction, ...}`, `cpus_ran`, `warnings`
@@ -444,7 +477,7 @@ function M.latency(opts)
   local o = check_opts("latency", opts, LATENCY_KEYS)
   local topo, msg, code = machine()
   if not topo then return nil, msg, code end
-  local p = latency_params("latency", topo, o)
+  local p, user_buf = latency_params("latency", topo, o)
   local r = new_result("latency", p, {
     latency_ns = "ns per load", size = "bytes",
     repetitions = "ns per load (median of the repetition's chunks)",
@@ -452,11 +485,18 @@ function M.latency(opts)
     chunks = "ns per load", min_time = "ns",
   })
   for k, v in pairs(p) do r[k] = v end
-  local buf, amsg, acode = alloc(p.size, p.node, p.huge)
-  if not buf then return nil, amsg, acode end
+  r.parameters.buffer = user_buf and tostring(user_buf) or nil
+  local buf = user_buf
+  if not buf then
+    local amsg, acode
+    buf, amsg, acode = alloc(p.size, p.node, p.huge)
+    if not buf then return nil, amsg, acode end
+  elseif p.size < buf:size() then
+    buf = buf:view(0, p.size)
+  end
   local ok, rmsg, rcode = measure_latency(r, buf, p)
   if ok then r.placement = placement(r, buf, { { offset = 0, length = p.size, node = p.node } }) end
-  buf:free()
+  if not user_buf then buf:free() end
   if not ok then return nil, rmsg, rcode end
   numa_balancing_warning(r, topo)
   return r
@@ -487,7 +527,7 @@ end
 function M.latency_curve(opts)
   local known = {}
   for k in pairs(LATENCY_KEYS) do known[k] = true end
-  known.size, known.sizes, known.progress = nil, true, true
+  known.size, known.buffer, known.sizes, known.progress = nil, nil, true, true
   local o = check_opts("latency_curve", opts, known)
   local topo, msg, code = machine()
   if not topo then return nil, msg, code end
@@ -532,7 +572,9 @@ function M.latency_curve(opts)
       p99 = cell.chunks.p99,
     }
     r.cpus_ran = cell.cpus_ran
-    for _, w in ipairs(cell.warnings) do warn(r, "%s: %s", require("lnuma.report_text").size(size), w) end
+    for _, w in ipairs(cell.warnings) do
+      warn(r, "%s: %s", require("lnuma.report_text").size(size), w)
+    end
   end
   show()
   r.placement = placement(r, buf, { { offset = 0, length = largest, node = p.node } })
@@ -556,12 +598,14 @@ end
 local KERNELS = { "read", "write", "write_nt", "copy", "copy_nt", "triad" }
 local ISAS = { "auto", "c", "sse2", "avx2", "avx512" }
 local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true, node = true,
-                         huge = true, isa = true, repetitions = true, min_time = true }
+                         huge = true, isa = true, repetitions = true, min_time = true,
+                         buffer = true }
 
 local function bandwidth_params(fname, topo, o)
+  local buffer = opt_buffer(fname, o)
   local p = {
     kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
-    size = opt_size(fname, o, "size", GIB),
+    size = opt_size(fname, o, "size", buffer and buffer:size() or GIB),
     isa = opt_choice(fname, o, "isa", "auto", ISAS),
     huge = opt_huge(fname, o),
     repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
@@ -585,18 +629,31 @@ local function bandwidth_params(fname, topo, o)
     for i = 1, threads or 1 do cpus[i] = pool[(i - 1) % #pool + 1] end
   end
   p.cpus, p.threads = cpus, #cpus
-  return p
+  if buffer then
+    if p.size > buffer:size() then
+      argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
+        :format(p.size, buffer:size()), 3)
+    end
+    p.buffer_nodes = p.node == nil and policy_nodes(buffer) or nil
+  end
+  return p, buffer
 end
 
-local function measure_bandwidth(r, topo, p)
-  local buf, amsg, acode = alloc(p.size, p.node, p.huge)
-  if not buf then return nil, amsg, acode end
+local function measure_bandwidth(r, topo, p, user_buf)
+  local buf = user_buf
+  if not buf then
+    local amsg, acode
+    buf, amsg, acode = alloc(p.size, p.node, p.huge)
+    if not buf then return nil, amsg, acode end
+  elseif p.size < buf:size() then
+    buf = buf:view(0, p.size)
+  end
   local raw, msg, code = core.bench_bandwidth(buf, {
     kernel = p.kernel, isa = p.isa, cpus = p.cpus, repetitions = p.repetitions,
     min_time = p.min_time, first_touch = true,
   })
   if not raw then
-    buf:free()
+    if not user_buf then buf:free() end
     return nil, msg, code
   end
   -- Bytes over the time from the first thread's start to the last one's end
@@ -617,10 +674,10 @@ local function measure_bandwidth(r, topo, p)
   local parts = {}
   for i, t in ipairs(raw.threads) do
     parts[i] = { offset = (i - 1) * raw.thread_bytes, length = raw.thread_bytes,
-                 node = p.node or cpu_node(topo, t.cpu_asked) }
+                 node = p.node or p.buffer_nodes or cpu_node(topo, t.cpu_asked) }
   end
   r.placement = placement(r, buf, parts)
-  buf:free()
+  if not user_buf then buf:free() end
   local distinct = {}
   for _, c in ipairs(p.cpus) do distinct[c] = true end
   local n = 0
@@ -640,7 +697,9 @@ end
 --   default "1G"), `threads` (default 1) or `cpus` (array or cpulist), `node`
 --   (memory node; default: each thread's own), `huge`, `isa` ("auto",
 --   "avx512", "avx2", "sse2", "c"), `repetitions` (5), `min_time` (ns per
---   repetition, 50 ms)
+--   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
+--   a new one; its placement is then checked against `node`, or the nodes of
+--   its policy, or each thread's node)
 -- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
 --   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
 --   `isa`, `cpus`, `cpus_ran`, `placement`, `warnings`
@@ -651,13 +710,14 @@ function M.bandwidth(opts)
   local o = check_opts("bandwidth", opts, BANDWIDTH_KEYS)
   local topo, msg, code = machine()
   if not topo then return nil, msg, code end
-  local p = bandwidth_params("bandwidth", topo, o)
+  local p, user_buf = bandwidth_params("bandwidth", topo, o)
   local r = new_result("bandwidth", p, {
     gbps = "GB/s (1e9 bytes/s)", size = "bytes", bytes = "bytes", repetitions = "GB/s",
     min_time = "ns",
   })
   for k, v in pairs(p) do r[k] = v end
-  local ok, rmsg, rcode = measure_bandwidth(r, topo, p)
+  r.parameters.buffer = user_buf and tostring(user_buf) or nil
+  local ok, rmsg, rcode = measure_bandwidth(r, topo, p, user_buf)
   if not ok then return nil, rmsg, rcode end
   numa_balancing_warning(r, topo)
   return r

@@ -15,7 +15,9 @@ end
 
 function M.size(s)
   local ok, n = pcall(require("lnuma").size, s)
-  if not ok or n <= 0 then return nil, ("'%s' is not a size (bytes, or e.g. 64K, 2M, 1G)"):format(s) end
+  if not ok or n <= 0 then
+    return nil, ("'%s' is not a size (bytes, or e.g. 64K, 2M, 1G)"):format(s)
+  end
   return n
 end
 

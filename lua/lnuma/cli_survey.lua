@@ -98,10 +98,10 @@ end
 local function levels(curve)
   local size = require("lnuma.report_text").size
   local out, pts = {}, curve.points or {}
-  local function at_most(size)
+  local function at_most(limit)
     local best
     for _, p in ipairs(pts) do
-      if p.size <= size then best = p end
+      if p.size <= limit then best = p end
     end
     return best
   end

@@ -226,7 +226,8 @@ function M.curve(result, opts)
       local name = ("L%d%s %s"):format(c.level, c.type == "data" and "d" or "", text.size(c.size))
       body[#body + 1] = fmt('<path d="M%s %sV%s" stroke="#888888" stroke-dasharray="5,4"/>\n',
                             num(x), num(y0), num(y1))
-      body[#body + 1] = x > x1 - 70 and label(x - 4, y0 + 12, name, 'text-anchor="end" fill="#555555"')
+      body[#body + 1] = x > x1 - 70
+        and label(x - 4, y0 + 12, name, 'text-anchor="end" fill="#555555"')
         or label(x + 4, y0 + 12, name, 'fill="#555555"')
     end
   end
@@ -245,7 +246,8 @@ function M.curve(result, opts)
     end
     for _, p in ipairs(s.points) do
       if p.latency_ns and p.latency_ns == p.latency_ns then
-        body[#body + 1] = fmt('<circle cx="%s" cy="%s" r="3.5" fill="%s"><title>%s</title></circle>\n',
+        body[#body + 1] = fmt(
+          '<circle cx="%s" cy="%s" r="3.5" fill="%s"><title>%s</title></circle>\n',
           num(X(p.size)), num(Y(p.latency_ns)), colour,
           esc(fmt("%s: %s ns", text.size(p.size), text.number(p.latency_ns))))
       end
@@ -254,7 +256,8 @@ function M.curve(result, opts)
       local ly = y0 + 8 + (k - 1) * 18
       body[#body + 1] = fmt('<path d="M%s %sh24" stroke="%s" stroke-width="2"/>\n',
                             num(x0 + 14), num(ly), colour)
-      body[#body + 1] = label(x0 + 44, ly, s.label or ("series " .. k), 'dominant-baseline="middle"')
+      body[#body + 1] = label(x0 + 44, ly, s.label or ("series " .. k),
+                              'dominant-baseline="middle"')
     end
   end
   body[#body + 1] = label((x0 + x1) / 2, h - 28, "working set (bytes, log scale)",
@@ -295,17 +298,21 @@ function M.loaded(result)
   axes(body, x0, y0, x1, y1)
   local line = {}
   table.sort(pts, function(a, b) return (a.gbps or 0) < (b.gbps or 0) end)
-  for _, p in ipairs(pts) do line[#line + 1] = num(X(p.gbps or 0)) .. "," .. num(Y(p.latency_ns or 0)) end
+  for _, p in ipairs(pts) do
+    line[#line + 1] = num(X(p.gbps or 0)) .. "," .. num(Y(p.latency_ns or 0))
+  end
   if #line > 0 then
     body[#body + 1] = fmt('<polyline points="%s" fill="none" stroke="#1f77b4" stroke-width="2"/>\n',
                           table.concat(line, " "))
   end
   for _, p in ipairs(pts) do
     local x, y = X(p.gbps or 0), Y(p.latency_ns or 0)
-    body[#body + 1] = fmt('<circle cx="%s" cy="%s" r="4" fill="#1f77b4"><title>%s</title></circle>\n',
+    body[#body + 1] = fmt(
+      '<circle cx="%s" cy="%s" r="4" fill="#1f77b4"><title>%s</title></circle>\n',
       num(x), num(y), esc(fmt("delay %s: %s GB/s, %s ns", tostring(p.delay),
                               text.number(p.gbps), text.number(p.latency_ns))))
-    body[#body + 1] = label(x + 6, y - 6, "d=" .. tostring(p.delay), 'font-size="10" fill="#555555"')
+    body[#body + 1] = label(x + 6, y - 6, "d=" .. tostring(p.delay),
+                            'font-size="10" fill="#555555"')
   end
   body[#body + 1] = label((x0 + x1) / 2, h - 28, "bandwidth of the traffic threads (GB/s)",
                           'text-anchor="middle"')
@@ -325,7 +332,8 @@ function M.bars(result)
     reps, names = {}, {}
     for i, k in ipairs(r.kernels or {}) do reps[i], names[i] = k.gbps, k.kernel end
   end
-  local unit = (r.benchmark == "bandwidth" or names) and "GB/s" or r.benchmark == "migration" and "pages/s"
+  local unit = (r.benchmark == "bandwidth" or names) and "GB/s"
+    or r.benchmark == "migration" and "pages/s"
     or "ns per load"
   local w, h = 620, 360
   local x0, x1, y0, y1 = 80, w - 30, 70, h - 60
@@ -355,7 +363,8 @@ function M.bars(result)
   if med then
     body[#body + 1] = fmt('<path d="M%s %sH%s" stroke="#d62728" stroke-width="2"/>\n',
                           num(x0), num(Y(med)), num(x1))
-    body[#body + 1] = label(x1, Y(med) - 6, "median " .. text.number(med), 'text-anchor="end" fill="#d62728"')
+    body[#body + 1] = label(x1, Y(med) - 6, "median " .. text.number(med),
+                            'text-anchor="end" fill="#d62728"')
   end
   axes(body, x0, y0, x1, y1)
   body[#body + 1] = label((x0 + x1) / 2, h - 20, names and "kernel" or "repetition",

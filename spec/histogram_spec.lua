@@ -125,6 +125,7 @@ describe("lnuma.histogram", function()
     assert.is_nil(h:percentile(50))
     assert.same({}, h:percentiles { 50 })
     assert.matches("empty", tostring(h))
+    assert.equal("histogram", lnuma.type(h))
     assert.same({}, h:export().buckets)
   end)
 

@@ -88,6 +88,23 @@ describe("lnuma.pool", function()
     assert.equal(8, p3:stride())
   end)
 
+  it("allocates nothing on get and put once every object was handed out once", function()
+    local pool <close> = assert(lnuma.pool{size = 64, count = 100})
+    local objs = {}
+    for i = 1, 100 do objs[i] = pool:get() end
+    for i = 1, 100 do pool:put(objs[i]) end
+    collectgarbage()
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    for _ = 1, 100 do
+      for i = 1, 100 do objs[i] = pool:get() end
+      for i = 1, 100 do pool:put(objs[i]) end
+    end
+    local grown = collectgarbage("count") - before
+    collectgarbage("restart")
+    assert.equal(0, grown)
+  end)
+
   it("survives thousands of gets and puts without handing an object out twice", function()
     local pool <close> = assert(lnuma.pool{size = 8, count = 64})
     math.randomseed(7)

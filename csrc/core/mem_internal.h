@@ -17,9 +17,6 @@
 #define MPOL_WEIGHTED_INTERLEAVE 6
 #endif
 
-/* maxnode for mbind/set_mempolicy: the kernel reads maxnode - 1 bits. */
-#define LNUMA__MAXNODE ((unsigned long)LNUMA_SET_BITS + 1)
-
 /* Rejects policies that can never work with these nodes (EINVAL), without
  * asking the system anything. */
 int lnuma__check_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_error *err);

@@ -63,9 +63,8 @@ int lnuma__check_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_er
   if (policy == LNUMA_MPOL_PREFERRED && n > 1)
     return lnuma__fail(err, EINVAL,
                        "policy 'preferred' takes one node (use 'preferred_many' for several)");
-  for (int i = lnuma_set_next(nodes, -1); i >= 0; i = lnuma_set_next(nodes, i))
-    if (i >= LNUMA_MAX_NODES)
-      return lnuma__fail(err, ENODEV, "nodes: node %d does not exist", i);
+  int beyond = lnuma_set_next(nodes, LNUMA_MAX_NODES - 1);
+  if (beyond >= 0) return lnuma__fail(err, ENODEV, "nodes: node %d does not exist", beyond);
   return 0;
 }
 
@@ -141,7 +140,11 @@ static int policy_failure(int e, const char *call, lnuma_mempolicy policy, const
 static long policy_call(void *addr, size_t len, lnuma_mempolicy policy, const lnuma_set *nodes) {
   int mode = (int)policy; /* lnuma_mempolicy values are the kernel's modes */
   const unsigned long *mask = (const unsigned long *)nodes->bits;
-  unsigned long maxnode = LNUMA__MAXNODE;
+  /* The kernel copies maxnode - 1 bits: pass no more words than the set
+   * uses (a whole lnuma_set is 1 KiB to copy on every call). */
+  int words = (int)(sizeof nodes->bits / sizeof nodes->bits[0]);
+  while (words > 1 && nodes->bits[words - 1] == 0) words--;
+  unsigned long maxnode = (unsigned long)words * 64 + 1;
   if (policy == LNUMA_MPOL_DEFAULT || policy == LNUMA_MPOL_LOCAL) {
     mask = NULL;
     maxnode = 0;
@@ -160,11 +163,18 @@ int lnuma__apply_policy(void *addr, size_t len, lnuma_mempolicy policy, const ln
   if (note_cap > 0) note[0] = '\0';
   if (policy == LNUMA_MPOL_DEFAULT) return 0;
   /* The kernel quietly drops nodes it cannot use as long as one is left:
-   * check them first, so that asking for {0, 7} never silently means {0}. */
-  if (lnuma__diagnose_nodes(nodes, "nodes", err) != 0) return -1;
+   * check sets first, so that asking for {0, 7} never silently means {0}.
+   * A single node is refused outright when unusable (and explained then). */
+  if (lnuma_set_count(nodes) > 1 && lnuma__diagnose_nodes(nodes, "nodes", err) != 0) return -1;
   if (policy_call(addr, len, policy, nodes) == 0) return 0;
   int e = errno;
   if (e == EPERM || e == ENOSYS) {
+    lnuma_error why;
+    if (lnuma__diagnose_nodes(nodes, "nodes", &why) != 0 && why.code == ENODEV) {
+      if (err != NULL) *err = why;
+      errno = ENODEV;
+      return -1;
+    }
     *applied = 0;
     char buf[128];
     snprintf(note, note_cap, "mbind: %s (%s; pages follow first touch)",

@@ -322,8 +322,17 @@ static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
     lnuma_topology_free(topo);
     return NULL;
   }
-  if (topo->source == LNUMA_TOPOLOGY_SYSTEM && !hwloc_topology_is_thissystem(topo->hw))
-    topo->source = LNUMA_TOPOLOGY_XML; /* HWLOC_XMLFILE/HWLOC_SYNTHETIC in the env */
+  if (topo->source == LNUMA_TOPOLOGY_SYSTEM && !hwloc_topology_is_thissystem(topo->hw)) {
+    /* HWLOC_XMLFILE or HWLOC_SYNTHETIC in the environment replaced this machine. */
+    const char *xml = getenv("HWLOC_XMLFILE");
+    topo->source = xml != NULL ? LNUMA_TOPOLOGY_XML : LNUMA_TOPOLOGY_SYNTHETIC;
+    const char *origin = xml != NULL ? xml : getenv("HWLOC_SYNTHETIC");
+    if (origin != NULL && (topo->origin = strdup(origin)) == NULL) {
+      lnuma_topology_free(topo);
+      oom(err);
+      return NULL;
+    }
+  }
   if (load_nodes(topo, err) != 0 || load_pus(topo, err) != 0 ||
       load_cores_packages(topo, err) != 0 || load_distances(topo, err) != 0 ||
       lnuma__topo_load_caches(topo, err) != 0 || lnuma__topo_load_devices(topo, err) != 0 ||

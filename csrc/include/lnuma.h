@@ -105,6 +105,7 @@ LNUMA_API int lnuma_parse_size(const char *text, size_t *out, lnuma_error *err);
 
 /* The areas of the API, one header each (all included by lnuma.h). */
 #include "lnuma/system.h"
+#include "lnuma/plan.h"
 #include "lnuma/memory.h"
 #include "lnuma/topology.h"
 #include "lnuma/clock.h"

@@ -10,6 +10,7 @@
 
 /* Each binding file registers its functions into the module table at -1. */
 void lnuma_open_util(lua_State *L);
+void lnuma_open_sandbox(lua_State *L);
 void lnuma_open_memory(lua_State *L);
 void lnuma_open_arena(lua_State *L);
 void lnuma_open_pool(lua_State *L);

@@ -11,6 +11,7 @@ local cli = {}
 -- The subcommand modules, in the order `lnuma --help` lists them.
 cli.COMMANDS = {
   "lnuma.cli_topo",
+  "lnuma.cli_plan",
   "lnuma.cli_latency",
   "lnuma.cli_bandwidth",
   "lnuma.cli_matrix",

@@ -30,6 +30,9 @@ lnuma.cpulist = core.cpulist
 -- @treturn integer bytes
 lnuma.size = core.size
 
+--- Placement plans: `lnuma.plan.load(path [, opts])` (see `lnuma.plan`).
+lnuma.plan = require "lnuma.plan"
+
 --- The kind of an lnuma value, like `io.type`: `"buffer"`, `"freed buffer"`,
 -- `"arena"`, `"freed arena"`, `"pool"`, `"freed pool"`, ... or nil for
 -- anything that is not an lnuma object.

@@ -19,6 +19,7 @@ void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
 void lnuma_open_clock(lua_State *L);
 void lnuma_open_histogram(lua_State *L);
+void lnuma_open_kernels(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* Raises "bad argument #arg to 'f' (KEY: message)" for an option field. */

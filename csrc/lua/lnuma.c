@@ -18,6 +18,7 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_affinity(L);
   lnuma_open_clock(L);
   lnuma_open_histogram(L);
+  lnuma_open_kernels(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -1,5 +1,5 @@
 local lnuma = require "lnuma"
-local sysfs = dofile("spec/support/sysfs.lua")
+local sys = dofile("spec/support/sys.lua")
 
 local POLICIES = { default = true, preferred = true, bind = true, interleave = true,
   ["local"] = true, preferred_many = true, weighted_interleave = true }
@@ -57,17 +57,17 @@ describe("lnuma.current, lnuma.bind and lnuma.binding", function()
     if b.policy_error then return pending("get_mempolicy refused here: " .. b.policy_error) end
     assert.is_true(POLICIES[b.policy], tostring(b.policy))
     if b.policy == "default" or b.policy == "local" then
-      assert.same(sysfs.parse_list(sysfs.status("Mems_allowed_list")), b.nodes)
+      assert.same(sys.parse_list(sys.status("Mems_allowed_list")), b.nodes)
     end
     assert.is_true(#b.nodes >= 1)
   end)
 
   it("reports a taskset-restricted process's allowed CPUs", function()
     if #topo.allowed.cpus < 2 then return pending("needs 2 allowed CPUs") end
-    local _, code = sysfs.run("command -v taskset")
+    local _, code = sys.run("command -v taskset")
     if code ~= 0 then return pending("taskset is not installed") end
     local last = topo.allowed.cpus[#topo.allowed.cpus]
-    local out = sysfs.run(("taskset -c %d "):format(last) .. sysfs.lua_command(
+    local out = sys.run(("taskset -c %d "):format(last) .. sys.lua_command(
       'local l = require "lnuma"; print(l.cpulist(l.topology().allowed.cpus), (l.current()))'))
     assert.equal(("%d\t%d\n"):format(last, last), out)
   end)

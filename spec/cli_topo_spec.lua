@@ -1,11 +1,11 @@
 local lnuma = require "lnuma"
-local sysfs = dofile("spec/support/sysfs.lua")
+local sys = dofile("spec/support/sys.lua")
 
 local LUA = os.getenv("LUA") or "lua5.4"
 
 -- Runs bin/lnuma with the given arguments; returns its output and exit code.
 local function lnuma_cli(args)
-  return sysfs.run(LUA .. " bin/lnuma " .. args)
+  return sys.run(LUA .. " bin/lnuma " .. args)
 end
 
 describe("lnuma topo", function()

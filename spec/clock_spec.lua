@@ -22,6 +22,17 @@ describe("lnuma.clock", function()
     assert.equal("integer", math.type(clock.monotonic_raw()))
   end)
 
+  it("tells the CPU time of the calling thread apart from elapsed time", function()
+    local c0 = clock.thread_cpu()
+    if not c0 then
+      pending("no CLOCK_THREAD_CPUTIME_ID here")
+      return
+    end
+    assert.equal("integer", math.type(c0))
+    clock.sleep(20000000)
+    assert.is_true(clock.thread_cpu() - c0 < 10000000)
+  end)
+
   it("is monotonic over a million calls", function()
     local now = clock.now
     local prev, backwards = now(), 0

@@ -1,5 +1,5 @@
 local lnuma = require "lnuma"
-local sysfs = dofile("spec/support/sysfs.lua")
+local sys = dofile("spec/support/sys.lua")
 
 local FIXTURES = "spec/fixtures/"
 
@@ -30,12 +30,12 @@ describe("lnuma.topology() of this machine", function()
   end)
 
   it("lists the nodes of /sys/devices/system/node in ascending os_index", function()
-    assert.same(sysfs.nodes(), cpus_of_nodes(topo))
+    assert.same(sys.nodes(), cpus_of_nodes(topo))
   end)
 
   it("gives each node the CPUs of its cpulist in /sys", function()
     for _, node in ipairs(topo.nodes) do
-      assert.same(sysfs.node_cpus(node.os_index), node.cpus)
+      assert.same(sys.node_cpus(node.os_index), node.cpus)
       assert.equal(#node.cpus == 0, node.memory_only)
       assert.same(node.cpus, topo:cpus_of(node.os_index))
     end
@@ -43,7 +43,7 @@ describe("lnuma.topology() of this machine", function()
 
   it("gives each node its MemTotal in bytes and its free memory", function()
     for _, node in ipairs(topo.nodes) do
-      local total, free = sysfs.node_meminfo(node.os_index)
+      local total, free = sys.node_meminfo(node.os_index)
       assert.equal(total, node.memory)
       assert.is_true(math.type(node.memory) == "integer")
       assert.is_true(math.type(node.free) == "integer")
@@ -54,7 +54,7 @@ describe("lnuma.topology() of this machine", function()
   end)
 
   it("agrees with numactl --hardware: nodes, CPUs, size in MB, distances", function()
-    local hw = sysfs.numactl()
+    local hw = sys.numactl()
     if not hw then return pending("numactl --hardware does not run here") end
     assert.same(hw.nodes, cpus_of_nodes(topo))
     for _, node in ipairs(topo.nodes) do
@@ -71,12 +71,12 @@ describe("lnuma.topology() of this machine", function()
   end)
 
   it("lists every online CPU with its node, core and package", function()
-    local online = sysfs.cpus()
+    local online = sys.cpus()
     assert.equal(#online, #topo.cpus)
     for i, cpu in ipairs(topo.cpus) do
       assert.equal(online[i], cpu.os_index)
       assert.equal(cpu.node, topo:node_of_cpu(cpu.os_index))
-      local pkg = sysfs.read(("/sys/devices/system/cpu/cpu%d/topology/physical_package_id")
+      local pkg = sys.read(("/sys/devices/system/cpu/cpu%d/topology/physical_package_id")
         :format(cpu.os_index))
       if pkg then assert.equal(tonumber(pkg), cpu.package) end
       local core = topo.cores[cpu.core + 1]
@@ -90,22 +90,22 @@ describe("lnuma.topology() of this machine", function()
   end)
 
   it("says which CPUs and nodes this process may use", function()
-    assert.same(sysfs.parse_list(sysfs.status("Cpus_allowed_list")), topo.allowed.cpus)
-    assert.same(sysfs.parse_list(sysfs.status("Mems_allowed_list")), topo.allowed.nodes)
+    assert.same(sys.parse_list(sys.status("Cpus_allowed_list")), topo.allowed.cpus)
+    assert.same(sys.parse_list(sys.status("Mems_allowed_list")), topo.allowed.nodes)
   end)
 
   it("describes CPU 0's caches as /sys does", function()
     local want = {}
     for i = 0, 9 do
       local d = ("/sys/devices/system/cpu/cpu0/cache/index%d/"):format(i)
-      local level = sysfs.read(d .. "level")
+      local level = sys.read(d .. "level")
       if level then
         want[#want + 1] = {
           level = tonumber(level),
-          type = sysfs.read(d .. "type"):match("%a+"):lower(),
-          size = tonumber(sysfs.read(d .. "size"):match("%d+")) * 1024,
-          line_size = tonumber(sysfs.read(d .. "coherency_line_size")),
-          cpus = sysfs.parse_list(sysfs.read(d .. "shared_cpu_list")),
+          type = sys.read(d .. "type"):match("%a+"):lower(),
+          size = tonumber(sys.read(d .. "size"):match("%d+")) * 1024,
+          line_size = tonumber(sys.read(d .. "coherency_line_size")),
+          cpus = sys.parse_list(sys.read(d .. "shared_cpu_list")),
         }
       end
     end
@@ -138,7 +138,7 @@ describe("lnuma.topology() of this machine", function()
         assert.is_table(dev, "no device " .. name)
         assert.equal("network", dev.kind)
         assert.equal(bus, dev.pci_bus)
-        local numa = tonumber(sysfs.read("/sys/bus/pci/devices/" .. bus .. "/numa_node"))
+        local numa = tonumber(sys.read("/sys/bus/pci/devices/" .. bus .. "/numa_node"))
         if numa and numa >= 0 then assert.equal(numa, topo:node_of_device(name)) end
         if #topo.nodes == 1 then assert.equal(topo.nodes[1].os_index, dev.node) end
         checked = checked + 1
@@ -382,6 +382,59 @@ describe("topology bad arguments", function()
     os.remove(garbage)
     os.remove(truncated)
     os.remove(empty)
+  end)
+
+  it("refuses an XML file hwloc itself crashes on, and the process lives on", function()
+    assert.error_matches(function() lnuma.topology{ xml = FIXTURES .. "crashes-hwloc.xml" } end,
+      "xml: 'spec/fixtures/crashes-hwloc.xml' is not a valid hwloc XML topology "
+      .. "(hwloc crashes on it", 1, true)
+  end)
+
+  it("never crashes on corrupted XML: each loads or raises naming the file", function()
+    local f = assert(io.open(FIXTURES .. "two-packages-four-nodes.xml"))
+    local text = f:read("a")
+    f:close()
+    local path = tmpfile()
+    local rng = 12345
+    local function random(n) -- a small LCG: the same cases on every run
+      rng = (rng * 1103515245 + 12345) % 2147483648
+      return rng % n + 1
+    end
+    local loaded, refused = 0, 0
+    for i = 1, 80 do
+      local t = text
+      if i % 4 == 0 then
+        t = t:sub(1, random(#t))
+      elseif i % 4 == 1 then
+        local p = random(#t)
+        t = t:sub(1, p - 1) .. string.char(random(256) - 1) .. t:sub(p + 1)
+      elseif i % 4 == 2 then
+        t = t:gsub('="(%d+)"', function()
+          if random(10) == 1 then return '="' .. random(100000) .. '"' end
+        end)
+      else
+        t = t:gsub("0x0000(%x%x%x%x)", function()
+          if random(10) == 1 then return ("0x%08x"):format(random(2 ^ 31)) end
+        end)
+      end
+      local out = assert(io.open(path, "w"))
+      out:write(t)
+      out:close()
+      local ok, t2 = pcall(lnuma.topology, { xml = path })
+      if ok then
+        loaded = loaded + 1
+        assert.is_string(t2:summary())
+        assert.is_string(lnuma.report.json(t2))
+        for _, n in ipairs(t2.nodes) do
+          assert.equal(n.os_index, t2:nearest(n.os_index)[1])
+        end
+      else
+        refused = refused + 1
+        assert.matches("xml: .*" .. path:gsub("%p", "%%%0"), t2)
+      end
+    end
+    os.remove(path)
+    assert.is_true(loaded > 0 and refused > 0)
   end)
 
   it("rejects malformed synthetic descriptions, quoting them", function()

@@ -10,6 +10,7 @@
 
 /* Each binding file registers its functions into the module table at -1. */
 void lnuma_open_util(lua_State *L);
+void lnuma_open_sandbox(lua_State *L);
 void lnuma_open_memory(lua_State *L);
 void lnuma_open_arena(lua_State *L);
 void lnuma_open_pool(lua_State *L);
@@ -18,6 +19,7 @@ void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
 void lnuma_open_clock(lua_State *L);
 void lnuma_open_histogram(lua_State *L);
+void lnuma_open_kernels(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* Raises "bad argument #arg to 'f' (KEY: message)" for an option field. */

@@ -61,6 +61,16 @@ static int clock_monotonic_raw(lua_State *L) {
   return 1;
 }
 
+/* thread_cpu() -> ns of CPU time used by the calling thread, or nil */
+static int clock_thread_cpu(lua_State *L) {
+  int64_t ns = lnuma_thread_cpu_ns();
+  if (ns < 0)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer)ns);
+  return 1;
+}
+
 static lua_Integer check_ns_arg(lua_State *L, int arg, const char *what) {
   int isint = 0;
   lua_Integer ns = lua_tointegerx(L, arg, &isint);
@@ -154,6 +164,7 @@ static const luaL_Reg clock_funcs[] = {
     {"calibrate", clock_calibrate},
     {"monotonic_raw", clock_monotonic_raw},
     {"sleep", clock_sleep},
+    {"thread_cpu", clock_thread_cpu},
     {NULL, NULL},
 };
 

@@ -90,6 +90,8 @@ end
 
 -- ---- the harness ------------------------------------------------------------
 
+local thread_cpu = core.clock.thread_cpu
+
 -- ns taken by n calls of fn (loop included).
 local function time_calls(fn, n)
   local t0 = now()
@@ -97,9 +99,21 @@ local function time_calls(fn, n)
   return now() - t0
 end
 
+-- The same, and the CPU time the thread got meanwhile (nil without one).
+local function time_calls_cpu(fn, n)
+  local c0 = thread_cpu()
+  local t0 = now()
+  for _ = 1, n do fn() end
+  local t = now() - t0
+  local c1 = thread_cpu()
+  return t, c0 and c1 and c1 - c0
+end
+
 local function empty() end
 
 local MAX_ITERATIONS = 1000000000
+-- Below this fraction of the timed wall time spent on a CPU, a result warns.
+local ON_CPU_WARN = 0.95
 
 local RUN_OPTIONS = {
   min_time = true, repetitions = true, warmup = true, cpu = true, gc = true,
@@ -121,7 +135,12 @@ local GC_MODES = { stop = true, collect = true, keep = true }
 -- per repetition), `repetitions`, `samples` (ns per call of each repetition),
 -- `overhead_ns` (the loop's cost per call that was subtracted), `histogram`
 -- (export of the repetitions' elapsed times, ns), `clock` (`lnuma.clock.info()`),
--- `cpu` (where it ran), `pinned`, `gc`, `min_time`, `warmup`, `elapsed_ns`.
+-- `cpu` (where it ran), `pinned`, `gc`, `min_time`, `warmup`, `elapsed_ns`,
+-- `cpu_median` (ns of the thread's CPU time per call, loop subtracted, as
+-- Google Benchmark's "CPU" column), `on_cpu` (the fraction of the timed wall
+-- time the thread spent on a CPU, from `CLOCK_THREAD_CPUTIME_ID`) and
+-- `warning` when that is below 0.95: the machine was busy and the wall times
+-- include waiting for a CPU.
 -- @return[2] nil when pinning fails
 -- @treturn[2] string message
 -- @treturn[2] integer errno
@@ -186,12 +205,19 @@ function bench.run(fn, opts)
     end
 
     -- repetitions, each followed by the empty loop of the same length
-    local elapsed, empty_per_call = {}, {}
+    local elapsed, empty_per_call, cpu_ns, empty_cpu = {}, {}, {}, {}
+    local wall, cpu_used = 0, 0
     for r = 1, reps do
-      elapsed[r] = time_calls(fn, n)
-      empty_per_call[r] = time_calls(empty, n) / n
+      local t, c = time_calls_cpu(fn, n)
+      elapsed[r], cpu_ns[r] = t, c
+      wall, cpu_used = wall + t, c and cpu_used and cpu_used + c
+      t, c = time_calls_cpu(empty, n)
+      empty_per_call[r], empty_cpu[r] = t / n, c and c / n
+      wall, cpu_used = wall + t, c and cpu_used and cpu_used + c
     end
-    return { n = n, elapsed = elapsed, empty = empty_per_call }
+    return { n = n, elapsed = elapsed, empty = empty_per_call, cpu = cpu_used and cpu_ns,
+             empty_cpu = cpu_used and empty_cpu,
+             on_cpu = cpu_used and wall > 0 and math.min(1.0, cpu_used / wall) or nil }
   end)
 
   if gc == "stop" and gc_was_running then collectgarbage("restart") end
@@ -209,8 +235,20 @@ function bench.run(fn, opts)
     hist:record(result.elapsed[r])
   end
   local st = bench.stats(samples)
+  local cpu_median
+  if result.cpu then
+    local cpu_overhead = bench.stats(result.empty_cpu).median
+    local per = {}
+    for r = 1, reps do per[r] = math.max(0.0, result.cpu[r] / n - cpu_overhead) end
+    cpu_median = bench.stats(per).median
+  end
   local histogram = hist:export()
   histogram.unit = ("ns per repetition of %d calls"):format(n)
+  local warning
+  if result.on_cpu and result.on_cpu < ON_CPU_WARN then
+    warning = ("the thread was off its CPU for %.0f%% of the timed runs (other load on "
+      .. "the machine?): times include that waiting"):format((1 - result.on_cpu) * 100)
+  end
   return {
     unit = "ns",
     median = st.median, mean = st.mean, stddev = st.stddev,
@@ -221,6 +259,7 @@ function bench.run(fn, opts)
     cpu = ran_on, pinned = cpu ~= nil, gc = gc,
     min_time = min_time, warmup = warmup,
     elapsed_ns = now() - started,
+    cpu_median = cpu_median, on_cpu = result.on_cpu, warning = warning,
   }
 end
 

@@ -50,6 +50,13 @@ clock.stop = C.stop
 -- @treturn integer ns
 clock.monotonic_raw = C.monotonic_raw
 
+--- CPU time used by the calling thread, in ns (`CLOCK_THREAD_CPUTIME_ID`, a
+-- system call: for telling how long a timed run was off its CPU, not for
+-- timing).  nil where the kernel has no such clock.
+-- @function thread_cpu
+-- @treturn integer|nil ns
+clock.thread_cpu = C.thread_cpu
+
 --- Sleeps at least `ns` nanoseconds.
 -- @function sleep
 -- @tparam integer ns

@@ -30,6 +30,9 @@ lnuma.cpulist = core.cpulist
 -- @treturn integer bytes
 lnuma.size = core.size
 
+--- Placement plans: `lnuma.plan.load(path [, opts])` (see `lnuma.plan`).
+lnuma.plan = require "lnuma.plan"
+
 --- The kind of an lnuma value, like `io.type`: `"buffer"`, `"freed buffer"`,
 -- `"arena"`, `"freed arena"`, `"pool"`, `"freed pool"`, ... or nil for
 -- anything that is not an lnuma object.
@@ -103,5 +106,10 @@ lnuma.histogram = core.histogram
 --- Benchmarks: the harness `lnuma.bench.run(fn, opts)` and
 -- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
 lnuma.bench = require "lnuma.bench"
+
+--- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
+-- `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`, `c2c`,
+-- `migration`, ...) are merged into `lnuma.bench`.
+for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
 
 return lnuma

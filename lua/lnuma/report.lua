@@ -95,4 +95,89 @@ function report.decode(text)
   return value
 end
 
+-- ---- benchmark results: text, CSV, SVG (report_text.lua, report_svg.lua) ----
+
+local text = require "lnuma.report_text"
+local svg = require "lnuma.report_svg"
+
+--- A readable summary of a benchmark result (what `lnuma latency` and the
+-- other commands print): the figure, how it was measured, placement,
+-- pinning, its data as a table, and its warnings.
+-- @function text
+-- @tparam table result a result of `lnuma.bench.*`
+-- @tparam[opt] table opts `color` (boolean): colour matrices
+-- @treturn string
+report.text = text.summary
+
+--- The data of a benchmark result as CSV (a header line, then rows).
+-- @function csv
+-- @tparam table result
+-- @treturn string
+report.csv = text.csv
+
+--- An aligned text table: `report.table({"size", "ns"}, {{4096, 1.2}, ...})`.
+-- @function table
+-- @tparam table headers
+-- @tparam table rows
+-- @tparam[opt] table opts `align` (array of "l"/"r"), `indent`
+-- @treturn string
+report.table = text.table
+
+--- A compact heatmap of a matrix result for the terminal.
+-- @function heatmap
+-- @tparam table result a `matrix` or `c2c` result
+-- @tparam[opt] table opts `color` (boolean)
+-- @treturn string
+report.heatmap = text.heatmap
+
+--- Formats bytes with a binary unit: `report.size(1572864)` is "1.5M".
+-- @function size
+report.size = text.size
+
+--- The SVG picture of a benchmark result: a heatmap for matrices (values in
+-- the cells), a line chart for the latency curve (log size axis, caches
+-- marked), the loaded-latency curve, or bars of the repetitions.
+-- @function svg
+-- @tparam table result
+-- @treturn string SVG text
+report.svg = svg.render
+
+--- Writes a result to a file in the format its name ends with: ".json",
+-- ".svg", ".csv", or text otherwise.
+-- @tparam table result
+-- @tparam string path
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string message
+function report.save(result, path)
+  if type(path) ~= "string" then
+    error("bad argument #2 to 'save' (string expected, got " .. type(path) .. ")", 2)
+  end
+  local body
+  if path:match("%.json$") then body = report.json(result, { indent = true }) .. "\n"
+  elseif path:match("%.svg$") then body = svg.render(result)
+  elseif path:match("%.csv$") then body = text.csv(result)
+  else body = text.summary(result) .. "\n" end
+  local f, err = io.open(path, "w")
+  if not f then return nil, err end
+  f:write(body)
+  f:close()
+  return true
+end
+
+--- Reads a result saved as JSON (`lnuma report FILE.json` re-renders it).
+-- @tparam string path
+-- @treturn[1] table the result
+-- @treturn[2] nil
+-- @treturn[2] string message
+function report.load(path)
+  local f, err = io.open(path, "r")
+  if not f then return nil, err end
+  local body = f:read("a")
+  f:close()
+  local value, msg = report.decode(body)
+  if value == nil then return nil, path .. ": " .. tostring(msg) end
+  return value
+end
+
 return report

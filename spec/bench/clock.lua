@@ -15,8 +15,9 @@ local r_rec = bench.run(function() i = i + 1; h:record(i) end, opts)
 
 local function line(name, r, what)
   print(("%s %.2f ns (%s; median of %d repetitions of %d calls, cv %.3f, loop %.2f ns "
-    .. "subtracted)"):format(name, r.median, what, r.repetitions, r.iterations, r.cv or 0,
-    r.overhead_ns))
+    .. "subtracted; CPU time %.2f ns, on CPU %.0f%% of the time)"):format(name, r.median, what,
+    r.repetitions, r.iterations, r.cv or 0, r.overhead_ns, r.cpu_median or -1,
+    (r.on_cpu or 0) * 100))
 end
 
 line("harness.lua_now", r_now, "lnuma.clock.now()")

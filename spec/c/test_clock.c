@@ -189,6 +189,21 @@ static void sleep_sleeps_at_least_as_asked(void **state) {
   lnuma_sleep_ns(-1);
 }
 
+static void thread_cpu_time_counts_only_running(void **state) {
+  (void)state;
+  int64_t c0 = lnuma_thread_cpu_ns();
+  if (c0 < 0) skip();
+  int64_t t0 = lnuma_monotonic_raw_ns();
+  while (lnuma_monotonic_raw_ns() - t0 < 5000000) {
+  }
+  int64_t spun = lnuma_thread_cpu_ns() - c0;
+  assert_true(spun > 0);
+  assert_true(spun <= lnuma_monotonic_raw_ns() - t0 + 1000000);
+  int64_t c1 = lnuma_thread_cpu_ns();
+  lnuma_sleep_ns(20000000);
+  assert_true(lnuma_thread_cpu_ns() - c1 < 10000000); /* asleep: hardly any CPU */
+}
+
 static void kernel_clocksource_is_named(void **state) {
   (void)state;
   char name[64];
@@ -212,6 +227,7 @@ int main(void) {
       cmocka_unit_test(monotonic_raw_source_is_the_reference),
       cmocka_unit_test(unavailable_sources_are_refused),
       cmocka_unit_test(sleep_sleeps_at_least_as_asked),
+      cmocka_unit_test(thread_cpu_time_counts_only_running),
       cmocka_unit_test(kernel_clocksource_is_named),
   };
   return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

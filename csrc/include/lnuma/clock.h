@@ -99,6 +99,11 @@ LNUMA_API int lnuma_clock_calibrate(lnuma_clock *clock, int64_t duration_ns,
 /** clock_gettime(CLOCK_MONOTONIC_RAW) in ns.  Any thread. */
 LNUMA_API int64_t lnuma_monotonic_raw_ns(void);
 
+/** CPU time the calling thread has used, in ns (CLOCK_THREAD_CPUTIME_ID; a
+ *  system call, not a hot-path clock); -1 when the kernel has none.  Compared
+ *  with elapsed time it tells how long a thread was off its CPU. */
+LNUMA_API int64_t lnuma_thread_cpu_ns(void);
+
 /** Sleeps ns nanoseconds (CLOCK_MONOTONIC, restarted after signals); ns <= 0
  *  returns at once.  Any thread. */
 LNUMA_API void lnuma_sleep_ns(int64_t ns);

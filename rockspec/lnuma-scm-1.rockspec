@@ -56,6 +56,7 @@ build = {
         "csrc/lua/arena.c",
         "csrc/lua/binding.c",
         "csrc/lua/clock.c",
+        "csrc/lua/handoff.c",
         "csrc/lua/histogram.c",
         "csrc/lua/kernels.c",
         "csrc/lua/lnuma.c",

@@ -33,7 +33,11 @@ LUA_SRC  = $(sort $(wildcard csrc/lua/*.c))
 HOST_SRC = $(sort $(wildcard csrc/host/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
-HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
+# The Lua face is embedded in liblnuma (a C file generated from
+# lua/lnuma/*.lua), so hosts load plans and `require "lnuma"` without paths.
+LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua))
+EMBED_C   = $(BUILD)/gen/lua_files.c
+HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/lua_files.o
 
 MODULE   = $(BUILD)/lnuma/core.so
 SHLIB    = $(BUILD)/liblnuma.so.$(SOVERSION)
@@ -61,7 +65,11 @@ deps-bench:
 # --- build -----------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The benchmark kernels are compiled -O3 (after OPTFLAGS, so it wins) for the
+# baseline ISA; their AVX2/AVX-512 variants are chosen at run time.
+$(BUILD)/obj/csrc/core/kernels_%.o: KERNEL_CFLAGS = -O3
 
 # The Lua module carries the core itself (as the rock does) and takes its Lua
 # symbols from the interpreter that loads it: it must not link liblua.
@@ -79,6 +87,14 @@ $(SHLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
 $(STLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
 	rm -f $@
 	ar rcs $@ $^
+
+$(EMBED_C): $(LUA_FILES) csrc/host/embed.lua
+	@mkdir -p $(dir $@)
+	$(LUA) csrc/host/embed.lua $@ $(LUA_FILES)
+
+$(BUILD)/obj/gen/lua_files.o: $(EMBED_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Icsrc/host -c $< -o $@
 
 -include $(CORE_OBJ:.o=.d) $(LUA_OBJ:.o=.d) $(HOST_OBJ:.o=.d)
 
@@ -133,19 +149,54 @@ bench: deps-bench all
 clean:
 	rm -rf build build-san
 
+# --- examples --------------------------------------------------------------
+# The example C host, built by its own Makefile with pkg-config only, here
+# against this build tree (lnuma-uninstalled.pc; rpath to $(BUILD)).
+# A copy goes to $(BUILD)/examples, which the VM stage puts in its machines.
+examples: all $(BUILD)/lnuma-uninstalled.pc
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD) $(MAKE) -C examples/host \
+	  LDFLAGS="-Wl,-rpath,$(CURDIR)/$(BUILD) $(LDFLAGS)"
+	@mkdir -p $(BUILD)/examples/host
+	cp examples/host/engine $(BUILD)/examples/host/engine
+
 # --- install ---------------------------------------------------------------
+# lnuma.pc from csrc/lnuma.pc.in: for a prefix (install) or for this build
+# tree ($(BUILD)/lnuma-uninstalled.pc, which pkg-config prefers when
+# PKG_CONFIG_PATH names $(BUILD): `make examples` builds against it).
+PC_SED = sed -e 's|@VERSION@|$(SOVERSION)|' -e 's|@LUA_PC@|$(LUA_PC)|'
+
+$(BUILD)/lnuma-uninstalled.pc: csrc/lnuma.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(PC_SED) -e 's|@PREFIX@|$(CURDIR)|' -e 's|@LIBDIR@|$(CURDIR)/$(BUILD)|' \
+	  -e 's|@INCDIR@|$(CURDIR)/csrc/include|' $< >$@
+
 install: all
 	install -d $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma \
-	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lnuma
+	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lnuma \
+	  $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CDIR)/lnuma/core.so
 	install -m 644 lua/lnuma/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/
 	install -m 755 bin/lnuma $(DESTDIR)$(BINDIR)/lnuma
-	install -m 644 csrc/include/lnuma.h $(DESTDIR)$(INCDIR)/
+	install -m 644 csrc/include/lnuma.h csrc/include/lnuma_lua.h $(DESTDIR)$(INCDIR)/
 	install -m 644 csrc/include/lnuma/*.h $(DESTDIR)$(INCDIR)/lnuma/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf liblnuma.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblnuma.so.$(SONAME_MAJOR)
+	ln -sf liblnuma.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblnuma.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	$(PC_SED) -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	  csrc/lnuma.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/lnuma.pc
 
+# Removes exactly what install put there, then the folders install made,
+# where they are left empty (never above PREFIX).
 uninstall:
 	rm -f $(DESTDIR)$(LUA_CDIR)/lnuma/core.so $(DESTDIR)$(BINDIR)/lnuma \
-	  $(DESTDIR)$(INCDIR)/lnuma.h
+	  $(DESTDIR)$(INCDIR)/lnuma.h $(DESTDIR)$(INCDIR)/lnuma_lua.h
 	rm -f $(addprefix $(DESTDIR)$(LUA_LDIR)/lnuma/,$(notdir $(wildcard lua/lnuma/*.lua)))
 	rm -f $(addprefix $(DESTDIR)$(INCDIR)/lnuma/,$(notdir $(wildcard csrc/include/lnuma/*.h)))
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,liblnuma.so.$(SOVERSION) \
+	  liblnuma.so.$(SONAME_MAJOR) liblnuma.so liblnuma.a) $(DESTDIR)$(PKGCONFIGDIR)/lnuma.pc
 	-rmdir $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma $(DESTDIR)$(INCDIR)/lnuma 2>/dev/null
+	-for d in $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(LUA_CDIR) $(DESTDIR)$(dir $(LUA_CDIR)) \
+	  $(DESTDIR)$(LUA_LDIR) $(DESTDIR)$(dir $(LUA_LDIR)) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(INCDIR) $(DESTDIR)$(PREFIX)/share; do \
+	  rmdir "$$d" 2>/dev/null || true; done

@@ -11,14 +11,12 @@ end
 
 local function blocks(text)
   local out = {}
-  local line_no = 1
   local pos = 1
   while true do
     local s, e, body = text:find("\n```lua\n(.-)\n```", pos)
     if not s then break end
     local _, lines_before = text:sub(1, s):gsub("\n", "")
-    line_no = lines_before + 2
-    out[#out + 1] = { line = line_no, code = body }
+    out[#out + 1] = { line = lines_before + 2, code = body }
     pos = e + 1
   end
   return out

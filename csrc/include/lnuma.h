@@ -105,6 +105,12 @@ LNUMA_API int lnuma_parse_size(const char *text, size_t *out, lnuma_error *err);
 
 /* The areas of the API, one header each (all included by lnuma.h). */
 #include "lnuma/system.h"
+#include "lnuma/plan.h"
+#include "lnuma/memory.h"
+#include "lnuma/topology.h"
+#include "lnuma/clock.h"
+#include "lnuma/histogram.h"
+#include "lnuma/kernels.h"
 /* (one #include line per area, above this line) */
 
 #endif /* LNUMA_H */

@@ -10,6 +10,16 @@
 
 /* Each binding file registers its functions into the module table at -1. */
 void lnuma_open_util(lua_State *L);
+void lnuma_open_sandbox(lua_State *L);
+void lnuma_open_memory(lua_State *L);
+void lnuma_open_arena(lua_State *L);
+void lnuma_open_pool(lua_State *L);
+void lnuma_open_mempolicy(lua_State *L);
+void lnuma_open_topology(lua_State *L);
+void lnuma_open_affinity(lua_State *L);
+void lnuma_open_clock(lua_State *L);
+void lnuma_open_histogram(lua_State *L);
+void lnuma_open_kernels(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* Raises "bad argument #arg to 'f' (KEY: message)" for an option field. */
@@ -52,5 +62,10 @@ int lnb_fail(lua_State *L, const lnuma_error *err);
  * metamethods, and __name; leaves it on the stack. */
 void lnb_new_class(lua_State *L, const char *tname, const luaL_Reg *methods,
                    const luaL_Reg *metamethods);
+
+/* Pushes a topology table (with the lnuma.Topology methods) for topo, which
+ * the Lua state then owns and frees when the table is collected.  For hosts
+ * and plans that load a topology in C.  Returns 1. */
+int lnb_push_topology(lua_State *L, lnuma_topology *topo);
 
 #endif

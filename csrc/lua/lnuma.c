@@ -9,6 +9,16 @@ int luaopen_lnuma_core(lua_State *L) {
   lua_pushstring(L, lnuma_version());
   lua_setfield(L, -2, "_VERSION");
   lnuma_open_util(L);
+  lnuma_open_sandbox(L);
+  lnuma_open_memory(L); /* before arena and pool: they use its Buffer metatable */
+  lnuma_open_arena(L);
+  lnuma_open_pool(L);
+  lnuma_open_mempolicy(L);
+  lnuma_open_topology(L);
+  lnuma_open_affinity(L);
+  lnuma_open_clock(L);
+  lnuma_open_histogram(L);
+  lnuma_open_kernels(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -11,6 +11,16 @@ local cli = {}
 -- The subcommand modules, in the order `lnuma --help` lists them.
 cli.COMMANDS = {
   "lnuma.cli_topo",
+  "lnuma.cli_plan",
+  "lnuma.cli_latency",
+  "lnuma.cli_bandwidth",
+  "lnuma.cli_matrix",
+  "lnuma.cli_loaded",
+  "lnuma.cli_c2c",
+  "lnuma.cli_migration",
+  "lnuma.cli_survey",
+  "lnuma.cli_run",
+  "lnuma.cli_report",
 }
 
 --- Builds the parser (exposed so specs can check the help text).

@@ -30,4 +30,86 @@ lnuma.cpulist = core.cpulist
 -- @treturn integer bytes
 lnuma.size = core.size
 
+--- Placement plans: `lnuma.plan.load(path [, opts])` (see `lnuma.plan`).
+lnuma.plan = require "lnuma.plan"
+
+--- The kind of an lnuma value, like `io.type`: `"buffer"`, `"freed buffer"`,
+-- `"arena"`, `"freed arena"`, `"pool"`, `"freed pool"`, ... or nil for
+-- anything that is not an lnuma object.
+-- @param x any value
+-- @treturn string|nil
+function lnuma.type(x)
+  local mt = getmetatable(x)
+  if type(mt) ~= "table" then return nil end
+  local kind = rawget(mt, "__lnuma_type")
+  if kind ~= nil then return kind(x) end
+  local name = rawget(mt, "__name")
+  if type(name) == "string" and name:match("^lnuma%.%a+$") then return name:sub(7):lower() end
+  return nil
+end
+
+-- Memory placement (lua/lnuma/memory.lua).
+local memory = require "lnuma.memory"
+lnuma.alloc = memory.alloc
+lnuma.arena = memory.arena
+lnuma.pool = memory.pool
+lnuma.set_policy = memory.set_policy
+lnuma.get_policy = memory.get_policy
+lnuma.numastat = memory.numastat
+lnuma.meminfo = memory.meminfo
+
+--- Topology of this machine (cached), of an hwloc XML file or of a synthetic
+-- description: see `lnuma.topology`.
+-- @function topology
+lnuma.topology = require("lnuma.topology").topology
+
+--- Pins the calling thread: `lnuma.bind{cpus = "0-3"}` or `lnuma.bind{node = 1}`
+-- (to the CPUs of node 1; memory policy is left alone).
+-- @function bind
+-- @tparam table opts `cpus` (array, cpulist or integer) or `node` (integer)
+-- @treturn[1] boolean true
+-- @return[2] nil when the kernel refuses (CPUs outside this process's cpuset)
+-- @treturn[2] string message
+-- @treturn[2] integer errno
+-- @raise on unknown options, CPUs or nodes that do not exist, a memory-only node
+lnuma.bind = core.bind
+
+--- The calling thread's binding: `{cpus = array, nodes = array, policy = name}`,
+-- where `policy` is the memory policy ("default", "bind", "interleave",
+-- "preferred", "local", ...) and `nodes` the nodes memory may come from.
+-- @function binding
+lnuma.binding = core.binding
+
+--- Where the calling thread runs now.
+-- @function current
+-- @treturn integer cpu
+-- @treturn integer node
+lnuma.current = core.current
+
+--- Reports: `lnuma.report.json(value [, {indent = true}])`, `lnuma.report.decode(text)`.
+lnuma.report = require "lnuma.report"
+
+--- The calibrated nanosecond clock (see `lnuma.clock`).
+lnuma.clock = require "lnuma.clock"
+
+--- A log-linear histogram of integer values (usually ns):
+-- `lnuma.histogram{lowest = 1, highest = 3600e9, precision = 3, unit = "ns"}`
+-- (those are the defaults).  Methods: `record(v [, count])`, `count()`,
+-- `min()`, `max()`, `mean()`, `stddev()`, `percentile(p)`,
+-- `percentiles{50, 99, 99.9}`, `merge(other)`, `reset()`, `buckets()`,
+-- `underflow()`, `overflow()`, `export()`.
+-- @function histogram
+-- @tparam[opt] table opts
+-- @treturn userdata lnuma.Histogram
+lnuma.histogram = core.histogram
+
+--- Benchmarks: the harness `lnuma.bench.run(fn, opts)` and
+-- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
+lnuma.bench = require "lnuma.bench"
+
+--- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
+-- `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`, `c2c`,
+-- `migration`, ...) are merged into `lnuma.bench`.
+for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
+
 return lnuma

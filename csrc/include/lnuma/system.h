@@ -42,12 +42,41 @@ LNUMA_API int lnuma_allowed(lnuma_set *cpus, lnuma_set *nodes, lnuma_error *err)
 LNUMA_API int lnuma_current(int *cpu, int *node, lnuma_error *err);
 
 /** Pins the calling thread to the CPUs in set (sched_setaffinity).  EINVAL
- *  names a CPU that is not online or not allowed.  Affects only the calling
- *  thread. */
+ *  names a CPU that is not online, or the CPUs the kernel refused (outside
+ *  this process's cpuset), in which case the previous binding is kept.
+ *  Affects only the calling thread. */
 LNUMA_API int lnuma_bind_cpus(const lnuma_set *cpus, lnuma_error *err);
 
 /** The calling thread's CPU affinity mask.  Any thread (for itself). */
 LNUMA_API int lnuma_cpu_binding(lnuma_set *cpus, lnuma_error *err);
+
+/** Total and free memory of an online node in bytes, from
+ *  /sys/devices/system/node/nodeN/meminfo (MemTotal, MemFree).  Either
+ *  pointer may be NULL.  -1 with EINVAL when the node is not online.
+ *  Any thread. */
+LNUMA_API int lnuma_node_meminfo(int node, uint64_t *total, uint64_t *free,
+                                 lnuma_error *err);
+
+/** Memory policy modes (set_mempolicy(2), numactl). */
+typedef enum lnuma_mempolicy {
+  LNUMA_MPOL_DEFAULT = 0,            /**< allocate on the node of the CPU that touches */
+  LNUMA_MPOL_PREFERRED = 1,          /**< one preferred node, others when it is full */
+  LNUMA_MPOL_BIND = 2,               /**< only the given nodes */
+  LNUMA_MPOL_INTERLEAVE = 3,         /**< round-robin over the given nodes */
+  LNUMA_MPOL_LOCAL = 4,              /**< the node of the CPU that allocates */
+  LNUMA_MPOL_PREFERRED_MANY = 5,     /**< several preferred nodes */
+  LNUMA_MPOL_WEIGHTED_INTERLEAVE = 6 /**< interleave by per-node weights */
+} lnuma_mempolicy;
+
+/** The calling thread's memory policy (get_mempolicy): its mode and the
+ *  nodes memory may come from (for "default" and "local", the allowed
+ *  nodes; otherwise the policy's node mask).  Either pointer may be NULL.
+ *  ENOSYS when the kernel has no NUMA syscalls.  Any thread (for itself). */
+LNUMA_API int lnuma_mem_binding(lnuma_mempolicy *mode, lnuma_set *nodes, lnuma_error *err);
+
+/** "default", "preferred", "bind", "interleave", "local", "preferred_many",
+ *  "weighted_interleave" (or "unknown"). */
+LNUMA_API const char *lnuma_mempolicy_name(lnuma_mempolicy mode);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,351 @@
+/* Log-linear histograms after HdrHistogram (Gil Tene; HdrHistogram_c): values
+ * fall into power-of-two buckets, each split linearly into sub-buckets, so the
+ * bucket of a value is found with one count-leading-zeros and two shifts.
+ *
+ * Unlike HdrHistogram, `lowest` is the smallest value tracked (smaller ones
+ * are counted as underflow), and the unit of the first bucket is chosen so
+ * that the precision holds from lowest upwards. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#if defined(__SIZEOF_INT128__)
+/* Exact sums; 8-byte aligned so that the struct fits any malloc'd or Lua
+ * userdata block (which promise 8, not 16). */
+typedef __int128 wide_sum __attribute__((aligned(8)));
+#else
+typedef double wide_sum;
+#endif
+
+struct lnuma_histogram {
+  /* shape */
+  int64_t lowest, highest;
+  int precision;
+  int unit_magnitude;           /* log2 of the resolution of the first bucket */
+  int sub_bucket_half_count_magnitude;
+  int64_t sub_bucket_count;     /* 2^(half magnitude + 1) */
+  int64_t sub_bucket_half_count;
+  int64_t sub_bucket_mask;      /* (sub_bucket_count - 1) << unit_magnitude */
+  size_t counts_len;
+  /* contents */
+  int64_t total;                /* every recorded value */
+  int64_t underflow, overflow;
+  int64_t min, max;             /* exact, out-of-range included */
+  int64_t shift;                /* first value recorded: sums are taken of v - shift */
+  wide_sum sum_d;               /* exact sum of (v - shift) */
+  double sum_d2;                /* sum of (v - shift)^2 */
+  int64_t counts[];
+};
+
+/* ---- shape ---------------------------------------------------------------- */
+
+typedef struct shape {
+  int unit_magnitude, half_magnitude;
+  int64_t sub_bucket_count;
+  size_t counts_len;
+} shape;
+
+static int floor_log2(uint64_t v) { return 63 - __builtin_clzll(v); }
+
+static int compute_shape(int64_t lowest, int64_t highest, int precision, shape *s,
+                         lnuma_error *err) {
+  if (precision < 1 || precision > 5)
+    return lnuma__fail(err, EINVAL, "precision %d is outside 1..5", precision);
+  if (lowest < 1)
+    return lnuma__fail(err, EINVAL, "lowest %lld must be at least 1", (long long)lowest);
+  if (lowest >= highest)
+    return lnuma__fail(err, EINVAL, "lowest %lld must be below highest %lld",
+                       (long long)lowest, (long long)highest);
+  int64_t single_unit = 2;
+  for (int i = 0; i < precision; i++) single_unit *= 10;
+  /* ceil(log2(2 * 10^precision)) */
+  int count_magnitude = floor_log2((uint64_t)single_unit);
+  if ((INT64_C(1) << count_magnitude) < single_unit) count_magnitude++;
+  int half = (count_magnitude > 1 ? count_magnitude : 1) - 1;
+  /* A resolution of 2^unit at most lowest / 2^half <= lowest / 10^precision. */
+  int unit = floor_log2((uint64_t)lowest) - half;
+  if (unit < 0) unit = 0;
+  if (unit + half + 1 > 61)
+    return lnuma__fail(err, EINVAL, "lowest %lld is too large for precision %d",
+                       (long long)lowest, precision);
+  int64_t sub_bucket_count = INT64_C(1) << (half + 1);
+  /* buckets needed to cover highest */
+  int64_t smallest_untrackable = sub_bucket_count << unit;
+  int buckets = 1;
+  while (smallest_untrackable <= highest) {
+    if (smallest_untrackable > INT64_MAX / 2) {
+      buckets++;
+      break;
+    }
+    smallest_untrackable <<= 1;
+    buckets++;
+  }
+  s->unit_magnitude = unit;
+  s->half_magnitude = half;
+  s->sub_bucket_count = sub_bucket_count;
+  s->counts_len = (size_t)(buckets + 1) * (size_t)(sub_bucket_count / 2);
+  return 0;
+}
+
+size_t lnuma_histogram_footprint(int64_t lowest, int64_t highest, int precision,
+                                 lnuma_error *err) {
+  shape s;
+  if (compute_shape(lowest, highest, precision, &s, err) != 0) return 0;
+  return sizeof(lnuma_histogram) + s.counts_len * sizeof(int64_t);
+}
+
+lnuma_histogram *lnuma_histogram_init_at(void *mem, size_t size, int64_t lowest,
+                                         int64_t highest, int precision, lnuma_error *err) {
+  shape s;
+  if (compute_shape(lowest, highest, precision, &s, err) != 0) return NULL;
+  size_t need = sizeof(lnuma_histogram) + s.counts_len * sizeof(int64_t);
+  if (mem == NULL || size < need) {
+    lnuma__fail(err, ENOSPC, "histogram needs %zu bytes, got %zu", need, size);
+    return NULL;
+  }
+  lnuma_histogram *h = mem;
+  memset(h, 0, need);
+  h->lowest = lowest;
+  h->highest = highest;
+  h->precision = precision;
+  h->unit_magnitude = s.unit_magnitude;
+  h->sub_bucket_half_count_magnitude = s.half_magnitude;
+  h->sub_bucket_count = s.sub_bucket_count;
+  h->sub_bucket_half_count = s.sub_bucket_count / 2;
+  h->sub_bucket_mask = (s.sub_bucket_count - 1) << s.unit_magnitude;
+  h->counts_len = s.counts_len;
+  return h;
+}
+
+lnuma_histogram *lnuma_histogram_new(int64_t lowest, int64_t highest, int precision,
+                                     lnuma_error *err) {
+  size_t need = lnuma_histogram_footprint(lowest, highest, precision, err);
+  if (need == 0) return NULL;
+  void *mem = malloc(need);
+  if (mem == NULL) {
+    lnuma__fail_sys(err, ENOMEM, "histogram");
+    return NULL;
+  }
+  return lnuma_histogram_init_at(mem, need, lowest, highest, precision, err);
+}
+
+void lnuma_histogram_free(lnuma_histogram *h) { free(h); }
+
+/* ---- index arithmetic (HdrHistogram_c) ------------------------------------ */
+
+static inline int bucket_index(const lnuma_histogram *h, int64_t v) {
+  int pow2ceiling = 64 - __builtin_clzll((uint64_t)(v | h->sub_bucket_mask));
+  return pow2ceiling - h->unit_magnitude - (h->sub_bucket_half_count_magnitude + 1);
+}
+
+static inline size_t counts_index_for(const lnuma_histogram *h, int64_t v) {
+  int b = bucket_index(h, v);
+  int64_t sub = v >> (b + h->unit_magnitude);
+  int64_t base = (int64_t)(b + 1) << h->sub_bucket_half_count_magnitude;
+  return (size_t)(base + sub - h->sub_bucket_half_count);
+}
+
+static int64_t value_at_index(const lnuma_histogram *h, size_t index) {
+  int b = (int)(index >> h->sub_bucket_half_count_magnitude) - 1;
+  int64_t sub = (int64_t)(index & (size_t)(h->sub_bucket_half_count - 1)) +
+                h->sub_bucket_half_count;
+  if (b < 0) {
+    sub -= h->sub_bucket_half_count;
+    b = 0;
+  }
+  return sub << (b + h->unit_magnitude);
+}
+
+/* Width of the bucket that holds index. */
+static int64_t width_at_index(const lnuma_histogram *h, size_t index) {
+  int b = (int)(index >> h->sub_bucket_half_count_magnitude) - 1;
+  if (b < 0) b = 0;
+  return INT64_C(1) << (b + h->unit_magnitude);
+}
+
+/* ---- recording ------------------------------------------------------------ */
+
+void lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
+  if (n <= 0) return;
+  if (h->total == 0) {
+    h->shift = v;
+    h->min = h->max = v;
+  } else {
+    if (v < h->min) h->min = v;
+    if (v > h->max) h->max = v;
+  }
+  if (v < h->lowest)
+    h->underflow += n;
+  else if (v > h->highest)
+    h->overflow += n;
+  else
+    h->counts[counts_index_for(h, v)] += n;
+  h->total += n;
+#if defined(__SIZEOF_INT128__)
+  __int128 d = (__int128)v - h->shift;
+  h->sum_d += d * n;
+#else
+  double d = (double)v - (double)h->shift;
+  h->sum_d += d * (double)n;
+#endif
+  double dd = (double)d;
+  h->sum_d2 += dd * dd * (double)n;
+}
+
+void lnuma_histogram_reset(lnuma_histogram *h) {
+  memset(h->counts, 0, h->counts_len * sizeof(int64_t));
+  h->total = h->underflow = h->overflow = 0;
+  h->min = h->max = h->shift = 0;
+  h->sum_d = 0;
+  h->sum_d2 = 0;
+}
+
+int lnuma_histogram_merge(lnuma_histogram *dst, const lnuma_histogram *src, lnuma_error *err) {
+  if (dst->lowest != src->lowest || dst->highest != src->highest ||
+      dst->precision != src->precision)
+    return lnuma__fail(err, EINVAL,
+                       "histograms differ in shape: lowest %lld, highest %lld, precision %d "
+                       "vs lowest %lld, highest %lld, precision %d",
+                       (long long)dst->lowest, (long long)dst->highest, dst->precision,
+                       (long long)src->lowest, (long long)src->highest, src->precision);
+  if (src->total == 0) return 0;
+  /* read everything from src first: dst may be src */
+  int64_t n = src->total, smin = src->min, smax = src->max;
+  double s1 = (double)src->sum_d, s2 = src->sum_d2;
+  if (dst->total == 0) {
+    dst->shift = src->shift;
+    dst->min = smin;
+    dst->max = smax;
+  } else {
+    if (smin < dst->min) dst->min = smin;
+    if (smax > dst->max) dst->max = smax;
+  }
+  /* re-base src's sums on dst's shift: d' = d + delta */
+  double delta = (double)src->shift - (double)dst->shift;
+  dst->sum_d2 += s2 + 2.0 * delta * s1 + (double)n * delta * delta;
+#if defined(__SIZEOF_INT128__)
+  dst->sum_d += src->sum_d + ((__int128)src->shift - dst->shift) * n;
+#else
+  dst->sum_d += s1 + delta * (double)n;
+#endif
+  for (size_t i = 0; i < dst->counts_len; i++) dst->counts[i] += src->counts[i];
+  dst->underflow += src->underflow;
+  dst->overflow += src->overflow;
+  dst->total += n;
+  return 0;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+int64_t lnuma_histogram_lowest(const lnuma_histogram *h) { return h->lowest; }
+int64_t lnuma_histogram_highest(const lnuma_histogram *h) { return h->highest; }
+int lnuma_histogram_precision(const lnuma_histogram *h) { return h->precision; }
+int64_t lnuma_histogram_count(const lnuma_histogram *h) { return h->total; }
+int64_t lnuma_histogram_underflow(const lnuma_histogram *h) { return h->underflow; }
+int64_t lnuma_histogram_overflow(const lnuma_histogram *h) { return h->overflow; }
+int64_t lnuma_histogram_min(const lnuma_histogram *h) { return h->total ? h->min : 0; }
+int64_t lnuma_histogram_max(const lnuma_histogram *h) { return h->total ? h->max : 0; }
+
+double lnuma_histogram_mean(const lnuma_histogram *h) {
+  if (h->total == 0) return 0;
+  return (double)h->shift + (double)h->sum_d / (double)h->total;
+}
+
+double lnuma_histogram_stddev(const lnuma_histogram *h) {
+  if (h->total == 0) return 0;
+  double n = (double)h->total, m = (double)h->sum_d / n;
+  double var = h->sum_d2 / n - m * m;
+  return var > 0 ? sqrt(var) : 0;
+}
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Index range [first, last] of the counts that can be non-empty. */
+static int in_range_indexes(const lnuma_histogram *h, size_t *first, size_t *last) {
+  if (h->total - h->underflow - h->overflow == 0) return 0;
+  *first = counts_index_for(h, clamp(h->min, h->lowest, h->highest));
+  *last = counts_index_for(h, clamp(h->max, h->lowest, h->highest));
+  return 1;
+}
+
+/* The rank (1-based) of percentile p among n values: ceil(p/100 * n), with a
+ * tolerance so that 90% of 1000 is rank 900 despite rounding. */
+static int64_t rank_of(double p, int64_t n) {
+  double r = p / 100.0 * (double)n;
+  int64_t k = (int64_t)r;
+  if (r - (double)k > 1e-9 * (r > 1 ? r : 1)) k++;
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  return k;
+}
+
+int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps, int64_t *out,
+                                size_t n, lnuma_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (!(ps[i] >= 0.0 && ps[i] <= 100.0))
+      return lnuma__fail(err, EINVAL, "percentile %g is outside 0..100", ps[i]);
+  if (h->total == 0) return lnuma__fail(err, ENODATA, "histogram is empty");
+  /* One sweep over the counts: answer the requests in increasing rank order
+   * (picking the next smallest rank each time keeps this allocation-free). */
+  size_t first = 0, last = 0;
+  int any = in_range_indexes(h, &first, &last);
+  size_t idx = first;
+  int64_t cumulative = h->underflow + (any ? h->counts[first] : 0);
+  int64_t prev = 0;
+  for (;;) {
+    int64_t rank = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+      int64_t r = rank_of(ps[i], h->total);
+      if (r > prev && r < rank) rank = r;
+    }
+    if (rank == INT64_MAX) break;
+    int64_t value;
+    if (rank <= h->underflow) {
+      value = h->lowest - 1;
+    } else if (rank > h->total - h->overflow) {
+      value = h->max;
+    } else {
+      while (cumulative < rank && idx < last) {
+        idx++;
+        cumulative += h->counts[idx];
+      }
+      value = value_at_index(h, idx) + (width_at_index(h, idx) - 1);
+    }
+    value = clamp(value, h->min, h->max);
+    for (size_t i = 0; i < n; i++)
+      if (rank_of(ps[i], h->total) == rank)
+        out[i] = ps[i] == 0.0 ? h->min : ps[i] == 100.0 ? h->max : value;
+    prev = rank;
+  }
+  return 0;
+}
+
+int lnuma_histogram_percentile(const lnuma_histogram *h, double p, int64_t *out,
+                               lnuma_error *err) {
+  return lnuma_histogram_percentiles(h, &p, out, 1, err);
+}
+
+int lnuma_histogram_next(const lnuma_histogram *h, lnuma_histogram_bucket *b) {
+  size_t first, last;
+  if (!in_range_indexes(h, &first, &last)) return 0;
+  /* cursor: 0 before the first call, then the index after the last bucket */
+  size_t i = b->cursor;
+  if (i == 0) {
+    b->cumulative = h->underflow;
+    i = first;
+  }
+  for (; i <= last; i++) {
+    if (h->counts[i] == 0) continue;
+    b->lowest = value_at_index(h, i);
+    b->highest = b->lowest + (width_at_index(h, i) - 1);
+    b->count = h->counts[i];
+    b->cumulative += h->counts[i];
+    b->cursor = i + 1;
+    return 1;
+  }
+  b->cursor = last + 1;
+  return 0;
+}

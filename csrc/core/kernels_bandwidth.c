@@ -1,0 +1,130 @@
+/* Bandwidth measurement: a team of pinned threads, each streaming its own
+ * part of the memory with one kernel, started together on a barrier; the
+ * figure is all bytes over the slowest thread's time. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "kernels_internal.h"
+
+#define MAX_PASSES ((uint64_t)1 << 30)
+
+typedef struct bw_job {
+  const lnuma_bw_params *p;
+  lnuma__kfn fn;
+  size_t share;       /* bytes per array per thread */
+  int arrays;
+  uint64_t passes;    /* decided by thread 0 after the warm-up */
+  uint64_t *warm_ns;  /* [nthreads] */
+  uint64_t *sums;     /* [nthreads], keeps the reads alive */
+  uint64_t *rep_ns;   /* the caller's [repetitions * nthreads] */
+  uint64_t *span_ns;  /* the caller's [repetitions], or NULL */
+  uint64_t *start, *end; /* [nthreads] ticks of the current repetition */
+} bw_job;
+
+static void bw_thread(lnuma_team *team, int i, void *arg) {
+  bw_job *j = arg;
+  const lnuma_bw_params *p = j->p;
+  int n = p->nthreads;
+  char *a = (char *)p->mem + (size_t)i * j->share * (size_t)j->arrays;
+  char *b = j->arrays > 1 ? a + j->share : a;
+  char *c = j->arrays > 2 ? a + 2 * j->share : b;
+  uint64_t sum = 0;
+
+  if (p->first_touch) lnuma__ktouch(a, j->share * (size_t)j->arrays, 1.0);
+  if (p->kernel == LNUMA_KERNEL_TRIAD) {
+    /* Whatever the memory held may read as denormals, which are slow. */
+    lnuma__ktouch(b, j->share, 1.0);
+    lnuma__ktouch(c, j->share, 2.0);
+  }
+  lnuma_team_sync(team);
+  sum += j->fn(a, b, c, j->share, p->scalar); /* caches, TLB, page faults */
+  uint64_t t0 = lnuma__kt_start(p->clock);
+  sum += j->fn(a, b, c, j->share, p->scalar);
+  j->warm_ns[i] = lnuma__kt_since(p->clock, t0);
+  lnuma_team_sync(team);
+  if (i == 0) {
+    uint64_t slowest = 1;
+    for (int k = 0; k < n; k++)
+      if (j->warm_ns[k] > slowest) slowest = j->warm_ns[k];
+    uint64_t passes = (p->min_time_ns + slowest - 1) / slowest;
+    j->passes = passes < 1 ? 1 : passes > MAX_PASSES ? MAX_PASSES : passes;
+  }
+  lnuma_team_sync(team);
+  uint64_t passes = j->passes;
+  for (int r = 0; r < p->repetitions; r++) {
+    lnuma_team_sync(team);
+    t0 = lnuma__kt_start(p->clock);
+    for (uint64_t k = 0; k < passes; k++) sum += j->fn(a, b, c, j->share, p->scalar);
+    uint64_t t1 = lnuma__kt_stop(p->clock);
+    j->rep_ns[(size_t)r * (size_t)n + (size_t)i] = lnuma__kt_ns(p->clock, t1 - t0);
+    j->start[i] = t0;
+    j->end[i] = t1;
+    lnuma_team_sync(team);
+    if (i == 0 && j->span_ns != NULL) {
+      /* The counter is the same on every CPU (invariant TSC or the kernel's
+       * monotonic clock), so starts and ends compare across threads. */
+      uint64_t first = j->start[0], last = j->end[0];
+      for (int k = 1; k < n; k++) {
+        if (j->start[k] < first) first = j->start[k];
+        if (j->end[k] > last) last = j->end[k];
+      }
+      j->span_ns[r] = lnuma__kt_ns(p->clock, last - first);
+    }
+  }
+  j->sums[i] = sum;
+}
+
+int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *err) {
+  if (p == NULL || r == NULL || r->rep_ns == NULL)
+    return lnuma__fail(err, EINVAL, "bandwidth: missing parameters or result arrays");
+  if (lnuma_kernel_name(p->kernel) == NULL)
+    return lnuma__fail(err, EINVAL, "bandwidth: no kernel %d", p->kernel);
+  if (lnuma_isa_name(p->isa) == NULL)
+    return lnuma__fail(err, EINVAL, "bandwidth: no ISA %d", p->isa);
+  if (!lnuma_isa_supported(p->isa))
+    return lnuma__fail(err, ENOTSUP, "bandwidth: this CPU cannot run %s kernels",
+                       lnuma_isa_name(p->isa));
+  if (p->nthreads < 1 || p->nthreads > LNUMA_TEAM_MAX || p->cpus == NULL)
+    return lnuma__fail(err, EINVAL, "bandwidth: 1 to %d threads, not %d", LNUMA_TEAM_MAX,
+                       p->nthreads);
+  if (p->repetitions < 1)
+    return lnuma__fail(err, EINVAL, "bandwidth: at least one repetition");
+  if (p->mem == NULL || ((uintptr_t)p->mem & 63) != 0)
+    return lnuma__fail(err, EINVAL, "bandwidth: the memory must be 64-byte aligned");
+  int arrays = lnuma_kernel_arrays(p->kernel);
+  size_t share = lnuma__kshare(p->size, p->nthreads, arrays);
+  if (share == 0)
+    return lnuma__fail(err, EINVAL,
+                       "bandwidth: %zu bytes are too few for %d threads of %s (each "
+                       "needs %d x %d bytes)",
+                       p->size, p->nthreads, lnuma_kernel_name(p->kernel), arrays,
+                       LNUMA_KERNEL_GRANULE);
+
+  bw_job j = {.p = p, .share = share, .arrays = arrays};
+  j.fn = lnuma__kernel_fn(p->kernel, p->isa);
+  j.warm_ns = calloc((size_t)p->nthreads, sizeof *j.warm_ns);
+  j.sums = calloc((size_t)p->nthreads, sizeof *j.sums);
+  j.rep_ns = r->rep_ns;
+  j.span_ns = r->span_ns;
+  j.start = calloc((size_t)p->nthreads, sizeof *j.start);
+  j.end = calloc((size_t)p->nthreads, sizeof *j.end);
+  if (j.warm_ns == NULL || j.sums == NULL || j.start == NULL || j.end == NULL) {
+    free(j.warm_ns);
+    free(j.sums);
+    free(j.start);
+    free(j.end);
+    return lnuma__fail_sys(err, ENOMEM, "bandwidth");
+  }
+  int rc = lnuma_team_run(p->nthreads, p->cpus, bw_thread, &j, r->threads, err);
+  free(j.warm_ns);
+  free(j.sums);
+  free(j.start);
+  free(j.end);
+  if (rc != 0) return -1;
+  r->isa = p->isa == LNUMA_ISA_AUTO ? lnuma_isa_best() : p->isa;
+  r->passes = j.passes;
+  r->thread_bytes = share * (size_t)arrays;
+  r->bytes = r->thread_bytes * (size_t)p->nthreads * (size_t)j.passes;
+  return 0;
+}

@@ -1,0 +1,100 @@
+/* Names and run-time dispatch of the bandwidth kernels, and the small shared
+ * helpers of the kernel files: the clock they time with, first touch, delay. */
+#include <errno.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+static const char *const isa_names[LNUMA_ISA_COUNT] = {"auto", "c", "sse2", "avx2", "avx512"};
+static const char *const kernel_names[LNUMA_KERNEL_COUNT] = {
+    "read", "write", "write_nt", "copy", "copy_nt", "triad"};
+static const int kernel_arrays[LNUMA_KERNEL_COUNT] = {1, 1, 1, 2, 2, 3};
+
+static int name_index(const char *const *names, int n, const char *name) {
+  if (name == NULL) return -1;
+  for (int i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  return -1;
+}
+
+const char *lnuma_isa_name(int isa) {
+  return isa >= 0 && isa < LNUMA_ISA_COUNT ? isa_names[isa] : NULL;
+}
+
+int lnuma_isa_from_name(const char *name) { return name_index(isa_names, LNUMA_ISA_COUNT, name); }
+
+int lnuma_isa_supported(int isa) {
+  switch (isa) {
+  case LNUMA_ISA_AUTO:
+  case LNUMA_ISA_C:
+    return 1;
+#if defined(__x86_64__)
+  case LNUMA_ISA_SSE2:
+    return 1;
+  case LNUMA_ISA_AVX2:
+    return __builtin_cpu_supports("avx2");
+  case LNUMA_ISA_AVX512:
+    return __builtin_cpu_supports("avx512f");
+#endif
+  default:
+    return 0;
+  }
+}
+
+int lnuma_isa_best(void) {
+  for (int isa = LNUMA_ISA_COUNT - 1; isa > LNUMA_ISA_C; isa--)
+    if (lnuma_isa_supported(isa)) return isa;
+  return LNUMA_ISA_C;
+}
+
+const char *lnuma_kernel_name(int kernel) {
+  return kernel >= 0 && kernel < LNUMA_KERNEL_COUNT ? kernel_names[kernel] : NULL;
+}
+
+int lnuma_kernel_from_name(const char *name) {
+  return name_index(kernel_names, LNUMA_KERNEL_COUNT, name);
+}
+
+int lnuma_kernel_arrays(int kernel) {
+  return kernel >= 0 && kernel < LNUMA_KERNEL_COUNT ? kernel_arrays[kernel] : 0;
+}
+
+lnuma__kfn lnuma__kernel_fn(int kernel, int isa) {
+  if (kernel < 0 || kernel >= LNUMA_KERNEL_COUNT) return NULL;
+  if (isa == LNUMA_ISA_AUTO) isa = lnuma_isa_best();
+  if (!lnuma_isa_supported(isa)) return NULL;
+  switch (isa) {
+  case LNUMA_ISA_C: return lnuma__kernels_c[kernel];
+  case LNUMA_ISA_SSE2: return lnuma__kernels_sse2[kernel];
+  case LNUMA_ISA_AVX2: return lnuma__kernels_avx2[kernel];
+  case LNUMA_ISA_AVX512: return lnuma__kernels_avx512[kernel];
+  default: return NULL;
+  }
+}
+
+uint64_t lnuma_kernel_pass(int kernel, int isa, void *a, const void *b, const void *c,
+                           size_t bytes, double scalar) {
+  lnuma__kfn fn = lnuma__kernel_fn(kernel, isa);
+  if (fn == NULL) return 0;
+  bytes -= bytes % LNUMA_KERNEL_GRANULE;
+  return bytes > 0 ? fn(a, b, c, bytes, scalar) : 0;
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+void lnuma__ktouch(void *p, size_t n, double value) {
+  double *d = p;
+  size_t words = n / sizeof(double);
+  for (size_t i = 0; i < words; i++) d[i] = value;
+  memset((char *)p + words * sizeof(double), 0, n - words * sizeof(double));
+}
+
+void lnuma__kdelay(uint64_t iterations) {
+  for (uint64_t i = 0; i < iterations; i++) __asm__ volatile("" ::: "memory");
+}
+
+size_t lnuma__kshare(size_t size, int n, int arrays) {
+  if (n <= 0 || arrays <= 0) return 0;
+  size_t per = size / (size_t)n / (size_t)arrays;
+  return per - per % LNUMA_KERNEL_GRANULE;
+}

@@ -1,0 +1,219 @@
+/*
+ * lnuma/clock.h -- a cheap, honest nanosecond clock.
+ *
+ * The clock reads the fastest trustworthy counter of the machine:
+ *  - x86-64: the TSC, when it is invariant (CPUID 0x80000007 EDX bit 8, or
+ *    /proc/cpuinfo's constant_tsc + nonstop_tsc), with a frequency taken from
+ *    CPUID leaf 0x15, the hypervisor's leaf 0x40000010, the kernel's
+ *    tsc_freq_khz (where exposed), or calibrated against CLOCK_MONOTONIC_RAW;
+ *  - arm64: the generic timer cntvct_el0 at cntfrq_el0 Hz;
+ *  - elsewhere, or when the TSC is not invariant: clock_gettime(
+ *    CLOCK_MONOTONIC_RAW), and lnuma_clock.reason says why.
+ *
+ * Ticks become nanoseconds with a fixed-point multiply and shift
+ * (ns = ticks * mult >> LNUMA_CLOCK_SHIFT): no division and no floating point
+ * on the hot path.  lnuma_clock_now() is aligned to CLOCK_MONOTONIC_RAW at the
+ * last calibration, so the two can be compared directly.
+ *
+ * There is no global clock: a host (and each lua_State) owns an lnuma_clock,
+ * fills it once with lnuma_clock_init() and then reads it from any thread
+ * (the struct is read-only after init; lnuma_clock_calibrate() writes it, so
+ * it must not overlap with readers of the same struct).  Included by lnuma.h.
+ */
+#ifndef LNUMA_CLOCK_H
+#define LNUMA_CLOCK_H
+
+#include "../lnuma.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The counter a clock reads. */
+typedef enum lnuma_clock_source {
+  LNUMA_CLOCK_AUTO = 0,          /**< request only: the best available */
+  LNUMA_CLOCK_TSC = 1,           /**< x86-64 time stamp counter */
+  LNUMA_CLOCK_MONOTONIC_RAW = 2, /**< clock_gettime(CLOCK_MONOTONIC_RAW), ticks are ns */
+  LNUMA_CLOCK_CNTVCT = 3         /**< arm64 virtual counter cntvct_el0 */
+} lnuma_clock_source;
+
+/** How the tick frequency was obtained. */
+typedef enum lnuma_clock_freq_method {
+  LNUMA_FREQ_NONE = 0,        /**< not yet known */
+  LNUMA_FREQ_DEFINITION = 1,  /**< ticks are nanoseconds (monotonic_raw) */
+  LNUMA_FREQ_CPUID_15H = 2,   /**< CPUID leaf 0x15 (crystal clock and ratio) */
+  LNUMA_FREQ_HYPERVISOR = 3,  /**< CPUID leaf 0x40000010 (TSC kHz from the hypervisor) */
+  LNUMA_FREQ_KERNEL = 4,      /**< /sys/devices/system/cpu/cpu0/tsc_freq_khz */
+  LNUMA_FREQ_CNTFRQ = 5,      /**< arm64 cntfrq_el0 */
+  LNUMA_FREQ_CALIBRATION = 6  /**< measured against CLOCK_MONOTONIC_RAW */
+} lnuma_clock_freq_method;
+
+/** Fixed-point shift of the ticks-to-ns conversion. */
+#define LNUMA_CLOCK_SHIFT 32
+
+/** A clock.  Fill it with lnuma_clock_init(); read its fields, never write
+ *  them.  The first four fields are the hot ones. */
+typedef struct lnuma_clock {
+  int source;            /**< lnuma_clock_source in use */
+  int has_rdtscp;        /**< 1 when RDTSCP exists (x86-64) */
+  uint64_t mult;         /**< ns = ticks * mult >> LNUMA_CLOCK_SHIFT */
+  int64_t offset_ns;     /**< now() = to_ns(ticks) + offset_ns (CLOCK_MONOTONIC_RAW epoch) */
+  uint64_t hz;           /**< ticks per second (rounded) */
+  int freq_method;       /**< lnuma_clock_freq_method */
+  int invariant;         /**< 1 when the counter runs at a constant rate in every
+                              C/P-state, 0 when not (or unknown) */
+  const char *invariant_from; /**< "cpuid", "cpuinfo", "architecture", or NULL */
+  uint64_t nominal_hz;   /**< CPUID 0x16 base frequency, 0 when not reported */
+  double error_ppm;      /**< estimated error of hz from the last calibration;
+                              negative when never calibrated */
+  int64_t calibrated_ns; /**< length of the last calibration; 0 when none */
+  double cost_ns;        /**< measured cost of one lnuma_clock_now() call */
+  double resolution_ns;  /**< one tick, in ns */
+  char reason[160];      /**< why this source was chosen (or the TSC refused) */
+} lnuma_clock;
+
+/** Default length of the calibration lnuma_clock_init() runs when the
+ *  frequency is not enumerated by the hardware (10 ms). */
+#define LNUMA_CLOCK_DEFAULT_CALIBRATION_NS 10000000
+
+/**
+ * Fills clock with the best available source (LNUMA_CLOCK_AUTO) or the one
+ * requested.  May calibrate for LNUMA_CLOCK_DEFAULT_CALIBRATION_NS.  Returns
+ * 0, or -1 with ENOTSUP when the requested source is missing or (TSC) not
+ * invariant, or EINVAL for an unknown request.  Any thread; writes clock.
+ */
+LNUMA_API int lnuma_clock_init(lnuma_clock *clock, int source, lnuma_error *err);
+
+/**
+ * Re-measures the frequency against CLOCK_MONOTONIC_RAW for duration_ns
+ * (sleeping most of it) and re-aligns now() to CLOCK_MONOTONIC_RAW, so a
+ * value read before and one read after may differ by the correction.
+ * Writes the estimated error of the new frequency in ppm (NULL allowed).
+ * For the monotonic_raw source there is nothing to measure: error 0.
+ * Returns 0, or -1 with EINVAL (duration_ns < 1 ms or > 60 s).
+ * One thread per clock, and no concurrent readers of the same clock.
+ */
+LNUMA_API int lnuma_clock_calibrate(lnuma_clock *clock, int64_t duration_ns,
+                                    double *error_ppm, lnuma_error *err);
+
+/** clock_gettime(CLOCK_MONOTONIC_RAW) in ns.  Any thread. */
+LNUMA_API int64_t lnuma_monotonic_raw_ns(void);
+
+/** CPU time the calling thread has used, in ns (CLOCK_THREAD_CPUTIME_ID; a
+ *  system call, not a hot-path clock); -1 when the kernel has none.  Compared
+ *  with elapsed time it tells how long a thread was off its CPU. */
+LNUMA_API int64_t lnuma_thread_cpu_ns(void);
+
+/** Sleeps ns nanoseconds (CLOCK_MONOTONIC, restarted after signals); ns <= 0
+ *  returns at once.  Any thread. */
+LNUMA_API void lnuma_sleep_ns(int64_t ns);
+
+/** The kernel's current clocksource ("tsc", "kvm-clock", "hpet", ...) into
+ *  out (cap bytes).  Returns 0, or -1 with errno when /sys does not say.
+ *  Any thread. */
+LNUMA_API int lnuma_kernel_clocksource(char *out, size_t cap, lnuma_error *err);
+
+/** "tsc", "monotonic_raw", "cntvct" (or "auto"); NULL for an unknown value. */
+LNUMA_API const char *lnuma_clock_source_name(int source);
+/** "cpuid_15h", "hypervisor", "kernel", "cntfrq", "calibration", ... */
+LNUMA_API const char *lnuma_clock_freq_method_name(int method);
+
+/* ---- The hot path: inline, no call, no division, no floating point ------ */
+
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__GNUC__) &&         \
+    defined(__SIZEOF_INT128__)
+#define LNUMA_CLOCK_INLINE_COUNTER 1
+#else
+#define LNUMA_CLOCK_INLINE_COUNTER 0
+#endif
+
+/** Ticks to nanoseconds (a duration: no offset).  Any thread. */
+static inline uint64_t lnuma_clock_to_ns(const lnuma_clock *c, uint64_t ticks) {
+#if defined(__SIZEOF_INT128__)
+  return (uint64_t)(((unsigned __int128)ticks * c->mult) >> LNUMA_CLOCK_SHIFT);
+#else
+  /* Exact as long as mult < 2^32 (counters of 1 GHz or more, and ns). */
+  return (ticks >> 32) * c->mult + (((ticks & 0xffffffffu) * c->mult) >> 32);
+#endif
+}
+
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+static inline uint64_t lnuma__rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+#elif LNUMA_CLOCK_INLINE_COUNTER && defined(__aarch64__)
+static inline uint64_t lnuma__cntvct(void) {
+  uint64_t v;
+  __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+  return v;
+}
+#endif
+
+/** The raw counter (ticks at clock->hz).  Any thread. */
+static inline uint64_t lnuma_clock_ticks(const lnuma_clock *c) {
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+  if (c->source == LNUMA_CLOCK_TSC) return lnuma__rdtsc();
+#elif LNUMA_CLOCK_INLINE_COUNTER && defined(__aarch64__)
+  if (c->source == LNUMA_CLOCK_CNTVCT) return lnuma__cntvct();
+#else
+  (void)c;
+#endif
+  return (uint64_t)lnuma_monotonic_raw_ns();
+}
+
+/** Nanoseconds on the CLOCK_MONOTONIC_RAW time line, from the counter.
+ *  Monotonic between calibrations.  Any thread. */
+static inline int64_t lnuma_clock_now(const lnuma_clock *c) {
+  return (int64_t)lnuma_clock_to_ns(c, lnuma_clock_ticks(c)) + c->offset_ns;
+}
+
+/** Ticks, read after every earlier instruction has completed (lfence;rdtsc
+ *  on x86-64, isb;mrs on arm64): call it right before a timed region. */
+static inline uint64_t lnuma_clock_start(const lnuma_clock *c) {
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+  if (c->source == LNUMA_CLOCK_TSC) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    return ((uint64_t)hi << 32) | lo;
+  }
+#elif LNUMA_CLOCK_INLINE_COUNTER && defined(__aarch64__)
+  if (c->source == LNUMA_CLOCK_CNTVCT) {
+    uint64_t v;
+    __asm__ __volatile__("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+    return v;
+  }
+#endif
+  return lnuma_clock_ticks(c);
+}
+
+/** Ticks, read after the timed region has completed and before anything
+ *  later starts (rdtscp;lfence, or lfence;rdtsc;lfence without RDTSCP;
+ *  isb;mrs;isb on arm64): call it right after a timed region. */
+static inline uint64_t lnuma_clock_stop(const lnuma_clock *c) {
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+  if (c->source == LNUMA_CLOCK_TSC) {
+    uint32_t lo, hi, aux;
+    if (c->has_rdtscp)
+      __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+    else
+      __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+    (void)aux;
+    return ((uint64_t)hi << 32) | lo;
+  }
+#elif LNUMA_CLOCK_INLINE_COUNTER && defined(__aarch64__)
+  if (c->source == LNUMA_CLOCK_CNTVCT) {
+    uint64_t v;
+    __asm__ __volatile__("isb\n\tmrs %0, cntvct_el0\n\tisb" : "=r"(v) : : "memory");
+    return v;
+  }
+#endif
+  return lnuma_clock_ticks(c);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * lnuma/histogram.h -- log-linear latency histograms (HdrHistogram's idea).
+ *
+ * A histogram tracks integer values (usually ns) from `lowest` to `highest`
+ * with `precision` significant decimal digits (1..5): every value in that
+ * range is kept in a bucket no wider than value / 10^precision, so a
+ * percentile is reported within that relative error.  Recording is O(1) and
+ * never allocates.  Values below lowest or above highest are not dropped:
+ * they are counted as underflow / overflow, and the exact minimum, maximum,
+ * mean and standard deviation include them.
+ *
+ * Percentiles follow HdrHistogram's convention: the value reported for a
+ * rank is the highest value of the bucket holding it (an upper bound within
+ * the precision), never above the exact maximum.  Percentile 0 is the exact
+ * minimum, 100 the exact maximum.  A rank that falls among the underflow
+ * values reports lowest - 1 (their upper bound), one among the overflow
+ * values the exact maximum; every result lies between the exact minimum and
+ * maximum.
+ *
+ * Thread safety: one thread per histogram; give each thread its own and
+ * merge them afterwards.  Included by lnuma.h.
+ */
+#ifndef LNUMA_HISTOGRAM_H
+#define LNUMA_HISTOGRAM_H
+
+#include "../lnuma.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An opaque histogram. */
+typedef struct lnuma_histogram lnuma_histogram;
+
+/**
+ * Bytes a histogram of this shape needs (for lnuma_histogram_init_at), or 0
+ * with EINVAL when the shape is invalid: lowest < 1, lowest >= highest, or
+ * precision outside 1..5.  Any thread.
+ */
+LNUMA_API size_t lnuma_histogram_footprint(int64_t lowest, int64_t highest, int precision,
+                                           lnuma_error *err);
+
+/**
+ * Builds an empty histogram in caller-provided memory (size bytes, aligned to
+ * 8; for instance node-local memory).  Returns mem as a histogram, or NULL
+ * with EINVAL (bad shape) or ENOSPC (size smaller than the footprint).
+ * Nothing needs freeing besides the memory itself.
+ */
+LNUMA_API lnuma_histogram *lnuma_histogram_init_at(void *mem, size_t size, int64_t lowest,
+                                                   int64_t highest, int precision,
+                                                   lnuma_error *err);
+
+/** Allocates an empty histogram (malloc); NULL with EINVAL or ENOMEM. */
+LNUMA_API lnuma_histogram *lnuma_histogram_new(int64_t lowest, int64_t highest, int precision,
+                                               lnuma_error *err);
+/** Frees a histogram from lnuma_histogram_new (NULL is harmless). */
+LNUMA_API void lnuma_histogram_free(lnuma_histogram *h);
+
+/** Records value `count` times (count <= 0 records nothing).  O(1), no
+ *  allocation, no system call. */
+LNUMA_API void lnuma_histogram_record(lnuma_histogram *h, int64_t value, int64_t count);
+
+/** Empties the histogram (the shape stays). */
+LNUMA_API void lnuma_histogram_reset(lnuma_histogram *h);
+
+/** Adds every value of src into dst.  Returns 0, or -1 with EINVAL when the
+ *  shapes (lowest, highest, precision) differ.  dst may equal src. */
+LNUMA_API int lnuma_histogram_merge(lnuma_histogram *dst, const lnuma_histogram *src,
+                                    lnuma_error *err);
+
+/** The shape given at creation. */
+LNUMA_API int64_t lnuma_histogram_lowest(const lnuma_histogram *h);
+LNUMA_API int64_t lnuma_histogram_highest(const lnuma_histogram *h);
+LNUMA_API int lnuma_histogram_precision(const lnuma_histogram *h);
+
+/** Number of recorded values, out-of-range ones included. */
+LNUMA_API int64_t lnuma_histogram_count(const lnuma_histogram *h);
+/** Values recorded below lowest / above highest. */
+LNUMA_API int64_t lnuma_histogram_underflow(const lnuma_histogram *h);
+LNUMA_API int64_t lnuma_histogram_overflow(const lnuma_histogram *h);
+/** Exact smallest / largest recorded value; 0 when empty. */
+LNUMA_API int64_t lnuma_histogram_min(const lnuma_histogram *h);
+LNUMA_API int64_t lnuma_histogram_max(const lnuma_histogram *h);
+/** Mean and population standard deviation of every recorded value (exact up
+ *  to double rounding); 0 when empty. */
+LNUMA_API double lnuma_histogram_mean(const lnuma_histogram *h);
+LNUMA_API double lnuma_histogram_stddev(const lnuma_histogram *h);
+
+/**
+ * The values at n percentiles ps[i] (each 0..100, any order) into out[i], in
+ * one pass.  Returns 0; -1 with EINVAL for a percentile outside 0..100 (or
+ * NaN), or ENODATA when the histogram is empty.
+ */
+LNUMA_API int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps,
+                                          int64_t *out, size_t n, lnuma_error *err);
+
+/** One percentile (see lnuma_histogram_percentiles). */
+LNUMA_API int lnuma_histogram_percentile(const lnuma_histogram *h, double p, int64_t *out,
+                                         lnuma_error *err);
+
+/** One non-empty bucket, as lnuma_histogram_next() reports it. */
+typedef struct lnuma_histogram_bucket {
+  int64_t lowest;     /**< smallest value the bucket holds */
+  int64_t highest;    /**< largest value the bucket holds */
+  int64_t count;      /**< values recorded in it */
+  int64_t cumulative; /**< values up to and including this bucket (underflow included) */
+  size_t cursor;      /**< private: set to 0 to start */
+} lnuma_histogram_bucket;
+
+/** Advances b to the next non-empty in-range bucket in ascending order;
+ *  returns 1, or 0 when there is none left.  Start with b->cursor = 0. */
+LNUMA_API int lnuma_histogram_next(const lnuma_histogram *h, lnuma_histogram_bucket *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * lnuma/kernels.h -- memory benchmark kernels and the worker team that runs
+ * them: a dependent pointer chase (latency), streaming kernels (bandwidth:
+ * read, write, write_nt, copy, copy_nt, triad), a cache line bounced between
+ * two CPUs (core-to-core latency) and a chaser under load (loaded latency).
+ *
+ * Kernels run on pthreads pinned to the CPUs the caller names; every thread
+ * records where it actually ran.  The caller owns the memory (typically an
+ * lnuma buffer with a verified placement) and passes it in; nothing here
+ * allocates the memory that is measured.  Timed regions read the caller's
+ * lnuma clock (lnuma/clock.h; NULL: CLOCK_MONOTONIC_RAW).  Vector variants (SSE2, AVX2,
+ * AVX-512) are chosen at run time from the CPU's features, so one build runs
+ * on any x86-64.  Included by lnuma.h.
+ */
+#ifndef LNUMA_KERNELS_H
+#define LNUMA_KERNELS_H
+
+#include "../lnuma.h"
+#include "clock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Instruction sets ------------------------------------------------------ */
+
+/** Instruction-set variants of the bandwidth kernels. */
+typedef enum lnuma_isa {
+  LNUMA_ISA_AUTO = 0, /**< the best one this CPU supports */
+  LNUMA_ISA_C,        /**< portable C (what the compiler makes of it) */
+  LNUMA_ISA_SSE2,     /**< 128-bit, x86-64 baseline */
+  LNUMA_ISA_AVX2,     /**< 256-bit */
+  LNUMA_ISA_AVX512,   /**< 512-bit (AVX-512F) */
+  LNUMA_ISA_COUNT
+} lnuma_isa;
+
+/** Name of an ISA ("auto", "c", "sse2", "avx2", "avx512"); NULL when out of
+ *  range.  Any thread. */
+LNUMA_API const char *lnuma_isa_name(int isa);
+/** The ISA with this name, or -1.  Any thread. */
+LNUMA_API int lnuma_isa_from_name(const char *name);
+/** 1 when this CPU (and this build) can run the ISA.  Any thread. */
+LNUMA_API int lnuma_isa_supported(int isa);
+/** The ISA that LNUMA_ISA_AUTO resolves to on this CPU.  Any thread. */
+LNUMA_API int lnuma_isa_best(void);
+
+/* ---- Bandwidth kernels ------------------------------------------------------ */
+
+/** The streaming kernels.  Bytes are counted as STREAM counts them: every
+ *  array read or written once per pass, without write-allocate traffic. */
+typedef enum lnuma_kernel {
+  LNUMA_KERNEL_READ = 0, /**< sum of a (1 array read) */
+  LNUMA_KERNEL_WRITE,    /**< a = constant (1 array written) */
+  LNUMA_KERNEL_WRITE_NT, /**< the same with non-temporal stores */
+  LNUMA_KERNEL_COPY,     /**< a = b (1 read, 1 written) */
+  LNUMA_KERNEL_COPY_NT,  /**< the same with non-temporal stores */
+  LNUMA_KERNEL_TRIAD,    /**< a = b + s * c over doubles (2 read, 1 written) */
+  LNUMA_KERNEL_COUNT
+} lnuma_kernel;
+
+/** Name of a kernel ("read", "write", "write_nt", "copy", "copy_nt",
+ *  "triad"); NULL when out of range.  Any thread. */
+LNUMA_API const char *lnuma_kernel_name(int kernel);
+/** The kernel with this name, or -1.  Any thread. */
+LNUMA_API int lnuma_kernel_from_name(const char *name);
+/** How many arrays a kernel streams (1, 2 or 3).  Any thread. */
+LNUMA_API int lnuma_kernel_arrays(int kernel);
+
+/** Granule of array lengths: every array passed to a kernel is a multiple of
+ *  this many bytes and 64-byte aligned. */
+#define LNUMA_KERNEL_GRANULE 512
+
+/**
+ * Runs one pass of a kernel over arrays of `bytes` bytes each (a multiple of
+ * LNUMA_KERNEL_GRANULE, each 64-byte aligned): a is written (or read, for
+ * "read"), b and c are read (b for copy, b and c for triad).  Returns a value
+ * computed from the data (the sum for "read", 0 otherwise) so that the work
+ * cannot be optimised away.  The bytes it moves are bytes *
+ * lnuma_kernel_arrays(kernel).  isa must be supported (see
+ * lnuma_isa_supported); AUTO picks the best.  Any thread.
+ */
+LNUMA_API uint64_t lnuma_kernel_pass(int kernel, int isa, void *a, const void *b,
+                                     const void *c, size_t bytes, double scalar);
+
+/* ---- The worker team ---------------------------------------------------------- */
+
+/** Where one thread of a team was asked to run and where it did run. */
+typedef struct lnuma_team_thread {
+  int cpu_asked;  /**< the CPU it was pinned to */
+  int cpu_start;  /**< getcpu() after pinning, before the work */
+  int cpu_end;    /**< getcpu() after the work */
+  int node;       /**< the node of cpu_end */
+  int migrated;   /**< 1 when cpu_start or cpu_end differ from cpu_asked */
+} lnuma_team_thread;
+
+typedef struct lnuma_team lnuma_team;
+
+/** The work of one thread: index is 0..n-1, in the order of the CPUs. */
+typedef void (*lnuma_team_fn)(lnuma_team *team, int index, void *arg);
+
+/** Most threads a team can have. */
+#define LNUMA_TEAM_MAX 4096
+
+/**
+ * Runs fn on n threads, thread i pinned to cpus[i] (lnuma_bind_cpus), and
+ * waits for all of them.  If any thread cannot be pinned, none runs fn and
+ * the call fails with that thread's error.  threads (n entries, may be NULL)
+ * receives where each thread ran.  Any thread; blocks until the team is done.
+ */
+LNUMA_API int lnuma_team_run(int n, const int *cpus, lnuma_team_fn fn, void *arg,
+                             lnuma_team_thread *threads, lnuma_error *err);
+
+/** Waits until every thread of the team has called it (a barrier).  Only
+ *  from inside a team function. */
+LNUMA_API void lnuma_team_sync(lnuma_team *team);
+
+/** The number of threads of the team.  Only from inside a team function. */
+LNUMA_API int lnuma_team_size(const lnuma_team *team);
+
+/* ---- Bandwidth measurement ------------------------------------------------------ */
+
+/** What lnuma_bw_measure does. */
+typedef struct lnuma_bw_params {
+  int kernel;             /**< lnuma_kernel */
+  int isa;                /**< lnuma_isa; AUTO for the best */
+  void *mem;              /**< the memory, split evenly among the threads */
+  size_t size;            /**< its size in bytes */
+  int nthreads;           /**< 1..LNUMA_TEAM_MAX */
+  const int *cpus;        /**< nthreads CPUs, thread i pinned to cpus[i] */
+  int repetitions;        /**< timed repetitions (>= 1) */
+  uint64_t min_time_ns;   /**< each repetition lasts at least this long */
+  int first_touch;        /**< 1: each thread writes its own part first */
+  double scalar;          /**< s of triad */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
+} lnuma_bw_params;
+
+/** What lnuma_bw_measure found.  The arrays are the caller's. */
+typedef struct lnuma_bw_result {
+  int isa;                /**< the ISA that ran */
+  uint64_t passes;        /**< kernel passes per repetition per thread */
+  size_t thread_bytes;    /**< bytes one thread moves per pass (counted) */
+  size_t bytes;           /**< bytes all threads move per repetition */
+  uint64_t *rep_ns;       /**< [repetitions * nthreads]: thread t, repetition r
+                               at rep_ns[r * nthreads + t] */
+  uint64_t *span_ns;      /**< [repetitions] (may be NULL): from the first
+                               thread's start to the last thread's end */
+  lnuma_team_thread *threads; /**< [nthreads] */
+} lnuma_bw_result;
+
+/**
+ * Measures the bandwidth of a kernel: nthreads pinned threads each take an
+ * equal part of mem (rounded down to the granule per array), optionally
+ * first-touch it, run one warm-up pass, then `repetitions` timed rounds of
+ * `passes` passes (scaled so that a round lasts min_time_ns), started
+ * together on a barrier.  The bandwidth of round r is result->bytes over
+ * span_ns[r], the time from the first thread's start to the last thread's
+ * end (the slowest thread's time when they start together; honest too when
+ * the scheduler delays one).  -1 with EINVAL when the memory is too
+ * small for the threads, ENOTSUP for an ISA this CPU lacks.
+ */
+LNUMA_API int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r,
+                               lnuma_error *err);
+
+/* ---- Pointer chase (latency) ---------------------------------------------------- */
+
+/** Orders of the chase. */
+typedef enum lnuma_chase_pattern {
+  /** 4 KiB blocks in random order, each visited twice, each visit one
+   *  random line of every 128-byte pair in random order: defeats the
+   *  adjacent-line and stream prefetchers, one TLB miss per 32 loads. */
+  LNUMA_CHASE_RANDOM = 0,
+  /** One random cycle (Sattolo) over all lines: a TLB miss per load once
+   *  the buffer exceeds the TLB's reach (shows what huge pages save). */
+  LNUMA_CHASE_UNIFORM,
+  /** Line after line, what prefetchers make fast. */
+  LNUMA_CHASE_SEQUENTIAL,
+  /** Every stride-th line, then the next residue, until all are visited. */
+  LNUMA_CHASE_STRIDE,
+  LNUMA_CHASE_COUNT
+} lnuma_chase_pattern;
+
+/** Name of a pattern ("random", "uniform", "sequential", "stride"); NULL
+ *  when out of range.  Any thread. */
+LNUMA_API const char *lnuma_chase_pattern_name(int pattern);
+/** The pattern with this name, or -1.  Any thread. */
+LNUMA_API int lnuma_chase_pattern_from_name(const char *name);
+
+/** How to lay out a chase. */
+typedef struct lnuma_chase_params {
+  size_t line;            /**< slot size, a power of two >= 8 (0: 64) */
+  int pattern;            /**< lnuma_chase_pattern */
+  size_t stride;          /**< bytes between visited slots (STRIDE only) */
+  uint64_t seed;          /**< random orders are reproducible from it */
+} lnuma_chase_params;
+
+/**
+ * Writes a chase into mem: every slot used holds the address of the next one,
+ * and all of them form one cycle that starts and ends at mem.  Returns the
+ * number of slots in the cycle, or 0 with EINVAL (mem smaller than two slots,
+ * bad line or stride).  One thread per buffer.
+ */
+LNUMA_API size_t lnuma_chase_init(void *mem, size_t size, const lnuma_chase_params *p,
+                                  lnuma_error *err);
+
+/**
+ * Follows the chase from mem and writes the slot index (offset / line) of
+ * each step into order (at most cap entries), until it returns to mem.
+ * Returns the length of the cycle, or 0 with EINVAL when the chase leaves the
+ * buffer, is misaligned or visits a slot twice before closing.  For tests:
+ * a correct chase visits every slot once per cycle.  One thread per buffer.
+ */
+LNUMA_API size_t lnuma_chase_walk(const void *mem, size_t size, size_t line,
+                                  size_t *order, size_t cap, lnuma_error *err);
+
+/**
+ * Follows the chase for n dependent loads from *pos (mem at first) and stores
+ * where it stopped back in *pos.  Any thread.
+ */
+LNUMA_API void lnuma_chase_run(void **pos, uint64_t n);
+
+/** What lnuma_latency_measure does. */
+typedef struct lnuma_latency_params {
+  void *mem;              /**< the memory */
+  size_t size;            /**< its size */
+  lnuma_chase_params chase; /**< layout; the chase is written by the pinned
+                                 thread (its first touch) */
+  int cpu;                /**< the CPU of the chasing thread */
+  int repetitions;        /**< timed repetitions (>= 1) */
+  uint64_t min_time_ns;   /**< each repetition lasts at least this long */
+  int chunks;             /**< timed chunks per repetition (>= 1) */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
+} lnuma_latency_params;
+
+/** What lnuma_latency_measure found.  The arrays are the caller's. */
+typedef struct lnuma_latency_result {
+  size_t slots;           /**< slots in the cycle */
+  uint64_t chunk_loads;   /**< loads per chunk */
+  uint64_t *rep_ns;       /**< [repetitions] time of each repetition */
+  uint64_t *chunk_ns;     /**< [repetitions * chunks] time of each chunk */
+  lnuma_team_thread thread;
+} lnuma_latency_result;
+
+/**
+ * Measures load-to-use latency: a thread pinned to cpu writes the chase,
+ * follows it once around (warm-up), then times repetitions of
+ * chunks * chunk_loads dependent loads (chunk_loads scaled so that a
+ * repetition lasts min_time_ns).  ns per load = rep_ns / (chunks *
+ * chunk_loads).
+ */
+LNUMA_API int lnuma_latency_measure(const lnuma_latency_params *p,
+                                    lnuma_latency_result *r, lnuma_error *err);
+
+/* ---- Loaded latency --------------------------------------------------------------- */
+
+/** What lnuma_loaded_measure does. */
+typedef struct lnuma_loaded_params {
+  void *chase_mem;        /**< the chaser's memory */
+  size_t chase_size;
+  lnuma_chase_params chase;
+  void *traffic_mem;      /**< split among the traffic threads */
+  size_t traffic_size;
+  int nthreads;           /**< 2..LNUMA_TEAM_MAX: one chaser + traffic */
+  const int *cpus;        /**< cpus[0] chases, the others make traffic */
+  int kernel;             /**< traffic kernel (lnuma_kernel) */
+  int isa;
+  int ndelays;            /**< number of injection delay steps */
+  const uint64_t *delays; /**< pause iterations between traffic chunks */
+  uint64_t step_ns;       /**< how long each step is measured */
+  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
+                                 read-only while the measurement runs */
+} lnuma_loaded_params;
+
+/** One point of the loaded-latency curve. */
+typedef struct lnuma_loaded_point {
+  uint64_t delay;
+  double latency_ns;      /**< ns per load of the chaser */
+  uint64_t chase_loads;
+  uint64_t traffic_bytes; /**< counted bytes moved by the traffic threads */
+  uint64_t traffic_ns;    /**< the longest traffic thread time */
+} lnuma_loaded_point;
+
+/** Measures the curve; points has ndelays entries, threads nthreads. */
+LNUMA_API int lnuma_loaded_measure(const lnuma_loaded_params *p, lnuma_loaded_point *points,
+                                   lnuma_team_thread *threads, lnuma_error *err);
+
+/* ---- Core to core ------------------------------------------------------------------- */
+
+/** Bytes of memory lnuma_c2c_measure needs for n CPUs (one 4 KiB page for
+ *  each pair that runs at the same time). */
+LNUMA_API size_t lnuma_c2c_memory(int n);
+
+/** Rounds of a round-robin tournament over n players (n - 1 for even n, n
+ *  for odd n); each round is a set of disjoint pairs.  Any thread. */
+LNUMA_API int lnuma_c2c_rounds(int n);
+
+/** The pair partner of player i in round r of the tournament, or -1 when
+ *  i sits out that round (odd n).  Any thread. */
+LNUMA_API int lnuma_c2c_partner(int n, int round, int i);
+
+/**
+ * Core-to-core latency: for every pair of the n CPUs, a cache line in mem
+ * is bounced between the two (one writes, the other waits for it and writes
+ * back) `roundtrips` times per sample, `samples` times; matrix[i * n + j]
+ * receives the median one-way latency in ns (round trip / 2), the diagonal 0.
+ * Disjoint pairs run at the same time, round after round, so the time grows
+ * with n, not with n squared.  mem must hold lnuma_c2c_memory(n) bytes.
+ * clock times the samples (NULL: CLOCK_MONOTONIC_RAW).
+ */
+LNUMA_API int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus,
+                                int samples, uint64_t roundtrips, const lnuma_clock *clock,
+                                double *matrix, lnuma_team_thread *threads,
+                                lnuma_error *err);
+
+/* ---- Reporting support ------------------------------------------------------------ */
+
+/** 1 when fd is a terminal (benchmarks show progress only then).  Any thread. */
+LNUMA_API int lnuma_is_terminal(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

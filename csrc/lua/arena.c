@@ -1,0 +1,177 @@
+/* Arenas from Lua: lnuma.arena{...} and the methods of "lnuma.Arena".
+ * arena:alloc returns a view ("lnuma.Buffer") into the arena's memory; the
+ * view keeps the arena alive, and errors once the arena is freed.  Method
+ * closures hold the Arena metatable (upvalue 1) and the Buffer metatable
+ * (upvalue 2). */
+#include <errno.h>
+#include <string.h>
+
+#include "buffer.h"
+
+typedef struct lnb_arena {
+  lnuma_arena *arena; /* NULL once freed */
+  lnb_region *region;
+} lnb_arena;
+
+static lnb_arena *to_arena(lua_State *L, int idx) {
+  lnb_arena *a = lua_touserdata(L, idx);
+  if (a == NULL || !lua_getmetatable(L, idx)) luaL_typeerror(L, idx, LNB_ARENA);
+  if (!lua_rawequal(L, -1, lua_upvalueindex(1))) luaL_typeerror(L, idx, LNB_ARENA);
+  lua_pop(L, 1);
+  return a;
+}
+
+static lnb_arena *live_arena(lua_State *L, int idx) {
+  lnb_arena *a = to_arena(L, idx);
+  if (a->arena == NULL) luaL_error(L, "attempt to use a freed arena");
+  return a;
+}
+
+/* arena:alloc(n [, align]) -> a view of n bytes, or nil, message, ENOMEM. */
+static int arena_alloc(lua_State *L) {
+  lnb_arena *a = live_arena(L, 1);
+  luaL_checkany(L, 2);
+  size_t n = lnb_to_size(L, 2, 2, "size");
+  if (n == 0) luaL_argerror(L, 2, "size must be positive");
+  lua_Integer align = 16;
+  if (!lua_isnoneornil(L, 3)) {
+    int isint = 0;
+    align = lua_tointegerx(L, 3, &isint);
+    if (!isint || align <= 0 || (align & (align - 1)) != 0)
+      luaL_argerror(L, 3, "align must be a power of two");
+  }
+  char *p = lnuma_arena_alloc(a->arena, n, (size_t)align);
+  if (p == NULL) {
+    size_t cap = lnuma_arena_capacity(a->arena), used = lnuma_arena_used(a->arena);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "arena is full: %I bytes asked, %I of %I free", (lua_Integer)n,
+                    (lua_Integer)(cap - used), (lua_Integer)cap);
+    lua_pushinteger(L, ENOMEM);
+    return 3;
+  }
+  lnb_buffer_push(L, lua_upvalueindex(2), a->region, p, n, LNB_VIEW, 1);
+  return 1;
+}
+
+static int arena_reset(lua_State *L) {
+  lnuma_arena_reset(live_arena(L, 1)->arena);
+  return 0;
+}
+
+static int arena_used(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lnuma_arena_used(live_arena(L, 1)->arena));
+  return 1;
+}
+
+static int arena_capacity(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lnuma_arena_capacity(live_arena(L, 1)->arena));
+  return 1;
+}
+
+static int arena_available(lua_State *L) {
+  lnuma_arena *a = live_arena(L, 1)->arena;
+  lua_pushinteger(L, (lua_Integer)(lnuma_arena_capacity(a) - lnuma_arena_used(a)));
+  return 1;
+}
+
+/* arena:placement([{pages = true}]): where the arena's pages are. */
+static int arena_placement(lua_State *L) {
+  static const char *const known[] = {"pages", NULL};
+  lnuma_arena *a = live_arena(L, 1)->arena;
+  int want = 0;
+  if (lnb_check_options(L, 2, known, 1)) lnb_field_boolean(L, 2, "pages", &want);
+  lua_settop(L, 1);
+  lnuma_buffer *buf = lnuma_arena_buffer(a);
+  return lnb_push_placement(L, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a), want);
+}
+
+static int arena_info(lua_State *L) {
+  lnb_push_info(L, lnuma_arena_buffer(live_arena(L, 1)->arena));
+  return 1;
+}
+
+/* free(), __close, __gc: unmaps the arena (its views then refuse to work). */
+static int arena_free(lua_State *L) {
+  lnb_arena *a = to_arena(L, 1);
+  if (a->arena == NULL) return 0;
+  lnuma_arena_destroy(a->arena);
+  a->arena = NULL;
+  a->region->alive = 0;
+  a->region->buf = NULL;
+  lnb_region_release(a->region);
+  a->region = NULL;
+  return 0;
+}
+
+static int arena_tostring(lua_State *L) {
+  lnb_arena *a = to_arena(L, 1);
+  if (a->arena == NULL) {
+    lua_pushliteral(L, "lnuma.Arena (freed)");
+    return 1;
+  }
+  lnuma_buffer *buf = lnuma_arena_buffer(a->arena);
+  lnb_push_bytes(L, lnuma_arena_used(a->arena));
+  lnb_push_bytes(L, lnuma_arena_capacity(a->arena));
+  lnb_push_placement_text(L, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a->arena));
+  lua_pushfstring(L, "lnuma.Arena (%s of %s used, pages %s)", lua_tostring(L, -3),
+                  lua_tostring(L, -2), lua_tostring(L, -1));
+  return 1;
+}
+
+static int arena_type(lua_State *L) {
+  lua_pushstring(L, to_arena(L, 1)->arena != NULL ? "arena" : "freed arena");
+  return 1;
+}
+
+/* lnuma.arena{size =, node =, ...} -> arena, or nil, message, errno. */
+static int mem_arena(lua_State *L) {
+  static const char *const extra[] = {"size", NULL};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lnuma_alloc_opts o;
+  lnb_read_alloc_opts(L, 1, &o, extra);
+  size_t size = 0;
+  if (!lnb_field_size(L, 1, "size", &size)) lnb_opterror(L, 1, "size", "required");
+  if (size == 0) lnb_opterror(L, 1, "size", "must be positive");
+  lnb_check_alloc(L, 1, size, &o);
+  lnb_arena *a = lua_newuserdatauv(L, sizeof *a, 0);
+  memset(a, 0, sizeof *a);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  lnuma_error err;
+  lnuma_arena *arena = lnuma_arena_create(size, &o, &err);
+  if (arena == NULL) return lnb_alloc_failure(L, 1, &err);
+  a->region = lnb_region_new(L, lnuma_arena_buffer(arena));
+  if (a->region == NULL) {
+    lnuma_arena_destroy(arena);
+    return luaL_error(L, "not enough memory");
+  }
+  a->region->refs = 1;
+  a->arena = arena;
+  return 1;
+}
+
+void lnuma_open_arena(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"alloc", arena_alloc},         {"reset", arena_reset},
+      {"used", arena_used},           {"capacity", arena_capacity},
+      {"available", arena_available}, {"placement", arena_placement},
+      {"info", arena_info},           {"free", arena_free},
+      {NULL, NULL},
+  };
+  static const luaL_Reg metamethods[] = {
+      {"__close", arena_free},       {"__gc", arena_free},
+      {"__tostring", arena_tostring}, {"__lnuma_type", arena_type},
+      {NULL, NULL},
+  };
+  luaL_newmetatable(L, LNB_ARENA);
+  lua_pushvalue(L, -1);
+  luaL_getmetatable(L, LNB_BUFFER);
+  luaL_setfuncs(L, metamethods, 2);
+  lua_createtable(L, 0, 10);
+  lua_pushvalue(L, -2);
+  luaL_getmetatable(L, LNB_BUFFER);
+  luaL_setfuncs(L, methods, 2);
+  lua_setfield(L, -2, "__index");
+  lua_pushcclosure(L, mem_arena, 1); /* consumes the Arena metatable */
+  lua_setfield(L, -2, "arena");
+}

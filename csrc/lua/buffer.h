@@ -1,0 +1,83 @@
+/* The buffer userdata shared by the memory bindings (memory.c, arena.c,
+ * pool.c): buffers, their views, and the views arenas and pools hand out.
+ * Private to csrc/lua; never installed. */
+#ifndef LNUMA_LUA_BUFFER_H
+#define LNUMA_LUA_BUFFER_H
+
+#include "binding.h"
+
+#define LNB_BUFFER "lnuma.Buffer"
+#define LNB_ARENA "lnuma.Arena"
+#define LNB_POOL "lnuma.Pool"
+
+/* Memory that buffer userdata point into, shared by a buffer and its views
+ * (or by an arena or pool and the views it hands out).  Counted, so that a
+ * view knows when the memory under it was freed, whatever the order in
+ * which Lua collects them. */
+typedef struct lnb_region {
+  int refs;          /* userdata pointing here */
+  int alive;         /* 0 once the owner freed the memory */
+  lnuma_buffer *buf; /* the buffer under it (placement, info); NULL once freed */
+} lnb_region;
+
+/* Flags of a buffer userdata. */
+enum {
+  LNB_ROOT = 1, /* owns its region: free() unmaps the memory */
+  LNB_VIEW = 2, /* a view of a buffer or an arena allocation */
+  LNB_SLOT = 4  /* an object of a pool (len 0 while returned to the pool) */
+};
+
+/* The "lnuma.Buffer" userdata.  region NULL: this handle was freed. */
+typedef struct lnb_buffer {
+  char *ptr;
+  size_t len;
+  lnb_region *region;
+  size_t full; /* a pool object's size (len is 0 while it is in the pool) */
+  size_t slot; /* a pool object's index */
+  int flags;
+} lnb_buffer;
+
+/* A region (refs 0, alive) over buf, or NULL when out of memory. */
+lnb_region *lnb_region_new(lua_State *L, lnuma_buffer *buf);
+/* Drops one reference; the region goes when the last one does. */
+void lnb_region_release(lnb_region *r);
+
+/* Pushes a buffer userdata over [ptr, ptr+len) of region r, taking a
+ * reference (r may be NULL: a closed handle).  mt is the stack index of the "lnuma.Buffer" metatable; parent,
+ * when not 0, is the stack index of the value the new one keeps alive. */
+lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
+                            int flags, int parent);
+
+/* Pushes placement of [ptr, ptr+len) of buf as a table (with page_nodes when
+ * want_pages); on failure pushes nil, msg, errno.  Returns the count. */
+int lnb_push_placement(lua_State *L, const lnuma_buffer *buf, const char *ptr, size_t len,
+                       int want_pages);
+/* Pushes the info table of a buffer (what was asked and what happened). */
+void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
+/* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */
+void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
+                             size_t len);
+
+/* Reads the allocation options shared by alloc, arena and pool from the
+ * table at arg (none/nil: defaults).  Keys other than these and the extra
+ * ones (NULL-terminated, may be NULL) raise. */
+void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char *const extra[]);
+/* Reads a policy name field (see lnuma_mempolicy_parse); raises on an
+ * unknown name.  Returns 1 when present. */
+int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out);
+/* After a failed core allocation: raises for mistakes the core could only
+ * see late (ENODEV: no such node or CPU), else pushes nil, msg, errno. */
+int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);
+/* Checks options the core rejects for good (size, combinations) and raises. */
+void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o);
+
+/* Pushes an "lnuma.Pool" userdata over a pool a C host made (lnuma_lua.h);
+ * with borrowed, its free()/__gc let go of it without destroying it.  The
+ * Pool metatable must exist (lnuma.core opened).  Raises on out of memory
+ * (after destroying the pool unless borrowed). */
+void lnb_pool_push(lua_State *L, lnuma_pool *pool, int borrowed);
+
+/* Pushes a size as text with a binary unit ("4.0 MiB"). */
+void lnb_push_bytes(lua_State *L, size_t n);
+
+#endif

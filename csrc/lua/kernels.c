@@ -1,0 +1,429 @@
+/* Bindings of the benchmark kernels: the measurements (bandwidth, latency,
+ * loaded latency, core to core) over lnuma buffers, and the small facts and
+ * debug hooks the Lua face and the specs use (kernel names, ISAs, the chase
+ * order, the c2c schedule).  Results are raw (times in ns per repetition and
+ * thread); lua/lnuma/bench_memory.lua turns them into figures. */
+#include <string.h>
+
+#include "buffer.h"
+
+/* Every function here has the state's lnuma clock (made by lnuma_open_clock)
+ * as upvalue 1, to time the kernels with; nil when there is none. */
+#define CLOCK_UV lua_upvalueindex(1)
+
+static const lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOCK_UV); }
+
+/* ---- arguments --------------------------------------------------------------- */
+
+/* The memory of a live lnuma.Buffer at arg. */
+static char *check_memory(lua_State *L, int arg, size_t *len) {
+  lnb_buffer *b = luaL_checkudata(L, arg, LNB_BUFFER);
+  if (b->region == NULL || !b->region->alive || ((b->flags & LNB_SLOT) && b->len == 0))
+    luaL_argerror(L, arg, "the buffer was freed");
+  *len = b->len;
+  return b->ptr;
+}
+
+/* An array of CPU numbers at opts[key] (order kept, 1..cap entries). */
+static int field_cpus(lua_State *L, int arg, const char *key, int *out, int cap) {
+  if (lua_getfield(L, arg, key) != LUA_TTABLE)
+    lnb_opterror(L, arg, key, "array of CPUs expected, got %s", luaL_typename(L, -1));
+  lua_Integer n = luaL_len(L, -1);
+  if (n < 1 || n > cap) lnb_opterror(L, arg, key, "1 to %d CPUs, not %d", cap, (int)n);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, -1, i);
+    int isint = 0;
+    lua_Integer c = lua_tointegerx(L, -1, &isint);
+    if (!isint || c < 0 || c >= LNUMA_SET_BITS)
+      lnb_opterror(L, arg, key, "element %d is not a CPU number", (int)i);
+    out[i - 1] = (int)c;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return (int)n;
+}
+
+static int field_name(lua_State *L, int arg, const char *key, int (*from_name)(const char *),
+                      int def) {
+  const char *s = lnb_field_string(L, arg, key);
+  if (s == NULL) return def;
+  int v = from_name(s);
+  if (v < 0) lnb_opterror(L, arg, key, "unknown name '%s'", s);
+  return v;
+}
+
+static int field_int(lua_State *L, int arg, const char *key, lua_Integer def, lua_Integer lo,
+                     lua_Integer hi) {
+  lua_Integer v = def;
+  lnb_field_integer(L, arg, key, &v);
+  if (v < lo || v > hi)
+    lnb_opterror(L, arg, key, "must be between %I and %I, got %I", lo, hi, v);
+  return (int)v;
+}
+
+static uint64_t field_u64(lua_State *L, int arg, const char *key, lua_Integer def,
+                          lua_Integer lo) {
+  lua_Integer v = def;
+  lnb_field_integer(L, arg, key, &v);
+  if (v < lo) lnb_opterror(L, arg, key, "must be at least %I, got %I", lo, v);
+  return (uint64_t)v;
+}
+
+static void read_chase(lua_State *L, int arg, lnuma_chase_params *c) {
+  memset(c, 0, sizeof *c);
+  c->pattern = field_name(L, arg, "pattern", lnuma_chase_pattern_from_name, LNUMA_CHASE_RANDOM);
+  size_t v = 0;
+  if (lnb_field_size(L, arg, "line", &v)) c->line = v;
+  if (lnb_field_size(L, arg, "stride", &v)) c->stride = v;
+  if (c->pattern == LNUMA_CHASE_STRIDE && c->stride == 0)
+    lnb_opterror(L, arg, "stride", "the stride pattern needs a stride");
+  lua_Integer seed = 0x5eed;
+  lnb_field_integer(L, arg, "seed", &seed);
+  c->seed = (uint64_t)seed;
+}
+
+/* Scratch memory owned by a userdata pushed on the stack (collected even
+ * when a later error unwinds). */
+static void *scratch(lua_State *L, size_t n) {
+  void *p = lua_newuserdatauv(L, n ? n : 1, 0);
+  memset(p, 0, n ? n : 1);
+  return p;
+}
+
+/* ---- pushing results --------------------------------------------------------- */
+
+static void push_thread(lua_State *L, const lnuma_team_thread *t) {
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, t->cpu_asked);
+  lua_setfield(L, -2, "cpu_asked");
+  lua_pushinteger(L, t->cpu_start);
+  lua_setfield(L, -2, "cpu_start");
+  lua_pushinteger(L, t->cpu_end);
+  lua_setfield(L, -2, "cpu_end");
+  lua_pushinteger(L, t->node);
+  lua_setfield(L, -2, "node");
+  lua_pushboolean(L, t->migrated);
+  lua_setfield(L, -2, "migrated");
+}
+
+static void push_threads(lua_State *L, const lnuma_team_thread *t, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    push_thread(L, &t[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+static void push_u64_array(lua_State *L, const uint64_t *v, size_t n) {
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushinteger(L, (lua_Integer)v[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+/* ---- measurements --------------------------------------------------------------- */
+
+/* bench_bandwidth(buf, {kernel, isa, cpus, repetitions, min_time, first_touch,
+ * scalar}) -> {isa, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, span_ns,
+ * threads} */
+static int k_bandwidth(lua_State *L) {
+  static const char *const keys[] = {"kernel", "isa", "cpus", "repetitions", "min_time",
+                                     "first_touch", "scalar", NULL};
+  size_t len;
+  char *mem = check_memory(L, 1, &len);
+  lnb_check_options(L, 2, keys, 0);
+  lnuma_bw_params p;
+  memset(&p, 0, sizeof p);
+  p.kernel = field_name(L, 2, "kernel", lnuma_kernel_from_name, LNUMA_KERNEL_READ);
+  p.isa = field_name(L, 2, "isa", lnuma_isa_from_name, LNUMA_ISA_AUTO);
+  int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
+  p.nthreads = field_cpus(L, 2, "cpus", cpus, LNUMA_TEAM_MAX);
+  p.cpus = cpus;
+  p.repetitions = field_int(L, 2, "repetitions", 5, 1, 100000);
+  p.min_time_ns = field_u64(L, 2, "min_time", 20000000, 0);
+  p.first_touch = 1;
+  lnb_field_boolean(L, 2, "first_touch", &p.first_touch);
+  p.scalar = 3.0;
+  lnb_field_number(L, 2, "scalar", &p.scalar);
+  p.mem = mem;
+  p.size = len;
+  p.clock = up_clock(L);
+  lnuma_bw_result r;
+  memset(&r, 0, sizeof r);
+  r.rep_ns = scratch(L, (size_t)p.repetitions * (size_t)p.nthreads * sizeof(uint64_t));
+  r.span_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
+  r.threads = scratch(L, (size_t)p.nthreads * sizeof(lnuma_team_thread));
+  lnuma_error err;
+  if (lnuma_bw_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, lnuma_isa_name(r.isa));
+  lua_setfield(L, -2, "isa");
+  lua_pushinteger(L, (lua_Integer)r.passes);
+  lua_setfield(L, -2, "passes");
+  lua_pushinteger(L, (lua_Integer)r.thread_bytes);
+  lua_setfield(L, -2, "thread_bytes");
+  lua_pushinteger(L, (lua_Integer)r.bytes);
+  lua_setfield(L, -2, "bytes");
+  lua_createtable(L, p.repetitions, 0);
+  for (int k = 0; k < p.repetitions; k++) {
+    push_u64_array(L, r.rep_ns + (size_t)k * (size_t)p.nthreads, (size_t)p.nthreads);
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "rep_ns");
+  push_u64_array(L, r.span_ns, (size_t)p.repetitions);
+  lua_setfield(L, -2, "span_ns");
+  push_threads(L, r.threads, p.nthreads);
+  lua_setfield(L, -2, "threads");
+  return 1;
+}
+
+/* bench_latency(buf, {cpu, pattern, line, stride, seed, repetitions, min_time,
+ * chunks}) -> {slots, chunk_loads, rep_ns, chunk_ns, thread} */
+static int k_latency(lua_State *L) {
+  static const char *const keys[] = {"cpu", "pattern", "line", "stride", "seed",
+                                     "repetitions", "min_time", "chunks", NULL};
+  size_t len;
+  char *mem = check_memory(L, 1, &len);
+  lnb_check_options(L, 2, keys, 0);
+  lnuma_latency_params p;
+  memset(&p, 0, sizeof p);
+  p.mem = mem;
+  p.size = len;
+  read_chase(L, 2, &p.chase);
+  p.cpu = field_int(L, 2, "cpu", 0, 0, LNUMA_SET_BITS - 1);
+  p.repetitions = field_int(L, 2, "repetitions", 5, 1, 100000);
+  p.min_time_ns = field_u64(L, 2, "min_time", 20000000, 0);
+  p.chunks = field_int(L, 2, "chunks", 32, 1, 100000);
+  p.clock = up_clock(L);
+  lnuma_latency_result r;
+  memset(&r, 0, sizeof r);
+  r.rep_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
+  r.chunk_ns = scratch(L, (size_t)p.repetitions * (size_t)p.chunks * sizeof(uint64_t));
+  lnuma_error err;
+  if (lnuma_latency_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, (lua_Integer)r.slots);
+  lua_setfield(L, -2, "slots");
+  lua_pushinteger(L, (lua_Integer)r.chunk_loads);
+  lua_setfield(L, -2, "chunk_loads");
+  push_u64_array(L, r.rep_ns, (size_t)p.repetitions);
+  lua_setfield(L, -2, "rep_ns");
+  push_u64_array(L, r.chunk_ns, (size_t)p.repetitions * (size_t)p.chunks);
+  lua_setfield(L, -2, "chunk_ns");
+  push_thread(L, &r.thread);
+  lua_setfield(L, -2, "thread");
+  return 1;
+}
+
+/* bench_loaded(chase_buf, traffic_buf, {cpus, kernel, isa, delays, step_time,
+ * pattern, line, stride, seed}) -> {points = {{delay, latency_ns, chase_loads,
+ * traffic_bytes, traffic_ns}...}, threads} */
+static int k_loaded(lua_State *L) {
+  static const char *const keys[] = {"cpus", "kernel", "isa", "delays", "step_time",
+                                     "pattern", "line", "stride", "seed", NULL};
+  lnuma_loaded_params p;
+  memset(&p, 0, sizeof p);
+  p.chase_mem = check_memory(L, 1, &p.chase_size);
+  p.traffic_mem = check_memory(L, 2, &p.traffic_size);
+  lnb_check_options(L, 3, keys, 0);
+  read_chase(L, 3, &p.chase);
+  int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
+  p.nthreads = field_cpus(L, 3, "cpus", cpus, LNUMA_TEAM_MAX);
+  p.cpus = cpus;
+  p.kernel = field_name(L, 3, "kernel", lnuma_kernel_from_name, LNUMA_KERNEL_READ);
+  p.isa = field_name(L, 3, "isa", lnuma_isa_from_name, LNUMA_ISA_AUTO);
+  p.step_ns = field_u64(L, 3, "step_time", 20000000, 1);
+  if (lua_getfield(L, 3, "delays") != LUA_TTABLE)
+    lnb_opterror(L, 3, "delays", "array of integers expected, got %s", luaL_typename(L, -1));
+  lua_Integer nd = luaL_len(L, -1);
+  if (nd < 1 || nd > 10000) lnb_opterror(L, 3, "delays", "1 to 10000 steps, not %I", nd);
+  uint64_t *delays = scratch(L, (size_t)nd * sizeof(uint64_t));
+  for (lua_Integer i = 1; i <= nd; i++) {
+    lua_geti(L, -2, i);
+    int isint = 0;
+    lua_Integer d = lua_tointegerx(L, -1, &isint);
+    if (!isint || d < 0) lnb_opterror(L, 3, "delays", "element %I is not a delay >= 0", i);
+    delays[i - 1] = (uint64_t)d;
+    lua_pop(L, 1);
+  }
+  p.ndelays = (int)nd;
+  p.clock = up_clock(L);
+  p.delays = delays;
+  lnuma_loaded_point *pts = scratch(L, (size_t)nd * sizeof *pts);
+  lnuma_team_thread *threads = scratch(L, (size_t)p.nthreads * sizeof *threads);
+  lnuma_error err;
+  if (lnuma_loaded_measure(&p, pts, threads, &err) != 0) return lnb_fail(L, &err);
+  lua_createtable(L, 0, 2);
+  lua_createtable(L, (int)nd, 0);
+  for (int i = 0; i < (int)nd; i++) {
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)pts[i].delay);
+    lua_setfield(L, -2, "delay");
+    lua_pushnumber(L, pts[i].latency_ns);
+    lua_setfield(L, -2, "latency_ns");
+    lua_pushinteger(L, (lua_Integer)pts[i].chase_loads);
+    lua_setfield(L, -2, "chase_loads");
+    lua_pushinteger(L, (lua_Integer)pts[i].traffic_bytes);
+    lua_setfield(L, -2, "traffic_bytes");
+    lua_pushinteger(L, (lua_Integer)pts[i].traffic_ns);
+    lua_setfield(L, -2, "traffic_ns");
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "points");
+  push_threads(L, threads, p.nthreads);
+  lua_setfield(L, -2, "threads");
+  return 1;
+}
+
+/* bench_c2c(buf, {cpus, samples, roundtrips}) -> {values = n x n, rounds, threads} */
+static int k_c2c(lua_State *L) {
+  static const char *const keys[] = {"cpus", "samples", "roundtrips", NULL};
+  size_t len;
+  char *mem = check_memory(L, 1, &len);
+  lnb_check_options(L, 2, keys, 0);
+  int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
+  int n = field_cpus(L, 2, "cpus", cpus, LNUMA_TEAM_MAX);
+  if (n < 2) lnb_opterror(L, 2, "cpus", "at least two CPUs");
+  int samples = field_int(L, 2, "samples", 15, 1, 100000);
+  uint64_t roundtrips = field_u64(L, 2, "roundtrips", 500, 1);
+  double *m = scratch(L, (size_t)n * (size_t)n * sizeof(double));
+  lnuma_team_thread *threads = scratch(L, (size_t)n * sizeof *threads);
+  lnuma_error err;
+  if (lnuma_c2c_measure(mem, len, n, cpus, samples, roundtrips, up_clock(L), m, threads,
+                        &err) != 0)
+    return lnb_fail(L, &err);
+  lua_createtable(L, 0, 3);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_createtable(L, n, 0);
+    for (int j = 0; j < n; j++) {
+      lua_pushnumber(L, m[(size_t)i * (size_t)n + (size_t)j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "values");
+  lua_pushinteger(L, lnuma_c2c_rounds(n));
+  lua_setfield(L, -2, "rounds");
+  push_threads(L, threads, n);
+  lua_setfield(L, -2, "threads");
+  return 1;
+}
+
+/* ---- facts and debug hooks ------------------------------------------------------- */
+
+/* kernel_info() -> {kernels, isas (supported), best_isa, patterns} */
+static int k_info(lua_State *L) {
+  lua_createtable(L, 0, 5);
+  lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
+  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+    lua_pushstring(L, lnuma_kernel_name(k));
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "kernels");
+  lua_createtable(L, LNUMA_ISA_COUNT, 0);
+  int n = 0;
+  for (int i = LNUMA_ISA_C; i < LNUMA_ISA_COUNT; i++)
+    if (lnuma_isa_supported(i)) {
+      lua_pushstring(L, lnuma_isa_name(i));
+      lua_rawseti(L, -2, ++n);
+    }
+  lua_setfield(L, -2, "isas");
+  lua_pushstring(L, lnuma_isa_name(lnuma_isa_best()));
+  lua_setfield(L, -2, "best_isa");
+  lua_createtable(L, LNUMA_CHASE_COUNT, 0);
+  for (int k = 0; k < LNUMA_CHASE_COUNT; k++) {
+    lua_pushstring(L, lnuma_chase_pattern_name(k));
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "patterns");
+  return 1;
+}
+
+/* chase_order(size, {pattern, line, stride, seed}) -> array of slot indexes in
+ * the order the chase visits them, starting at slot 0 (for tests). */
+static int k_chase_order(lua_State *L) {
+  static const char *const keys[] = {"pattern", "line", "stride", "seed", NULL};
+  size_t size = lnb_to_size(L, 1, 1, "size");
+  luaL_argcheck(L, size <= ((size_t)64 << 20), 1, "at most 64 MiB (a debugging aid)");
+  lnb_check_options(L, 2, keys, 1);
+  lnuma_chase_params c;
+  read_chase(L, 2, &c);
+  size_t line = c.line ? c.line : 64;
+  void *mem = scratch(L, size);
+  lnuma_error err;
+  size_t slots = lnuma_chase_init(mem, size, &c, &err);
+  if (slots == 0) return lnb_fail(L, &err);
+  size_t *order = scratch(L, slots * sizeof *order);
+  size_t walked = lnuma_chase_walk(mem, size, line, order, slots, &err);
+  if (walked == 0) return lnb_fail(L, &err);
+  lua_createtable(L, (int)walked, 0);
+  for (size_t i = 0; i < walked && i < slots; i++) {
+    lua_pushinteger(L, (lua_Integer)order[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* c2c_schedule(n) -> rounds, each an array of {a, b} pairs of 0-based player
+ * indexes, as the c2c measurement runs them. */
+static int k_c2c_schedule(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 2 && n <= LNUMA_TEAM_MAX, 1, "between 2 and 4096 players");
+  int rounds = lnuma_c2c_rounds((int)n);
+  lua_createtable(L, rounds, 0);
+  for (int r = 0; r < rounds; r++) {
+    lua_newtable(L);
+    int k = 0;
+    for (int i = 0; i < (int)n; i++) {
+      int j = lnuma_c2c_partner((int)n, r, i);
+      if (j > i) {
+        lua_createtable(L, 2, 0);
+        lua_pushinteger(L, i);
+        lua_rawseti(L, -2, 1);
+        lua_pushinteger(L, j);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, ++k);
+      }
+    }
+    lua_rawseti(L, -2, r + 1);
+  }
+  return 1;
+}
+
+/* c2c_memory(n) -> bytes the c2c buffer needs for n CPUs. */
+static int k_c2c_memory(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 2 && n <= LNUMA_TEAM_MAX, 1, "between 2 and 4096 CPUs");
+  lua_pushinteger(L, (lua_Integer)lnuma_c2c_memory((int)n));
+  return 1;
+}
+
+/* isatty(fd) -> boolean (progress goes to stderr only when it is a terminal). */
+static int k_isatty(lua_State *L) {
+  lua_pushboolean(L, lnuma_is_terminal((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+void lnuma_open_kernels(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+      {"bench_bandwidth", k_bandwidth},
+      {"bench_latency", k_latency},
+      {"bench_loaded", k_loaded},
+      {"bench_c2c", k_c2c},
+      {"kernel_info", k_info},
+      {"chase_order", k_chase_order},
+      {"c2c_schedule", k_c2c_schedule},
+      {"c2c_memory", k_c2c_memory},
+      {"isatty", k_isatty},
+      {NULL, NULL},
+  };
+  int mod = lua_gettop(L);
+  lua_pushnil(L);
+  if (lua_getfield(L, mod, "clock") == LUA_TTABLE && lua_getfield(L, -1, "now") == LUA_TFUNCTION &&
+      lua_getupvalue(L, -1, 1) != NULL && lua_type(L, -1) == LUA_TUSERDATA)
+    lua_replace(L, mod + 1);
+  lua_settop(L, mod + 1);
+  luaL_setfuncs(L, funcs, 1);
+}

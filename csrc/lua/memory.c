@@ -1,0 +1,726 @@
+/* Buffers: lnuma.alloc and the methods of "lnuma.Buffer" (buffers, their
+ * views, arena allocations and pool objects).  Every method closure has the
+ * Buffer metatable as upvalue 1, so checking a buffer needs no registry
+ * lookup; get/set allocate nothing and build no string unless they fail. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+
+/* ---- regions and userdata ------------------------------------------------ */
+
+lnb_region *lnb_region_new(lua_State *L, lnuma_buffer *buf) {
+  (void)L;
+  lnb_region *r = malloc(sizeof *r);
+  if (r == NULL) return NULL;
+  r->refs = 0;
+  r->alive = 1;
+  r->buf = buf;
+  return r;
+}
+
+void lnb_region_release(lnb_region *r) {
+  /* The memory itself belongs to the region's owner (a buffer, arena or
+   * pool handle), which frees it; the region only outlives it. */
+  if (r != NULL && --r->refs == 0) free(r);
+}
+
+lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
+                            int flags, int parent) {
+  mt = lua_absindex(L, mt);
+  if (parent != 0) parent = lua_absindex(L, parent);
+  lnb_buffer *b = lua_newuserdatauv(L, sizeof *b, 1);
+  memset(b, 0, sizeof *b); /* closed until it holds its reference */
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+  if (parent != 0) {
+    lua_pushvalue(L, parent);
+    lua_setiuservalue(L, -2, 1);
+  }
+  b->ptr = ptr;
+  b->len = len;
+  b->full = len;
+  b->flags = flags;
+  b->region = r;
+  if (r != NULL) r->refs++;
+  return b;
+}
+
+/* Checks that idx is a buffer (by the metatable in upvalue 1). */
+static lnb_buffer *to_buffer(lua_State *L, int idx) {
+  lnb_buffer *b = lua_touserdata(L, idx);
+  if (b == NULL || !lua_getmetatable(L, idx)) luaL_typeerror(L, idx, LNB_BUFFER);
+  if (!lua_rawequal(L, -1, lua_upvalueindex(1))) luaL_typeerror(L, idx, LNB_BUFFER);
+  lua_pop(L, 1);
+  return b;
+}
+
+static int usable(const lnb_buffer *b) { return b->region != NULL && b->region->alive; }
+
+/* Raises the reason a buffer cannot be used (the slow path of every check). */
+static int unusable(lua_State *L, const lnb_buffer *b) {
+  if (b->region == NULL) return luaL_error(L, "attempt to use a freed buffer");
+  if (!b->region->alive)
+    return luaL_error(L, "attempt to use a buffer whose memory was freed (its parent buffer, "
+                         "arena or pool was freed)");
+  return luaL_error(L, "attempt to use a pool object after it was put back");
+}
+
+/* A buffer that can be used, or an error. */
+static lnb_buffer *live_buffer(lua_State *L, int idx) {
+  lnb_buffer *b = to_buffer(L, idx);
+  if (!usable(b) || ((b->flags & LNB_SLOT) && b->len == 0)) unusable(L, b);
+  return b;
+}
+
+/* An optional non-negative integer argument (an offset or a length). */
+static size_t opt_offset(lua_State *L, int arg, size_t def, const char *what) {
+  if (lua_isnoneornil(L, arg)) return def;
+  int isint = 0;
+  lua_Integer v = lua_tointegerx(L, arg, &isint);
+  if (!isint) {
+    lua_pushfstring(L, "%s must be an integer, got %s", what,
+                    lua_type(L, arg) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, arg));
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  if (v < 0) {
+    lua_pushfstring(L, "%s must not be negative", what);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return (size_t)v;
+}
+
+/* Raises unless [off, off+len) lies within a buffer of size n. */
+static void check_range(lua_State *L, int arg, size_t off, size_t len, size_t n) {
+  if (off > n || len > n - off) {
+    lua_pushfstring(L, "range [%I, %I) is outside the buffer (size %I)", (lua_Integer)off,
+                    (lua_Integer)(off + len), (lua_Integer)n);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+}
+
+void lnb_push_bytes(lua_State *L, size_t n) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  char text[32];
+  if (u == 0)
+    snprintf(text, sizeof text, "%zu B", n);
+  else
+    snprintf(text, sizeof text, "%.1f %s", v, units[u]);
+  lua_pushstring(L, text);
+}
+
+/* ---- typed access ----------------------------------------------------- */
+
+enum { K_U8, K_U16, K_U32, K_U64, K_I8, K_I16, K_I32, K_I64, K_F32, K_F64 };
+static const unsigned char kind_width[] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
+
+/* "u8".."f64" -> K_*, or -1; decoded from the bytes, no table lookup. */
+static int decode_kind(const char *k, size_t n) {
+  int bits;
+  if (n == 2 && k[1] == '8')
+    bits = 8;
+  else if (n == 3 && k[1] == '1' && k[2] == '6')
+    bits = 16;
+  else if (n == 3 && k[1] == '3' && k[2] == '2')
+    bits = 32;
+  else if (n == 3 && k[1] == '6' && k[2] == '4')
+    bits = 64;
+  else
+    return -1;
+  int step = bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3;
+  switch (k[0]) {
+  case 'u': return K_U8 + step;
+  case 'i': return K_I8 + step;
+  case 'f': return bits == 32 ? K_F32 : bits == 64 ? K_F64 : -1;
+  default: return -1;
+  }
+}
+
+static int check_kind(lua_State *L, int arg) {
+  size_t n;
+  const char *k = lua_type(L, arg) == LUA_TSTRING ? lua_tolstring(L, arg, &n) : NULL;
+  int kind = k != NULL ? decode_kind(k, n) : -1;
+  if (kind < 0)
+    luaL_argerror(L, arg, "kind must be one of u8, u16, u32, u64, i8, i16, i32, i64, f32, f64");
+  return kind;
+}
+
+/* The address of element i of kind, or an error naming the index. */
+static char *element(lua_State *L, lnb_buffer *b, int kind) {
+  int isint = 0;
+  lua_Integer i = lua_tointegerx(L, 3, &isint);
+  size_t w = kind_width[kind];
+  if (isint && (lua_Unsigned)i < b->len / w) return b->ptr + (size_t)i * w;
+  if (!isint) luaL_argerror(L, 3, "index must be an integer");
+  lua_pushfstring(L, "index %I out of range (0..%I for %I-byte elements)", i,
+                  (lua_Integer)(b->len / w) - 1, (lua_Integer)w);
+  luaL_argerror(L, 3, lua_tostring(L, -1));
+  return NULL;
+}
+
+/* buf:get(kind, i) -> the element i (0-based) read as kind. */
+static int buf_get(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  int kind = check_kind(L, 2);
+  const char *p = element(L, b, kind);
+  union {
+    uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
+    int8_t i8; int16_t i16; int32_t i32; int64_t i64; float f32; double f64;
+  } v;
+  memcpy(&v, p, kind_width[kind]);
+  switch (kind) {
+  case K_U8: lua_pushinteger(L, v.u8); break;
+  case K_U16: lua_pushinteger(L, v.u16); break;
+  case K_U32: lua_pushinteger(L, (lua_Integer)v.u32); break;
+  case K_U64: lua_pushinteger(L, (lua_Integer)v.u64); break;
+  case K_I8: lua_pushinteger(L, v.i8); break;
+  case K_I16: lua_pushinteger(L, v.i16); break;
+  case K_I32: lua_pushinteger(L, v.i32); break;
+  case K_I64: lua_pushinteger(L, (lua_Integer)v.i64); break;
+  case K_F32: lua_pushnumber(L, (lua_Number)v.f32); break;
+  default: lua_pushnumber(L, (lua_Number)v.f64); break;
+  }
+  return 1;
+}
+
+static const lua_Integer kind_min[] = {0, 0, 0, LUA_MININTEGER, -128, -32768, -2147483647 - 1,
+                                       LUA_MININTEGER};
+static const lua_Integer kind_max[] = {255, 65535, 4294967295, LUA_MAXINTEGER, 127, 32767,
+                                       2147483647, LUA_MAXINTEGER};
+
+/* buf:set(kind, i, v) writes v at element i (0-based) as kind. */
+static int buf_set(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  int kind = check_kind(L, 2);
+  char *p = element(L, b, kind);
+  if (kind >= K_F32) {
+    int isnum = 0;
+    lua_Number x = lua_tonumberx(L, 4, &isnum);
+    if (!isnum || lua_type(L, 4) != LUA_TNUMBER) luaL_typeerror(L, 4, "number");
+    if (kind == K_F32) {
+      float f = (float)x;
+      memcpy(p, &f, sizeof f);
+    } else {
+      memcpy(p, &x, sizeof x);
+    }
+    return 0;
+  }
+  int isint = 0;
+  lua_Integer x = lua_tointegerx(L, 4, &isint);
+  if (!isint || lua_type(L, 4) != LUA_TNUMBER) {
+    if (lua_type(L, 4) == LUA_TNUMBER) luaL_argerror(L, 4, "value must be an integer");
+    luaL_typeerror(L, 4, "integer");
+  }
+  if (x < kind_min[kind] || x > kind_max[kind]) {
+    lua_pushfstring(L, "value %I out of range for %s (%I..%I)", x, lua_tostring(L, 2),
+                    kind_min[kind], kind_max[kind]);
+    luaL_argerror(L, 4, lua_tostring(L, -1));
+  }
+  union {
+    uint8_t u8; uint16_t u16; uint32_t u32; int64_t i64;
+  } v;
+  switch (kind_width[kind]) {
+  case 1: v.u8 = (uint8_t)x; break;
+  case 2: v.u16 = (uint16_t)x; break;
+  case 4: v.u32 = (uint32_t)x; break;
+  default: v.i64 = (int64_t)x; break;
+  }
+  memcpy(p, &v, kind_width[kind]);
+  return 0;
+}
+
+/* ---- bulk access ------------------------------------------------------ */
+
+/* buf:fill(byte [, off [, len]]) sets bytes (all of them by default). */
+static int buf_fill(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  int isint = 0;
+  lua_Integer byte = lua_tointegerx(L, 2, &isint);
+  if (!isint || byte < 0 || byte > 255) luaL_argerror(L, 2, "byte must be an integer 0..255");
+  size_t off = opt_offset(L, 3, 0, "offset");
+  size_t len = opt_offset(L, 4, off <= b->len ? b->len - off : 0, "length");
+  check_range(L, 3, off, len, b->len);
+  memset(b->ptr + off, (int)byte, len);
+  return 0;
+}
+
+/* buf:read([off [, len]]) -> the bytes as a string. */
+static int buf_read(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  size_t off = opt_offset(L, 2, 0, "offset");
+  size_t len = opt_offset(L, 3, off <= b->len ? b->len - off : 0, "length");
+  check_range(L, 2, off, len, b->len);
+  lua_pushlstring(L, b->ptr + off, len);
+  return 1;
+}
+
+/* buf:write(off, str) copies the bytes of str to off. */
+static int buf_write(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  size_t off = opt_offset(L, 2, 0, "offset");
+  size_t len;
+  const char *s = luaL_checklstring(L, 3, &len);
+  check_range(L, 2, off, len, b->len);
+  memcpy(b->ptr + off, s, len);
+  return 0;
+}
+
+/* buf:copy(src [, dst_off [, src_off [, len]]]) copies from a buffer or a
+ * string (overlap allowed); returns the bytes copied. */
+static int buf_copy(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  const char *src;
+  size_t src_len;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    src = lua_tolstring(L, 2, &src_len);
+  } else {
+    if (lua_type(L, 2) != LUA_TUSERDATA) luaL_typeerror(L, 2, "lnuma.Buffer or string");
+    lnb_buffer *s = live_buffer(L, 2);
+    src = s->ptr;
+    src_len = s->len;
+  }
+  size_t dst_off = opt_offset(L, 3, 0, "destination offset");
+  size_t src_off = opt_offset(L, 4, 0, "source offset");
+  if (src_off > src_len) luaL_argerror(L, 4, "source offset is past the end of the source");
+  size_t len = opt_offset(L, 5, src_len - src_off, "length");
+  if (len > src_len - src_off) luaL_argerror(L, 5, "length runs past the end of the source");
+  check_range(L, 3, dst_off, len, b->len);
+  memmove(b->ptr + dst_off, src + src_off, len);
+  lua_pushinteger(L, (lua_Integer)len);
+  return 1;
+}
+
+/* buf:view([off [, len]]) -> a buffer sharing [off, off+len) of this one. */
+static int buf_view(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  size_t off = opt_offset(L, 2, 0, "offset");
+  size_t len = opt_offset(L, 3, off <= b->len ? b->len - off : 0, "length");
+  check_range(L, 2, off, len, b->len);
+  if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
+  lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len, LNB_VIEW, 1);
+  return 1;
+}
+
+/* ---- size, address, release -------------------------------------------- */
+
+static int buf_size(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  lua_pushinteger(L, (lua_Integer)b->len);
+  return 1;
+}
+
+/* buf:address() -> the address of the first byte, as an integer. */
+static int buf_address(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  lua_pushinteger(L, (lua_Integer)(uintptr_t)b->ptr);
+  return 1;
+}
+
+/* Pool objects go back to their pool on free (the pool keeps the handle). */
+static int put_back(lua_State *L, lnb_buffer *b) {
+  lua_getiuservalue(L, 1, 1); /* the pool */
+  lua_getfield(L, -1, "put");
+  if (lua_type(L, -1) != LUA_TFUNCTION) return 0;
+  lua_insert(L, -2);
+  lua_pushvalue(L, 1);
+  lua_call(L, 2, 0);
+  (void)b;
+  return 0;
+}
+
+/* free(), __close and __gc: idempotent.  A buffer unmaps its memory (its
+ * views then refuse to work); a view only lets go of it. */
+static int buf_free(lua_State *L) {
+  lnb_buffer *b = to_buffer(L, 1);
+  if (b->flags & LNB_SLOT) {
+    if (usable(b) && b->len > 0) return put_back(L, b);
+    return 0;
+  }
+  lnb_region *r = b->region;
+  if (r == NULL) return 0;
+  if ((b->flags & LNB_ROOT) && r->alive) {
+    lnuma_buffer_free(r->buf);
+    r->buf = NULL;
+    r->alive = 0;
+  }
+  b->region = NULL;
+  b->ptr = NULL;
+  b->len = 0;
+  lnb_region_release(r);
+  return 0;
+}
+
+/* __gc also lets pool objects go (their pool is garbage as well by then). */
+static int buf_gc(lua_State *L) {
+  lnb_buffer *b = to_buffer(L, 1);
+  lnb_region *r = b->region;
+  if (r == NULL) return 0;
+  if ((b->flags & LNB_ROOT) && r->alive) {
+    lnuma_buffer_free(r->buf);
+    r->buf = NULL;
+    r->alive = 0;
+  }
+  b->region = NULL;
+  lnb_region_release(r);
+  return 0;
+}
+
+static int buf_type(lua_State *L) {
+  lnb_buffer *b = to_buffer(L, 1);
+  lua_pushstring(L, usable(b) ? "buffer" : "freed buffer");
+  return 1;
+}
+
+/* ---- placement, migration, policy, info ------------------------------------ */
+
+/* The OS page size of the buffer's memory (2M/1G for hugetlbfs). */
+static size_t page_size_of(const lnuma_buffer *buf) {
+  return lnuma_buffer_info_of(buf)->page_size;
+}
+
+int lnb_push_placement(lua_State *L, const lnuma_buffer *buf, const char *ptr, size_t len,
+                       int want_pages) {
+  int base = lua_gettop(L);
+  /* Scratch space as userdata, so that an error cannot leak it. */
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
+  lnuma_error err;
+  size_t ps = page_size_of(buf);
+  uintptr_t first = (uintptr_t)ptr & ~(uintptr_t)(ps - 1);
+  size_t npages = (size_t)(((uintptr_t)ptr + len - first + ps - 1) / ps);
+  int *nodes = want_pages ? lua_newuserdatauv(L, npages * sizeof(int), 0) : NULL;
+  if (lnuma_placement_of(ptr, len, ps, pl, nodes, want_pages ? npages : 0, &err) != 0)
+    return lnb_fail(L, &err);
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, (lua_Integer)pl->page_size);
+  lua_setfield(L, -2, "page_size");
+  lua_pushinteger(L, (lua_Integer)pl->pages);
+  lua_setfield(L, -2, "pages");
+  lua_pushinteger(L, (lua_Integer)pl->absent);
+  lua_setfield(L, -2, "absent");
+  lua_pushinteger(L, (lua_Integer)len);
+  lua_setfield(L, -2, "bytes");
+  /* by_node: every online node, and any other holding pages. */
+  lnuma_set online;
+  if (lnuma_nodes_online(&online, NULL) != 0) lnuma_set_zero(&online);
+  lua_createtable(L, 0, lnuma_set_count(&online));
+  for (int n = 0; n < LNUMA_MAX_NODES; n++)
+    if (pl->by_node[n] > 0 || lnuma_set_has(&online, n)) {
+      lua_pushinteger(L, (lua_Integer)pl->by_node[n]);
+      lua_rawseti(L, -2, n);
+    }
+  lua_setfield(L, -2, "by_node");
+  if (want_pages) {
+    lua_createtable(L, npages < 0x7fffffff ? (int)npages : 0, 0);
+    for (size_t i = 0; i < npages; i++) {
+      lua_pushinteger(L, nodes[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "page_nodes");
+  }
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+  return 1;
+}
+
+void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
+                             size_t len) {
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
+  if (lnuma_placement_of(ptr, len, page_size_of(buf), pl, NULL, 0, NULL) != 0) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "?");
+    return;
+  }
+  luaL_Buffer sb;
+  luaL_buffinit(L, &sb);
+  int any = 0;
+  for (int n = 0; n < LNUMA_MAX_NODES; n++)
+    if (pl->by_node[n] > 0) {
+      lua_pushfstring(L, "%s%d:%I", any ? " " : "", n, (lua_Integer)pl->by_node[n]);
+      luaL_addvalue(&sb);
+      any = 1;
+    }
+  if (pl->absent > 0) {
+    lua_pushfstring(L, "%sabsent:%I", any ? " " : "", (lua_Integer)pl->absent);
+    luaL_addvalue(&sb);
+    any = 1;
+  }
+  if (!any) luaL_addchar(&sb, '-');
+  luaL_pushresult(&sb);
+  lua_remove(L, -2);
+}
+
+/* buf:placement([{pages = true}]) -> {page_size, pages, absent, by_node, page_nodes}. */
+static int buf_placement(lua_State *L) {
+  static const char *const known[] = {"pages", NULL};
+  lnb_buffer *b = live_buffer(L, 1);
+  int want = 0;
+  if (lnb_check_options(L, 2, known, 1)) lnb_field_boolean(L, 2, "pages", &want);
+  lua_settop(L, 1);
+  return lnb_push_placement(L, b->region->buf, b->ptr, b->len, want);
+}
+
+/* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */
+static int buf_migrate(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  luaL_checkany(L, 2);
+  lnuma_set nodes;
+  lnb_to_set(L, 2, 2, "nodes", &nodes);
+  if (lnuma_set_count(&nodes) == 0) luaL_argerror(L, 2, "nodes: the set is empty");
+  lnuma_migrate_result r;
+  lnuma_error err;
+  if (lnuma_migrate(b->ptr, b->len, page_size_of(b->region->buf), &nodes, &r, &err) != 0) {
+    if (err.code == ENODEV) return luaL_argerror(L, 2, err.msg);
+    return lnb_fail(L, &err);
+  }
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)r.pages);
+  lua_setfield(L, -2, "pages");
+  lua_pushinteger(L, (lua_Integer)r.moved);
+  lua_setfield(L, -2, "moved");
+  lua_pushinteger(L, (lua_Integer)r.already);
+  lua_setfield(L, -2, "already");
+  lua_pushinteger(L, (lua_Integer)r.failed);
+  lua_setfield(L, -2, "failed");
+  lua_pushinteger(L, (lua_Integer)r.absent);
+  lua_setfield(L, -2, "absent");
+  lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
+  lua_setfield(L, -2, "elapsed_ns");
+  if (r.first_error != 0) {
+    lua_pushstring(L, strerror(r.first_error));
+    lua_setfield(L, -2, "error");
+  }
+  lnb_push_set(L, &nodes);
+  lua_setfield(L, -2, "nodes");
+  return 1;
+}
+
+/* buf:policy() -> {policy, nodes, applied, reason, kernel = {policy, nodes}}. */
+static int buf_policy(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, lnuma_mempolicy_name(in->policy));
+  lua_setfield(L, -2, "policy");
+  lnb_push_set(L, &in->nodes);
+  lua_setfield(L, -2, "nodes");
+  lua_pushboolean(L, in->policy_applied);
+  lua_setfield(L, -2, "applied");
+  if (!in->policy_applied) {
+    lua_pushstring(L, in->policy_note);
+    lua_setfield(L, -2, "reason");
+  }
+  lnuma_mempolicy kp;
+  lnuma_set kn;
+  lnuma_error err;
+  if (lnuma_range_policy(b->ptr, &kp, &kn, &err) == 0) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, lnuma_mempolicy_name(kp));
+    lua_setfield(L, -2, "policy");
+    lnb_push_set(L, &kn);
+    lua_setfield(L, -2, "nodes");
+    lua_setfield(L, -2, "kernel");
+  } else {
+    lua_pushstring(L, err.msg);
+    lua_setfield(L, -2, "kernel_error");
+  }
+  return 1;
+}
+
+void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
+  const lnuma_buffer_info *in = lnuma_buffer_info_of(buf);
+  lua_createtable(L, 0, 12);
+  lua_pushinteger(L, (lua_Integer)in->size);
+  lua_setfield(L, -2, "size");
+  lua_pushinteger(L, (lua_Integer)in->mapped);
+  lua_setfield(L, -2, "mapped");
+  lua_pushinteger(L, (lua_Integer)in->page_size);
+  lua_setfield(L, -2, "page_size");
+  lua_pushstring(L, lnuma_huge_name(in->huge));
+  lua_setfield(L, -2, "huge");
+  lua_pushstring(L, lnuma_mempolicy_name(in->policy));
+  lua_setfield(L, -2, "policy");
+  lnb_push_set(L, &in->nodes);
+  lua_setfield(L, -2, "nodes");
+  lua_pushboolean(L, in->policy_applied);
+  lua_setfield(L, -2, "policy_applied");
+  if (!in->policy_applied) {
+    lua_pushstring(L, in->policy_note);
+    lua_setfield(L, -2, "policy_note");
+  }
+  lua_pushstring(L, lnuma_populate_name(in->populated));
+  lua_setfield(L, -2, "populate");
+  lua_pushinteger(L, (lua_Integer)in->populate_ns);
+  lua_setfield(L, -2, "populate_ns");
+  lua_pushboolean(L, in->locked);
+  lua_setfield(L, -2, "locked");
+  if (in->touch_cpu >= 0) {
+    lua_pushinteger(L, in->touch_cpu);
+    lua_setfield(L, -2, "touch_cpu");
+  }
+  lua_pushinteger(L, (lua_Integer)(uintptr_t)lnuma_buffer_data(buf));
+  lua_setfield(L, -2, "address");
+}
+
+/* buf:info() -> what was asked and what happened, for the whole allocation
+ * (plus this handle's offset and size). */
+static int buf_info(lua_State *L) {
+  lnb_buffer *b = live_buffer(L, 1);
+  lnb_push_info(L, b->region->buf);
+  lua_pushboolean(L, (b->flags & LNB_ROOT) == 0);
+  lua_setfield(L, -2, "view");
+  lua_pushinteger(L, (lua_Integer)(b->ptr - (char *)lnuma_buffer_data(b->region->buf)));
+  lua_setfield(L, -2, "offset");
+  lua_pushinteger(L, (lua_Integer)b->len);
+  lua_setfield(L, -2, "length");
+  return 1;
+}
+
+static int buf_tostring(lua_State *L) {
+  lnb_buffer *b = to_buffer(L, 1);
+  if (!usable(b)) {
+    lua_pushliteral(L, "lnuma.Buffer (freed)");
+    return 1;
+  }
+  if ((b->flags & LNB_SLOT) && b->len == 0) {
+    lua_pushliteral(L, "lnuma.Buffer (pool object, put back)");
+    return 1;
+  }
+  const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
+  char nodes[128];
+  lnuma_set_format(&in->nodes, nodes, sizeof nodes);
+  lnb_push_bytes(L, b->len);
+  lnb_push_placement_text(L, b->region->buf, b->ptr, b->len);
+  lua_pushfstring(L, "lnuma.Buffer%s (%s, %s%s%s%s, pages %s, %p)",
+                  (b->flags & LNB_ROOT) ? "" : (b->flags & LNB_SLOT) ? " pool object" : " view", lua_tostring(L, -2),
+                  lnuma_mempolicy_name(in->policy), nodes[0] ? " " : "", nodes,
+                  in->policy_applied ? "" : " not applied", lua_tostring(L, -1), (void *)b->ptr);
+  return 1;
+}
+
+/* ---- lnuma.alloc ---------------------------------------------------------- */
+
+int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out) {
+  const char *name = lnb_field_string(L, arg, key);
+  if (name == NULL) return 0;
+  lnuma_error err;
+  if (lnuma_mempolicy_parse(name, out, &err) != 0) lnb_opterror(L, arg, key, "%s", err.msg);
+  return 1;
+}
+
+void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char *const extra[]) {
+  lnuma_alloc_opts_init(o);
+  if (lua_isnoneornil(L, arg)) return;
+  const char *known[24];
+  static const char *const base[] = {"node", "nodes", "policy", "huge", "lock",
+                                     "touch_cpu", NULL};
+  int n = 0;
+  for (int i = 0; base[i] != NULL; i++) known[n++] = base[i];
+  for (int i = 0; extra != NULL && extra[i] != NULL && n < 23; i++) known[n++] = extra[i];
+  known[n] = NULL;
+  lnb_check_options(L, arg, known, 0);
+  lua_Integer node;
+  int has_nodes = lnb_field_set(L, arg, "nodes", &o->nodes);
+  if (lnb_field_integer(L, arg, "node", &node)) {
+    if (has_nodes) lnb_opterror(L, arg, "node", "give node or nodes, not both");
+    if (node < 0 || node >= LNUMA_MAX_NODES)
+      lnb_opterror(L, arg, "node", "node %I does not exist", node);
+    lnuma_set_add(&o->nodes, (int)node);
+  }
+  lnb_field_policy(L, arg, "policy", &o->policy);
+  lua_getfield(L, arg, "huge");
+  if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+    o->huge = LNUMA_HUGE_NONE;
+  } else if (!lua_isnil(L, -1)) {
+    static const char *const huge[] = {"thp", "2M", "1G", NULL};
+    int h = -1;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; huge[i] != NULL; i++)
+        if (strcmp(lua_tostring(L, -1), huge[i]) == 0) h = i;
+    if (h < 0)
+      lnb_opterror(L, arg, "huge", "expected false, \"thp\", \"2M\" or \"1G\", got %s",
+                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    o->huge = (lnuma_huge)(LNUMA_HUGE_THP + h);
+  }
+  lua_pop(L, 1);
+  lnb_field_boolean(L, arg, "populate", &o->populate); /* known to alloc only */
+  lnb_field_boolean(L, arg, "lock", &o->lock);
+  lua_Integer cpu;
+  if (lnb_field_integer(L, arg, "touch_cpu", &cpu)) {
+    if (cpu < 0 || cpu >= LNUMA_SET_BITS)
+      lnb_opterror(L, arg, "touch_cpu", "CPU %I does not exist", cpu);
+    o->touch_cpu = (int)cpu;
+  }
+}
+
+/* Which option a core message is about ("nodes: ...", "touch_cpu: ..."). */
+static int raise_option(lua_State *L, int arg, const lnuma_error *err) {
+  return luaL_argerror(L, arg, err->msg);
+}
+
+void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o) {
+  lnuma_error err;
+  if (lnuma_alloc_check(size, o, &err) != 0) raise_option(L, arg, &err);
+}
+
+int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err) {
+  if (err->code == ENODEV) return raise_option(L, arg, err);
+  return lnb_fail(L, err);
+}
+
+/* lnuma.alloc(size [, opts]) -> buffer, or nil, message, errno. */
+static int mem_alloc(lua_State *L) {
+  luaL_checkany(L, 1);
+  size_t size = lnb_to_size(L, 1, 1, "size");
+  if (size == 0) luaL_argerror(L, 1, "size must be positive");
+  lnuma_alloc_opts o;
+  static const char *const extra[] = {"populate", NULL};
+  lnb_read_alloc_opts(L, 2, &o, extra);
+  lnb_check_alloc(L, 2, size, &o);
+  /* The handle exists, closed, before the memory does. */
+  lnb_buffer *b = lnb_buffer_push(L, lua_upvalueindex(1), NULL, NULL, 0, LNB_ROOT, 0);
+  lnuma_error err;
+  lnuma_buffer *buf = lnuma_buffer_alloc(size, &o, &err);
+  if (buf == NULL) return lnb_alloc_failure(L, 2, &err);
+  lnb_region *r = lnb_region_new(L, buf);
+  if (r == NULL) {
+    lnuma_buffer_free(buf);
+    return luaL_error(L, "not enough memory");
+  }
+  r->refs = 1;
+  b->region = r;
+  b->ptr = lnuma_buffer_data(buf);
+  b->len = size;
+  b->full = size;
+  return 1;
+}
+
+void lnuma_open_memory(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"size", buf_size},       {"address", buf_address},     {"get", buf_get},
+      {"set", buf_set},         {"fill", buf_fill},           {"read", buf_read},
+      {"write", buf_write},     {"copy", buf_copy},           {"view", buf_view},
+      {"placement", buf_placement}, {"migrate", buf_migrate}, {"policy", buf_policy},
+      {"info", buf_info},       {"free", buf_free},           {NULL, NULL},
+  };
+  static const luaL_Reg metamethods[] = {
+      {"__len", buf_size},         {"__close", buf_free},    {"__gc", buf_gc},
+      {"__tostring", buf_tostring}, {"__lnuma_type", buf_type}, {NULL, NULL},
+  };
+  luaL_newmetatable(L, LNB_BUFFER);
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, metamethods, 1);
+  lua_createtable(L, 0, 16);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcclosure(L, mem_alloc, 1); /* consumes the metatable */
+  lua_setfield(L, -2, "alloc");
+}

@@ -1,0 +1,130 @@
+--- Shared parts of the benchmark commands of the `lnuma` CLI (latency,
+-- bandwidth, matrix, loaded, c2c, migration): common options, calling a
+-- benchmark with clean error messages, and writing its result as text, JSON,
+-- SVG or CSV.  Not a command itself.
+-- @module lnuma.cli_bench
+
+local M = {}
+
+-- argparse converters: they return nil and a message for bad input.
+function M.integer(s)
+  local n = math.tointeger(tonumber(s))
+  if n == nil then return nil, ("'%s' is not an integer"):format(s) end
+  return n
+end
+
+function M.size(s)
+  local ok, n = pcall(require("lnuma").size, s)
+  if not ok or n <= 0 then
+    return nil, ("'%s' is not a size (bytes, or e.g. 64K, 2M, 1G)"):format(s)
+  end
+  return n
+end
+
+function M.sizes(s)
+  local out = {}
+  for item in s:gmatch("[^,%s]+") do
+    local n, err = M.size(item)
+    if not n then return nil, err end
+    out[#out + 1] = n
+  end
+  if #out == 0 then return nil, "no sizes" end
+  return out
+end
+
+function M.integers(s)
+  local out = {}
+  for item in s:gmatch("[^,%s]+") do
+    local n, err = M.integer(item)
+    if not n then return nil, err end
+    out[#out + 1] = n
+  end
+  if #out == 0 then return nil, "empty list" end
+  return out
+end
+
+function M.huge(s)
+  if s == "none" or s == "no" or s == "4K" then return false end
+  if s == "thp" or s == "2M" or s == "1G" then return s end
+  return nil, ("'%s' is not one of none, thp, 2M, 1G"):format(s)
+end
+
+-- Milliseconds on the command line, nanoseconds in the API.
+function M.ms(s)
+  local v = tonumber(s)
+  if not v or v <= 0 then return nil, ("'%s' is not a positive number of ms"):format(s) end
+  return math.floor(v * 1e6 + 0.5)
+end
+
+--- Adds --json, --svg FILE and --csv FILE.
+function M.output_options(parser)
+  parser:flag("--json", "Print the result as one JSON object instead of text.")
+  parser:option("--svg", "Also write the result as an SVG picture to FILE."):argname("FILE")
+  parser:option("--csv", "Also write the result's data as CSV to FILE."):argname("FILE")
+end
+
+--- Adds --repetitions N.
+function M.repetitions_option(parser, default)
+  parser:option("--repetitions", ("Timed repetitions (default %d)."):format(default))
+    :argname("N"):convert(M.integer)
+end
+
+--- Adds --huge KIND.
+function M.huge_option(parser)
+  parser:option("--huge", "Page size: none (4K), thp (transparent huge pages), 2M or 1G "
+                .. "(hugetlbfs, must be reserved).")
+    :argname("KIND"):convert(M.huge)
+end
+
+-- "bad argument #1 to 'latency' (size: ...)" -> "--size: ...".
+local function clean(msg)
+  msg = tostring(msg)
+  local inner = msg:match("^.-bad argument #%d to '[^']*' %((.*)%)$")
+  if not inner then return (msg:gsub("^[^:]*:%d+: ", "")) end
+  local key, rest = inner:match("^([%w_]+): (.*)$")
+  if key then return "--" .. key:gsub("_", "-") .. ": " .. rest end
+  return inner
+end
+
+--- Calls a benchmark; programming errors come back as "--key: message"
+-- errors, environment failures as their message.
+-- @treturn table the result
+function M.call(fn, opts)
+  local ok, result, msg = pcall(fn, opts)
+  if not ok then error(clean(result), 0) end
+  if not result then error(tostring(msg), 0) end
+  return result
+end
+
+--- Writes a result as the options ask: --svg and --csv files, then JSON or
+-- the readable summary on stdout.
+function M.emit(result, args)
+  local lnuma = require "lnuma"
+  if args.svg then
+    local ok, err = lnuma.report.save(result, args.svg)
+    if not ok then error("--svg: " .. tostring(err), 0) end
+  end
+  if args.csv then
+    local f, err = io.open(args.csv, "w")
+    if not f then error("--csv: " .. tostring(err), 0) end
+    f:write(lnuma.report.csv(result))
+    f:close()
+  end
+  if args.json then
+    io.stdout:write(lnuma.report.json(result, { indent = true }), "\n")
+  else
+    io.stdout:write(lnuma.report.text(result, { color = lnuma.core.isatty(1) }), "\n")
+  end
+  return 0
+end
+
+--- Copies the options that are set from args into t, renaming argparse's
+-- keys (traffic_size) to the API's.
+function M.pick(args, t, keys)
+  for _, k in ipairs(keys) do
+    if args[k] ~= nil then t[k] = args[k] end
+  end
+  return t
+end
+
+return M

@@ -1,0 +1,346 @@
+--- Text renderings of benchmark results: aligned tables, CSV, a compact
+-- terminal heatmap, and one readable summary per kind of result.
+-- Exposed as `lnuma.report.text`, `lnuma.report.csv`, `lnuma.report.table`,
+-- `lnuma.report.heatmap` and `lnuma.report.size`.
+-- @module lnuma.report_text
+
+local M = {}
+
+local floor, max, min = math.floor, math.max, math.min
+
+--- Formats a byte count with a binary unit: 4096 -> "4K", 1572864 -> "1.5M".
+-- @tparam integer n bytes
+-- @treturn string
+function M.size(n)
+  if type(n) ~= "number" then return tostring(n) end
+  local units = { "", "K", "M", "G", "T" }
+  local u, v = 1, n
+  while v >= 1024 and u < #units do v, u = v / 1024, u + 1 end
+  if v == floor(v) then return ("%d%s"):format(floor(v), units[u]) end
+  return (("%.1f"):format(v):gsub("%.0$", "")) .. units[u]
+end
+
+--- Formats a number for a table cell: integers as they are, others with
+-- three significant digits or one decimal, whichever says more.
+-- @tparam number|nil v
+-- @treturn string
+function M.number(v)
+  if v == nil or v ~= v then return "-" end
+  if type(v) ~= "number" then return tostring(v) end
+  if math.type(v) == "integer" then return tostring(v) end
+  local a = math.abs(v)
+  if a >= 100 then return ("%.0f"):format(v) end
+  if a >= 10 then return ("%.1f"):format(v) end
+  return ("%.2f"):format(v)
+end
+
+--- Lays out rows as an aligned text table.
+-- @tparam table headers array of column titles
+-- @tparam table rows array of arrays of cells (strings or numbers)
+-- @tparam[opt] table opts `align` = array of "l"/"r" (default: first column
+--   left, others right), `indent` (string put before every line)
+-- @treturn string the table, lines separated by "\n", no final newline
+function M.table(headers, rows, opts)
+  opts = opts or {}
+  local ncol = #headers
+  for _, r in ipairs(rows) do ncol = max(ncol, #r) end
+  local width, cells = {}, {}
+  local function cell(v)
+    if type(v) == "number" then return M.number(v) end
+    return v == nil and "" or tostring(v)
+  end
+  local all = { headers }
+  for _, r in ipairs(rows) do all[#all + 1] = r end
+  for i, r in ipairs(all) do
+    cells[i] = {}
+    for c = 1, ncol do
+      local s = cell(r[c])
+      cells[i][c] = s
+      width[c] = max(width[c] or 0, utf8.len(s) or #s)
+    end
+  end
+  local out = {}
+  for i, r in ipairs(cells) do
+    local parts = {}
+    for c = 1, ncol do
+      local align = opts.align and opts.align[c] or (c == 1 and "l" or "r")
+      local pad = (" "):rep(width[c] - (utf8.len(r[c]) or #r[c]))
+      parts[c] = align == "l" and r[c] .. pad or pad .. r[c]
+    end
+    out[#out + 1] = (opts.indent or "") .. table.concat(parts, "  "):gsub("%s+$", "")
+    if i == 1 then
+      local rule = {}
+      for c = 1, ncol do rule[c] = ("-"):rep(width[c]) end
+      out[#out + 1] = (opts.indent or "") .. table.concat(rule, "  ")
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+local function csv_cell(v)
+  if v == nil or (type(v) == "number" and v ~= v) then return "" end
+  local s = type(v) == "number" and tostring(v) or tostring(v)
+  if s:find('[,"\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+local function csv_lines(headers, rows)
+  local out = {}
+  local h = {}
+  for i, v in ipairs(headers) do h[i] = csv_cell(v) end
+  out[1] = table.concat(h, ",")
+  for _, r in ipairs(rows) do
+    local line = {}
+    for i = 1, #headers do line[i] = csv_cell(r[i]) end
+    out[#out + 1] = table.concat(line, ",")
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- The rows of a matrix result: labels and values, for tables and CSV.
+local function matrix_rows(r)
+  local rows = {}
+  for i, label in ipairs(r.rows or {}) do
+    local row = { label }
+    for j = 1, #(r.columns or {}) do row[j + 1] = r.values[i] and r.values[i][j] end
+    rows[i] = row
+  end
+  return rows
+end
+
+local function matrix_axes(r)
+  if r.benchmark == "c2c" then return "cpu", "cpu " end
+  return "cpu node \\ memory node", "node "
+end
+
+-- Rows and headers of each kind of result, shared by table() and csv().
+local function tabulate(r)
+  local b = r.benchmark
+  if b == "matrix" or b == "c2c" then
+    local corner = matrix_axes(r)
+    local headers = { corner }
+    for j, c in ipairs(r.columns or {}) do headers[j + 1] = c end
+    return headers, matrix_rows(r)
+  elseif b == "latency_curve" then
+    local rows = {}
+    for i, p in ipairs(r.points or {}) do
+      rows[i] = { p.size, p.latency_ns, p.spread and p.spread * 100 or nil }
+    end
+    return { "size", "latency_ns", "spread_pct" }, rows
+  elseif b == "loaded_latency" then
+    local rows = {}
+    for i, p in ipairs(r.points or {}) do rows[i] = { p.delay, p.gbps, p.latency_ns } end
+    return { "delay", "gbps", "latency_ns" }, rows
+  elseif b == "latency" then
+    local rows = {}
+    for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
+    return { "repetition", "latency_ns" }, rows
+  elseif b == "bandwidth" then
+    local rows = {}
+    for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
+    return { "repetition", "gbps" }, rows
+  elseif b == "migration" then
+    local rows = {}
+    for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
+    return { "repetition", "pages_per_s" }, rows
+  elseif b == "bandwidth_kernels" then
+    local rows = {}
+    for i, k in ipairs(r.kernels or {}) do
+      rows[i] = { k.kernel, k.gbps, k.spread and k.spread * 100 or nil, k.isa }
+    end
+    return { "kernel", "gbps", "spread_pct", "isa" }, rows
+  end
+  error("bad argument #1 (not an lnuma benchmark result: benchmark = "
+        .. tostring(b) .. ")", 3)
+end
+
+--- The data of a result as CSV text (with a header line): matrices as a grid,
+-- curves as one row per point, single figures as one row per repetition.
+-- @tparam table result a result of `lnuma.bench.*`
+-- @treturn string
+function M.csv(result)
+  if type(result) ~= "table" then
+    error("bad argument #1 to 'csv' (table expected, got " .. type(result) .. ")", 2)
+  end
+  local headers, rows = tabulate(result)
+  if result.benchmark == "matrix" or result.benchmark == "c2c" then
+    headers[1] = result.benchmark == "c2c" and "cpu" or "cpu_node"
+    for j = 2, #headers do
+      headers[j] = (result.benchmark == "c2c" and "cpu" or "node") .. headers[j]
+    end
+  end
+  return csv_lines(headers, rows)
+end
+
+-- Shades from light to dark for the terminal heatmap, and 256-colour ramps.
+local SHADES = { " ", "░", "▒", "▓", "█" }
+local RAMP = { 22, 28, 34, 70, 106, 142, 178, 214, 208, 202, 196 }
+
+--- A compact heatmap of a matrix result for the terminal: every cell shows
+-- its value on a background from green (best) to red (worst); without
+-- colour, a shade character beside the value shows the same.
+-- @tparam table result a `matrix` or `c2c` result
+-- @tparam[opt] table opts `color` (boolean, default false)
+-- @treturn string
+function M.heatmap(result, opts)
+  opts = opts or {}
+  local values = result.values or {}
+  local lo, hi = math.huge, -math.huge
+  for i, row in ipairs(values) do
+    for j = 1, #(result.columns or {}) do
+      local v = row[j]
+      if type(v) == "number" and v == v and not (result.benchmark == "c2c" and i == j) then
+        lo, hi = min(lo, v), max(hi, v)
+      end
+    end
+  end
+  local higher_is_better = result.metric == "bandwidth"
+  local function level(v) -- 0 (best) .. 1 (worst)
+    if hi <= lo then return 0 end
+    local x = (v - lo) / (hi - lo)
+    return higher_is_better and 1 - x or x
+  end
+  local width = 6
+  for _, row in ipairs(values) do
+    for j = 1, #(result.columns or {}) do width = max(width, #M.number(row[j]) + 2) end
+  end
+  local out = {}
+  local corner, prefix = matrix_axes(result)
+  local head = { ("%-10s"):format(corner:match("^%S+ ?%S*")) }
+  for _, c in ipairs(result.columns or {}) do
+    head[#head + 1] = ("%" .. width .. "s"):format(prefix:gsub(" $", "") .. c)
+  end
+  out[1] = table.concat(head, " ")
+  for i, row in ipairs(values) do
+    local line = { ("%-10s"):format(prefix .. tostring(result.rows[i])) }
+    for j = 1, #(result.columns or {}) do
+      local v = row[j]
+      local text = M.number(v)
+      if type(v) ~= "number" or v ~= v or (result.benchmark == "c2c" and i == j) then
+        line[#line + 1] = ("%" .. width .. "s"):format(i == j and "·" or text)
+      elseif opts.color then
+        local c = RAMP[1 + floor(level(v) * (#RAMP - 1) + 0.5)]
+        line[#line + 1] = ("\27[48;5;%dm\27[38;5;231m%" .. width .. "s\27[0m"):format(c, text)
+      else
+        local s = SHADES[1 + floor(level(v) * (#SHADES - 1) + 0.5)]
+        line[#line + 1] = (" "):rep(width - #text - 1) .. text .. s
+      end
+    end
+    out[#out + 1] = table.concat(line, " ")
+  end
+  local unit = result.units and (result.units.values or result.units.latency_ns or
+                                  result.units.gbps) or ""
+  out[#out + 1] = ("(%s%s)"):format(unit,
+    opts.color and "; green is best" or "; shade: lighter is better")
+  return table.concat(out, "\n")
+end
+
+local function pct(x) return x and ("%.1f%%"):format(x * 100) or "-" end
+
+local function placement_line(p)
+  if not p then return nil end
+  local parts = {}
+  for _, e in ipairs(p.pages_by_node or {}) do
+    parts[#parts + 1] = ("%d:%d"):format(e.node, e.pages)
+  end
+  return ("placement: %s of %d pages on node %s (pages per node %s)"):format(
+    pct(p.fraction), p.pages or 0, tostring(p.node), table.concat(parts, " "))
+end
+
+local function stats_line(s, unit)
+  if not s then return nil end
+  return ("median %s %s, min %s, max %s, spread %s over %d repetitions"):format(
+    M.number(s.median), unit, M.number(s.min), M.number(s.max), pct(s.spread), s.n or 0)
+end
+
+local function warnings_lines(r, out)
+  for _, w in ipairs(r.warnings or {}) do out[#out + 1] = "WARNING: " .. w end
+end
+
+--- A readable summary of any benchmark result (what `lnuma <command>`
+-- prints): the headline figure, how it was measured, placement and
+-- pinning, the table of its data, and its warnings.
+-- @tparam table result a result of `lnuma.bench.*`
+-- @tparam[opt] table opts `color` (boolean): colour the heatmap of matrices
+-- @treturn string
+function M.summary(result, opts)
+  if type(result) ~= "table" then
+    error("bad argument #1 to 'summary' (table expected, got " .. type(result) .. ")", 2)
+  end
+  opts = opts or {}
+  local r, out = result, {}
+  local b = r.benchmark
+  local where = r.cpus_ran and ("CPUs " .. table.concat(r.cpus_ran, ",")) or ""
+  if b == "latency" then
+    out[#out + 1] = ("latency: %s ns per load  (%s %s chase, memory node %s, CPU %s, %s)")
+      :format(M.number(r.latency_ns), M.size(r.size), r.pattern, tostring(r.node),
+              tostring(r.cpu), r.huge or "default pages")
+    out[#out + 1] = stats_line(r.stats, "ns")
+    if r.chunks then
+      out[#out + 1] = ("per-chunk ns/load: p50 %s  p90 %s  p99 %s  max %s"):format(
+        M.number(r.chunks.p50), M.number(r.chunks.p90), M.number(r.chunks.p99),
+        M.number(r.chunks.max))
+    end
+  elseif b == "bandwidth" then
+    out[#out + 1] = ("bandwidth: %s GB/s  (%s, %s, %d thread%s on %s, memory %s)")
+      :format(M.number(r.gbps), r.kernel, M.size(r.size), r.threads,
+              r.threads == 1 and "" or "s", where,
+              r.node and ("on node " .. tostring(r.node)) or "local to each thread")
+    out[#out + 1] = ("isa %s, %d pass%s per repetition, %s counted per repetition"):format(
+      r.isa, r.passes or 0, r.passes == 1 and "" or "es", M.size(r.bytes or 0))
+    out[#out + 1] = stats_line(r.stats, "GB/s")
+  elseif b == "matrix" or b == "c2c" then
+    local what = b == "c2c" and "core-to-core latency (ns, one way)"
+      or ("%s matrix (%s)"):format(r.metric, r.units and r.units.values or "")
+    out[#out + 1] = what .. (r.size and ("  " .. M.size(r.size) .. " per cell") or "")
+    out[#out + 1] = M.heatmap(r, { color = opts.color })
+  elseif b == "latency_curve" then
+    out[#out + 1] = ("latency curve (%s chase, CPU %s, memory node %s)"):format(
+      r.pattern or "random", tostring(r.cpu), tostring(r.node))
+    local headers, rows = tabulate(r)
+    out[#out + 1] = M.table(headers, rows, { indent = "  " })
+    if r.caches and #r.caches > 0 then
+      local cs = {}
+      for _, c in ipairs(r.caches) do cs[#cs + 1] = ("L%d %s"):format(c.level, M.size(c.size)) end
+      out[#out + 1] = "  caches: " .. table.concat(cs, ", ")
+    end
+  elseif b == "loaded_latency" then
+    out[#out + 1] = ("loaded latency (chaser on CPU %s, %d traffic thread%s, %s)"):format(
+      tostring(r.cpus and r.cpus[1]), (r.threads or 1) - 1, r.threads == 2 and "" or "s",
+      r.kernel or "read")
+    local headers, rows = tabulate(r)
+    out[#out + 1] = M.table(headers, rows, { indent = "  " })
+  elseif b == "bandwidth_kernels" then
+    out[#out + 1] = ("bandwidth of every kernel (%s threads, %s)"):format(
+      tostring(r.threads), M.size(r.size or 0))
+    local headers, rows = tabulate(r)
+    out[#out + 1] = M.table(headers, rows, { indent = "  " })
+  elseif b == "migration" then
+    out[#out + 1] = ("migration: %s pages/s (%s GB/s)  %s from node %s to node %s"):format(
+      M.number(r.pages_per_s), M.number(r.gbps), M.size(r.size), tostring(r.from),
+      tostring(r.to))
+    out[#out + 1] = ("moved %d of %d pages"):format(r.moved or 0, r.pages or 0)
+    out[#out + 1] = stats_line(r.stats, "pages/s")
+  else
+    error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
+  end
+  if b ~= "matrix" and b ~= "c2c" then
+    out[#out + 1] = placement_line(r.placement)
+  end
+  if where ~= "" and b ~= "bandwidth" then out[#out + 1] = "ran on " .. where end
+  if r.clock then
+    out[#out + 1] = ("clock: %s (%s ns per reading)"):format(r.clock.source,
+                                                            M.number(r.clock.overhead_ns))
+  end
+  warnings_lines(r, out)
+  return table.concat(out, "\n")
+end
+
+--- Rows and headers of a result (the data `csv` writes), for callers that
+-- lay out their own tables.
+-- @tparam table result
+-- @treturn table headers
+-- @treturn table rows
+function M.rows(result) return tabulate(result) end
+
+return M

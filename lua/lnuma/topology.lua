@@ -1,0 +1,182 @@
+--- Machine topology: NUMA nodes, CPUs, caches, devices, distances.
+-- `lnuma.topology()` describes this machine (loaded once per Lua state);
+-- `lnuma.topology{xml = path}` and `lnuma.topology{synthetic = "pack:2 numa:2 core:4 pu:2"}`
+-- describe other machines, so placements can be planned for a production box
+-- from a laptop.  A topology is a plain table (it survives `lnuma.report.json`)
+-- with methods:
+--
+--  * `topo.nodes`: array in ascending `os_index`, each `{os_index, cpus (array),
+--    memory (bytes), free (bytes, this machine only, when loaded), distances
+--    (array aligned with topo.nodes), memory_only, local_cpus, subtype}`
+--  * `topo.cpus`: each PU `{os_index, core, package, node}` (`core` indexes
+--    `topo.cores`, 0-based); `topo.cores`: `{index, os_index, package, node, cpus}`;
+--    `topo.packages`: `{os_index, cpus, nodes}`
+--  * `topo.caches`: `{level, type ("data", "instruction", "unified"), size,
+--    line_size, associativity, cpus}`
+--  * `topo.devices`: `{name, kind ("network", "block", "gpu", "openfabrics",
+--    "dma", "coproc"), subtype, pci_bus, pci_id, cpus, nodes, node}`
+--  * `topo.memattrs`: HMAT values `{name ("latency", "bandwidth", ...), unit,
+--    initiator (node), initiator_cpus, target (node), value, higher_is_better}`
+--  * `topo.allowed`: `{cpus, nodes}` this process may use (cpuset, taskset)
+--  * `topo.source` ("system", "xml", "synthetic"), `topo.origin` (path or
+--    description), `topo.default_distances` (true when the machine gave no
+--    distance table and 10/20 stand in)
+-- @module lnuma.topology
+
+local core = require "lnuma.core"
+
+local M = {}
+
+-- This machine's topology, loaded at the first call (this module is loaded
+-- once per Lua state, so the cache is per state).
+local this_machine
+
+--- Loads a topology.
+-- @tparam[opt] table opts nothing for this machine (cached), or one of
+--   `xml` (path of an hwloc XML file, as `lstopo --of xml` or
+--   `topo:export_xml` write) or `synthetic` (an hwloc synthetic description)
+-- @treturn table the topology
+-- @return[2] nil when this machine's topology cannot be read
+-- @treturn[2] string message
+-- @treturn[2] integer errno
+-- @raise on unknown options, an unreadable or malformed XML file, a malformed
+--   synthetic description
+function M.topology(opts)
+  if opts == nil or (type(opts) == "table" and next(opts) == nil) then
+    if this_machine == nil then
+      local topo, msg, code = core.topology()
+      if not topo then return nil, msg, code end
+      this_machine = topo
+    end
+    return this_machine
+  end
+  -- Errors point at the caller's line, not at this file.
+  local ok, topo = pcall(core.topology, opts)
+  if not ok then
+    error((tostring(topo):gsub("to 'lnuma%.core%.topology'", "to 'topology'", 1)), 2)
+  end
+  return topo
+end
+
+-- ---- summary --------------------------------------------------------------------
+
+local function human(bytes)
+  local units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" }
+  local v, i = bytes, 1
+  while v >= 1024 and i < #units do v, i = v / 1024, i + 1 end
+  if i == 1 or v == math.floor(v) then return ("%d %s"):format(math.floor(v), units[i]) end
+  return ("%.1f %s"):format(v, units[i])
+end
+
+local function list(array)
+  if #array == 0 then return "none" end
+  return core.cpulist(array)
+end
+
+local function plural(n, word)
+  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
+end
+
+local CACHE_NAME = { data = "d", instruction = "i", unified = "" }
+
+local function summary_caches(topo, out)
+  -- One line per level and type, with the CPUs of each instance.
+  local groups, order = {}, {}
+  for _, c in ipairs(topo.caches) do
+    local key = ("L%d%s %s"):format(c.level, CACHE_NAME[c.type] or "", human(c.size))
+    local g = groups[key]
+    if not g then
+      g = { cache = c, instances = {} }
+      groups[key] = g
+      order[#order + 1] = key
+    end
+    g.instances[#g.instances + 1] = list(c.cpus)
+  end
+  if #order == 0 then out[#out + 1] = "  (none reported)" end
+  for _, key in ipairs(order) do
+    local g = groups[key]
+    local shown = g.instances
+    if #shown > 8 then
+      shown = { table.unpack(g.instances, 1, 8) }
+      shown[#shown + 1] = "..."
+    end
+    local line = g.cache.line_size > 0 and (", line %d B"):format(g.cache.line_size) or ""
+    out[#out + 1] = ("  %-14s x%d%s: CPUs %s"):format(key, #g.instances, line,
+      table.concat(shown, " | "))
+  end
+end
+
+local function summary_distances(topo, out)
+  local head = { "  node" }
+  for _, n in ipairs(topo.nodes) do head[#head + 1] = ("%4d"):format(n.os_index) end
+  out[#out + 1] = table.concat(head)
+  for _, n in ipairs(topo.nodes) do
+    local row = { ("  %4d"):format(n.os_index) }
+    for _, d in ipairs(n.distances) do row[#row + 1] = ("%4d"):format(d) end
+    out[#out + 1] = table.concat(row)
+  end
+end
+
+local function summary_devices(topo, out)
+  if #topo.devices == 0 then out[#out + 1] = "  (none reported)" end
+  for _, d in ipairs(topo.devices) do
+    local where = d.node and ("node " .. d.node)
+      or (#d.nodes > 0 and ("nodes " .. list(d.nodes)) or "locality unknown")
+    local pci = d.pci_bus and ("  PCI %s [%s]"):format(d.pci_bus, d.pci_id) or ""
+    out[#out + 1] = ("  %-12s %-11s %s%s"):format(d.name, d.kind, where, pci)
+  end
+end
+
+local function summary_memattrs(topo, out)
+  if #topo.memattrs == 0 then
+    out[#out + 1] = "  (none reported: no ACPI HMAT table)"
+    return
+  end
+  for _, m in ipairs(topo.memattrs) do
+    local from = m.initiator and ("node " .. m.initiator) or ("CPUs " .. list(m.initiator_cpus))
+    out[#out + 1] = ("  %-16s %s -> node %d: %d %s"):format(m.name, from, m.target, m.value, m.unit)
+  end
+end
+
+--- The text `lnuma topo` prints: nodes with CPUs and memory, the distance
+-- matrix, caches, devices, memory attributes and what this process may use.
+-- @treturn string
+function core.Topology.summary(topo)
+  local out = {}
+  local what = topo.source == "system" and "this machine"
+    or ("%s %s"):format(topo.source, topo.origin or "")
+  out[#out + 1] = ("Topology of %s: %s, %s, %s, %s"):format(what,
+    plural(#topo.packages, "package"), plural(#topo.cores, "core"),
+    plural(#topo.cpus, "CPU"), plural(#topo.nodes, "NUMA node"))
+  out[#out + 1] = ""
+  out[#out + 1] = "NUMA nodes"
+  for _, n in ipairs(topo.nodes) do
+    local cpus = n.memory_only and "no CPUs (memory-only)" or ("CPUs " .. list(n.cpus))
+    local free = n.free and (", free " .. human(n.free)) or ""
+    local sub = n.subtype and (" [" .. n.subtype .. "]") or ""
+    out[#out + 1] = ("  node %d%s: %s, memory %s%s"):format(n.os_index, sub, cpus,
+      human(n.memory), free)
+  end
+  out[#out + 1] = ""
+  out[#out + 1] = topo.default_distances
+    and "Distances (none reported: the usual 10 local / 20 remote assumed)"
+    or "Distances (ACPI SLIT, 10 = local)"
+  summary_distances(topo, out)
+  out[#out + 1] = ""
+  out[#out + 1] = "Caches"
+  summary_caches(topo, out)
+  out[#out + 1] = ""
+  out[#out + 1] = "Devices"
+  summary_devices(topo, out)
+  out[#out + 1] = ""
+  out[#out + 1] = "Memory attributes"
+  summary_memattrs(topo, out)
+  out[#out + 1] = ""
+  out[#out + 1] = topo.source == "system" and "Allowed to this process"
+    or "Allowed (everything: not this machine)"
+  out[#out + 1] = ("  CPUs %s; nodes %s"):format(list(topo.allowed.cpus),
+    list(topo.allowed.nodes))
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

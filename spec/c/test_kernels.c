@@ -1,0 +1,397 @@
+/* C tests of the benchmark kernels: the chase is one cycle through every
+ * slot, each kernel computes and counts what it should with every ISA this
+ * CPU has, team threads run where they were pinned, and the c2c tournament
+ * meets every pair exactly once. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lnuma.h"
+
+static void *aligned(size_t size) {
+  void *p = NULL;
+  assert_int_equal(posix_memalign(&p, 4096, size), 0);
+  memset(p, 0, size);
+  return p;
+}
+
+static int allowed_cpus(int *cpus, int cap) {
+  lnuma_set set;
+  assert_int_equal(lnuma_allowed(&set, NULL, NULL), 0);
+  int n = 0;
+  for (int c = lnuma_set_next(&set, -1); c >= 0 && n < cap; c = lnuma_set_next(&set, c))
+    cpus[n++] = c;
+  return n;
+}
+
+/* ---- chase ------------------------------------------------------------------- */
+
+static void check_cycle(size_t size, int pattern, size_t line, size_t stride,
+                        size_t expect_slots) {
+  char *mem = aligned(size);
+  lnuma_chase_params p = {.line = line, .pattern = pattern, .stride = stride, .seed = 42};
+  lnuma_error err;
+  size_t slots = lnuma_chase_init(mem, size, &p, &err);
+  assert_int_equal(slots, expect_slots);
+  size_t *order = calloc(slots, sizeof *order);
+  assert_int_equal(lnuma_chase_walk(mem, size, line, order, slots, &err), slots);
+  /* once per cycle: every slot index appears exactly once */
+  unsigned char *seen = calloc(size / line, 1);
+  for (size_t i = 0; i < slots; i++) {
+    assert_true(order[i] < size / line);
+    assert_int_equal(seen[order[i]], 0);
+    seen[order[i]] = 1;
+  }
+  free(seen);
+  free(order);
+  free(mem);
+}
+
+static void chase_visits_every_slot_once_per_cycle(void **state) {
+  (void)state;
+  check_cycle(1 << 20, LNUMA_CHASE_RANDOM, 64, 0, (1 << 20) / 64);
+  check_cycle(1 << 20, LNUMA_CHASE_UNIFORM, 64, 0, (1 << 20) / 64);
+  check_cycle(1 << 16, LNUMA_CHASE_SEQUENTIAL, 64, 0, (1 << 16) / 64);
+  check_cycle(1 << 16, LNUMA_CHASE_STRIDE, 64, 4096 + 64 * 3, (1 << 16) / 64);
+  check_cycle(1 << 16, LNUMA_CHASE_UNIFORM, 128, 0, (1 << 16) / 128);
+  /* random uses whole 4 KiB blocks; a single block falls back to uniform */
+  check_cycle(3 * 4096 + 100, LNUMA_CHASE_RANDOM, 64, 0, 3 * 64);
+  check_cycle(4096, LNUMA_CHASE_RANDOM, 64, 0, 64);
+}
+
+static void random_chase_splits_line_pairs_across_visits(void **state) {
+  (void)state;
+  size_t size = 256 * 4096, slots = size / 64;
+  char *mem = aligned(size);
+  lnuma_chase_params p = {.pattern = LNUMA_CHASE_RANDOM, .seed = 7};
+  assert_int_equal(lnuma_chase_init(mem, size, &p, NULL), slots);
+  size_t *order = calloc(slots, sizeof *order);
+  assert_int_equal(lnuma_chase_walk(mem, size, 64, order, slots, NULL), slots);
+  /* The walk starts at slot 0, somewhere inside a visit: find where visits
+   * (runs of 32 loads in one 4 KiB block) begin. */
+  size_t o = 0;
+  for (; o < 32; o++) {
+    int ok = 1;
+    for (size_t i = 0; i < slots && ok; i += 32)
+      for (size_t k = 1; k < 32 && ok; k++)
+        ok = order[(o + i + k) % slots] / 64 == order[(o + i) % slots] / 64;
+    if (ok) break;
+  }
+  assert_true(o < 32);
+  /* The buddy line of a 128-byte pair is never fetched in the same visit, so
+   * the adjacent-line prefetcher never helps. */
+  size_t *visit = calloc(slots, sizeof *visit);
+  for (size_t i = 0; i < slots; i++) visit[order[(o + i) % slots]] = i / 32;
+  for (size_t k = 0; k < slots; k += 2) assert_true(visit[k] != visit[k + 1]);
+  size_t *pos = visit;
+  free(pos);
+  free(order);
+  free(mem);
+}
+
+static void chase_is_reproducible_from_its_seed(void **state) {
+  (void)state;
+  size_t size = 1 << 16, slots = size / 64;
+  char *a = aligned(size), *b = aligned(size);
+  lnuma_chase_params p = {.pattern = LNUMA_CHASE_UNIFORM, .seed = 99};
+  lnuma_chase_init(a, size, &p, NULL);
+  lnuma_chase_init(b, size, &p, NULL);
+  size_t *oa = calloc(slots, sizeof *oa), *ob = calloc(slots, sizeof *ob);
+  lnuma_chase_walk(a, size, 64, oa, slots, NULL);
+  lnuma_chase_walk(b, size, 64, ob, slots, NULL);
+  assert_memory_equal(oa, ob, slots * sizeof *oa);
+  free(oa), free(ob), free(a), free(b);
+}
+
+static void walk_rejects_a_broken_chase(void **state) {
+  (void)state;
+  size_t size = 1 << 14;
+  char *mem = aligned(size);
+  lnuma_chase_params p = {.pattern = LNUMA_CHASE_SEQUENTIAL};
+  lnuma_chase_init(mem, size, &p, NULL);
+  lnuma_error err;
+  *(void **)(mem + 64 * 10) = mem + 64 * 5; /* a loop that misses slot 0 */
+  assert_int_equal(lnuma_chase_walk(mem, size, 64, NULL, 0, &err), 0);
+  assert_int_equal(err.code, EINVAL);
+  assert_non_null(strstr(err.msg, "twice"));
+  *(void **)(mem + 64 * 10) = mem + size + 64; /* outside */
+  assert_int_equal(lnuma_chase_walk(mem, size, 64, NULL, 0, &err), 0);
+  assert_non_null(strstr(err.msg, "outside"));
+  free(mem);
+}
+
+static void chase_rejects_bad_layouts(void **state) {
+  (void)state;
+  char *mem = aligned(8192);
+  lnuma_error err;
+  lnuma_chase_params p = {.line = 48};
+  assert_int_equal(lnuma_chase_init(mem, 8192, &p, &err), 0);
+  assert_int_equal(err.code, EINVAL);
+  p.line = 64;
+  assert_int_equal(lnuma_chase_init(mem, 64, &p, &err), 0);
+  p.pattern = LNUMA_CHASE_STRIDE;
+  p.stride = 100;
+  assert_int_equal(lnuma_chase_init(mem, 8192, &p, &err), 0);
+  assert_non_null(strstr(err.msg, "stride"));
+  assert_int_equal(lnuma_chase_pattern_from_name("uniform"), LNUMA_CHASE_UNIFORM);
+  assert_int_equal(lnuma_chase_pattern_from_name("nope"), -1);
+  free(mem);
+}
+
+/* ---- bandwidth kernels ------------------------------------------------------- */
+
+static void kernels_compute_the_right_thing_with_every_isa(void **state) {
+  (void)state;
+  size_t bytes = 64 * 1024, n = bytes / 8;
+  double *a = aligned(bytes), *b = aligned(bytes), *c = aligned(bytes);
+  for (int isa = LNUMA_ISA_AUTO; isa < LNUMA_ISA_COUNT; isa++) {
+    if (!lnuma_isa_supported(isa)) continue;
+    uint64_t *u = (uint64_t *)a;
+    for (size_t i = 0; i < n; i++) u[i] = i;
+    assert_int_equal(lnuma_kernel_pass(LNUMA_KERNEL_READ, isa, a, NULL, NULL, bytes, 0),
+                     (uint64_t)n * (n - 1) / 2);
+    for (int k = LNUMA_KERNEL_WRITE; k <= LNUMA_KERNEL_WRITE_NT; k++) {
+      memset(a, 0, bytes);
+      lnuma_kernel_pass(k, isa, a, NULL, NULL, bytes, 2.5);
+      for (size_t i = 0; i < n; i++) assert_true(a[i] == 2.5);
+    }
+    for (int k = LNUMA_KERNEL_COPY; k <= LNUMA_KERNEL_COPY_NT; k++) {
+      memset(a, 0, bytes);
+      for (size_t i = 0; i < n; i++) b[i] = (double)i;
+      lnuma_kernel_pass(k, isa, a, b, NULL, bytes, 0);
+      assert_memory_equal(a, b, bytes);
+    }
+    for (size_t i = 0; i < n; i++) b[i] = (double)i, c[i] = 2.0;
+    lnuma_kernel_pass(LNUMA_KERNEL_TRIAD, isa, a, b, c, bytes, 3.0);
+    for (size_t i = 0; i < n; i++) assert_true(a[i] == (double)i + 6.0);
+  }
+  free(a), free(b), free(c);
+}
+
+static void kernel_names_round_trip(void **state) {
+  (void)state;
+  const char *names[] = {"read", "write", "write_nt", "copy", "copy_nt", "triad"};
+  const int arrays[] = {1, 1, 1, 2, 2, 3};
+  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+    assert_string_equal(lnuma_kernel_name(k), names[k]);
+    assert_int_equal(lnuma_kernel_from_name(names[k]), k);
+    assert_int_equal(lnuma_kernel_arrays(k), arrays[k]);
+  }
+  assert_null(lnuma_kernel_name(LNUMA_KERNEL_COUNT));
+  assert_int_equal(lnuma_isa_from_name("avx512"), LNUMA_ISA_AVX512);
+  assert_true(lnuma_isa_supported(lnuma_isa_best()));
+}
+
+static void bandwidth_counts_stream_bytes_per_kernel(void **state) {
+  (void)state;
+  int cpus[2];
+  int n = allowed_cpus(cpus, 2);
+  size_t size = 3 * 1000 * 1000; /* not a multiple of anything */
+  char *mem = aligned(size);
+  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+    uint64_t rep_ns[3 * 2];
+    lnuma_team_thread th[2];
+    lnuma_bw_params p = {.kernel = k, .mem = mem, .size = size, .nthreads = n,
+                         .cpus = cpus, .repetitions = 3, .min_time_ns = 1000000,
+                         .first_touch = 1, .scalar = 3.0};
+    lnuma_bw_result r = {.rep_ns = rep_ns, .threads = th};
+    lnuma_error err;
+    assert_int_equal(lnuma_bw_measure(&p, &r, &err), 0);
+    int arrays = lnuma_kernel_arrays(k);
+    size_t share = size / (size_t)n / (size_t)arrays;
+    share -= share % LNUMA_KERNEL_GRANULE;
+    assert_int_equal(r.thread_bytes, share * (size_t)arrays);
+    assert_int_equal(r.bytes, share * (size_t)arrays * (size_t)n * r.passes);
+    assert_true(r.passes >= 1);
+    for (int i = 0; i < 3 * n; i++) assert_true(rep_ns[i] > 0);
+    for (int t = 0; t < n; t++) assert_int_equal(th[t].cpu_asked, cpus[t]);
+  }
+  free(mem);
+}
+
+static void bandwidth_rejects_too_little_memory(void **state) {
+  (void)state;
+  int cpu = 0;
+  char *mem = aligned(4096);
+  uint64_t rep_ns[1];
+  lnuma_bw_params p = {.kernel = LNUMA_KERNEL_TRIAD, .mem = mem, .size = 1024,
+                       .nthreads = 1, .cpus = &cpu, .repetitions = 1};
+  lnuma_bw_result r = {.rep_ns = rep_ns};
+  lnuma_error err;
+  assert_int_equal(lnuma_bw_measure(&p, &r, &err), -1);
+  assert_int_equal(err.code, EINVAL);
+  assert_non_null(strstr(err.msg, "too few"));
+  free(mem);
+}
+
+/* ---- team ----------------------------------------------------------------------- */
+
+typedef struct seen_cpu {
+  int cpu[64];
+} seen_cpu;
+
+static void record_cpu(lnuma_team *team, int i, void *arg) {
+  seen_cpu *s = arg;
+  lnuma_team_sync(team);
+  lnuma_current(&s->cpu[i], NULL, NULL);
+  assert_true(lnuma_team_size(team) > i);
+}
+
+static void team_threads_run_on_the_cpus_asked(void **state) {
+  (void)state;
+  int cpus[64];
+  int n = allowed_cpus(cpus, 64);
+  seen_cpu s;
+  lnuma_team_thread th[64];
+  lnuma_error err;
+  /* twice round the allowed CPUs, in reverse order */
+  int asked[64], m = 0;
+  for (int k = 0; k < 2 && m < 64; k++)
+    for (int i = n - 1; i >= 0 && m < 64; i--) asked[m++] = cpus[i];
+  assert_int_equal(lnuma_team_run(m, asked, record_cpu, &s, th, &err), 0);
+  for (int i = 0; i < m; i++) {
+    assert_int_equal(s.cpu[i], asked[i]);
+    assert_int_equal(th[i].cpu_start, asked[i]);
+    assert_int_equal(th[i].cpu_end, asked[i]);
+    assert_int_equal(th[i].migrated, 0);
+    assert_int_equal(th[i].node, lnuma_cpu_node(asked[i]));
+  }
+}
+
+static void never_called(lnuma_team *team, int i, void *arg) {
+  (void)team, (void)i, (void)arg;
+  fail_msg("a team with an unpinnable thread ran its work");
+}
+
+static void team_with_a_missing_cpu_runs_nothing(void **state) {
+  (void)state;
+  int cpus[2] = {0, 8000};
+  lnuma_error err;
+  assert_int_equal(lnuma_team_run(2, cpus, never_called, NULL, NULL, &err), -1);
+  assert_int_equal(err.code, EINVAL);
+  assert_non_null(strstr(err.msg, "8000"));
+  assert_int_equal(lnuma_team_run(0, cpus, never_called, NULL, NULL, &err), -1);
+}
+
+/* ---- latency, loaded latency, c2c ------------------------------------------------- */
+
+static void latency_measures_ns_per_load(void **state) {
+  (void)state;
+  int cpu;
+  allowed_cpus(&cpu, 1);
+  size_t size = 256 * 1024;
+  char *mem = aligned(size);
+  uint64_t rep_ns[3], chunk_ns[3 * 4];
+  lnuma_clock clock;
+  assert_int_equal(lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, NULL), 0);
+  lnuma_latency_params p = {.mem = mem, .size = size, .cpu = cpu, .repetitions = 3,
+                            .min_time_ns = 2000000, .chunks = 4, .clock = &clock};
+  lnuma_latency_result r = {.rep_ns = rep_ns, .chunk_ns = chunk_ns};
+  lnuma_error err;
+  assert_int_equal(lnuma_latency_measure(&p, &r, &err), 0);
+  assert_int_equal(r.slots, size / 64);
+  assert_int_equal(r.thread.cpu_start, cpu);
+  for (int i = 0; i < 3; i++) {
+    double ns = (double)rep_ns[i] / (double)(4 * r.chunk_loads);
+    assert_true(ns > 0.05 && ns < 10000);
+    uint64_t sum = 0;
+    for (int c = 0; c < 4; c++) sum += chunk_ns[i * 4 + c];
+    assert_int_equal(sum, rep_ns[i]);
+  }
+  assert_int_equal(lnuma_chase_walk(mem, size, 64, NULL, 0, NULL), size / 64);
+  free(mem);
+}
+
+static void loaded_latency_traces_one_point_per_delay(void **state) {
+  (void)state;
+  int cpus[2];
+  if (allowed_cpus(cpus, 2) < 2) skip();
+  size_t csize = 1 << 20, tsize = 1 << 20;
+  char *cm = aligned(csize), *tm = aligned(tsize);
+  uint64_t delays[3] = {0, 100, 10000};
+  lnuma_loaded_point pts[3];
+  lnuma_team_thread th[2];
+  lnuma_loaded_params p = {.chase_mem = cm, .chase_size = csize, .traffic_mem = tm,
+                           .traffic_size = tsize, .nthreads = 2, .cpus = cpus,
+                           .kernel = LNUMA_KERNEL_READ, .ndelays = 3, .delays = delays,
+                           .step_ns = 2000000};
+  lnuma_error err;
+  assert_int_equal(lnuma_loaded_measure(&p, pts, th, &err), 0);
+  for (int d = 0; d < 3; d++) {
+    assert_int_equal(pts[d].delay, delays[d]);
+    assert_true(pts[d].latency_ns > 0);
+    assert_true(pts[d].traffic_bytes > 0);
+    assert_true(pts[d].traffic_ns > 0);
+  }
+  /* a long pause between chunks moves fewer bytes */
+  assert_true(pts[2].traffic_bytes < pts[0].traffic_bytes);
+  free(cm), free(tm);
+}
+
+static void tournament_meets_every_pair_once(void **state) {
+  (void)state;
+  for (int n = 2; n <= 17; n++) {
+    int rounds = lnuma_c2c_rounds(n);
+    assert_int_equal(rounds, n % 2 ? n : n - 1);
+    int *met = calloc((size_t)(n * n), sizeof *met);
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < n; i++) {
+        int j = lnuma_c2c_partner(n, r, i);
+        if (j < 0) continue;
+        assert_true(j != i && j < n);
+        assert_int_equal(lnuma_c2c_partner(n, r, j), i); /* disjoint pairs */
+        met[i * n + j]++;
+      }
+    }
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) assert_int_equal(met[i * n + j], i == j ? 0 : 1);
+    free(met);
+  }
+}
+
+static void c2c_gives_a_symmetric_matrix(void **state) {
+  (void)state;
+  int cpus[2];
+  if (allowed_cpus(cpus, 2) < 2) skip();
+  size_t size = lnuma_c2c_memory(2);
+  char *mem = aligned(size);
+  double m[4];
+  lnuma_team_thread th[2];
+  lnuma_error err;
+  lnuma_clock clock;
+  assert_int_equal(lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, NULL), 0);
+  assert_int_equal(lnuma_c2c_measure(mem, size, 2, cpus, 5, 200, &clock, m, th, &err), 0);
+  assert_true(m[0] == 0 && m[3] == 0);
+  assert_true(m[1] > 0 && m[1] == m[2]);
+  int twice[2] = {cpus[0], cpus[0]};
+  assert_int_equal(lnuma_c2c_measure(mem, size, 2, twice, 5, 200, NULL, m, th, &err), -1);
+  assert_non_null(strstr(err.msg, "twice"));
+  free(mem);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(chase_visits_every_slot_once_per_cycle),
+      cmocka_unit_test(random_chase_splits_line_pairs_across_visits),
+      cmocka_unit_test(chase_is_reproducible_from_its_seed),
+      cmocka_unit_test(walk_rejects_a_broken_chase),
+      cmocka_unit_test(chase_rejects_bad_layouts),
+      cmocka_unit_test(kernels_compute_the_right_thing_with_every_isa),
+      cmocka_unit_test(kernel_names_round_trip),
+      cmocka_unit_test(bandwidth_counts_stream_bytes_per_kernel),
+      cmocka_unit_test(bandwidth_rejects_too_little_memory),
+      cmocka_unit_test(team_threads_run_on_the_cpus_asked),
+      cmocka_unit_test(team_with_a_missing_cpu_runs_nothing),
+      cmocka_unit_test(latency_measures_ns_per_load),
+      cmocka_unit_test(loaded_latency_traces_one_point_per_delay),
+      cmocka_unit_test(tournament_meets_every_pair_once),
+      cmocka_unit_test(c2c_gives_a_symmetric_matrix),
+  };
+  return cmocka_run_group_tests_name("kernels", tests, NULL, NULL);
+}

@@ -1,0 +1,173 @@
+local lnuma = require "lnuma"
+
+-- reported is an upper bound of exact within the stated precision
+local function within(reported, exact, precision)
+  return reported >= exact and (reported - exact) <= exact / 10 ^ precision
+end
+
+describe("lnuma.histogram", function()
+  it("keeps percentiles of uniform 1..1e6 within the stated precision", function()
+    for precision = 1, 5 do
+      local h = lnuma.histogram { lowest = 1, highest = 3600000000000, precision = precision }
+      for v = 1, 1000000 do h:record(v) end
+      assert.equal(1000000, h:count())
+      for _, p in ipairs { 1, 25, 50, 90, 99, 99.9, 99.99 } do
+        local exact = math.floor(p * 10000 + 0.5)
+        local got = h:percentile(p)
+        assert.equal("integer", math.type(got))
+        assert.is_true(within(got, exact, precision),
+          ("precision %d: p%g = %d, exact %d"):format(precision, p, got, exact))
+      end
+      assert.equal(1, h:min())
+      assert.equal(1000000, h:max())
+      assert.near(500000.5, h:mean(), 1e-6)
+      assert.near(math.sqrt((1e12 - 1) / 12), h:stddev(), 1e-3)
+    end
+  end)
+
+  it("reports a constant exactly", function()
+    local h = lnuma.histogram { precision = 2 }
+    h:record(4242, 1000)
+    local p = h:percentiles { 0, 50, 99, 99.9, 100 }
+    for _, q in ipairs { 0, 50, 99, 99.9, 100 } do assert.equal(4242, p[q]) end
+    assert.equal(4242, h:min())
+    assert.equal(4242, h:max())
+    assert.equal(4242.0, h:mean())
+    assert.equal(0.0, h:stddev())
+  end)
+
+  it("splits a two-point mix at its weight", function()
+    local h = lnuma.histogram { precision = 3 }
+    h:record(100, 900)
+    h:record(10000, 100)
+    local p = h:percentiles { 50, 90, 90.1, 99.9 }
+    assert.equal(100, p[50])
+    assert.equal(100, p[90])
+    assert.is_true(within(p[90.1], 10000, 3))
+    assert.is_true(within(p[99.9], 10000, 3))
+    assert.near(1090, h:mean(), 1e-9)
+    assert.near(2970, h:stddev(), 1e-6)
+  end)
+
+  it("merges into the histogram of both", function()
+    local a, b, both = lnuma.histogram(), lnuma.histogram(), lnuma.histogram()
+    for i = 1, 20000 do
+      local v = (i * 7919) % 100003 + 1
+      if i % 3 == 0 then b:record(v * 10) else a:record(v) end
+      both:record(i % 3 == 0 and v * 10 or v)
+    end
+    assert.equal(a, a:merge(b))
+    assert.equal(both:count(), a:count())
+    assert.equal(both:min(), a:min())
+    assert.equal(both:max(), a:max())
+    assert.near(both:mean(), a:mean(), 1e-6)
+    assert.near(both:stddev(), a:stddev(), 1e-6 * both:stddev())
+    assert.same(both:percentiles { 1, 50, 90, 99, 99.9 }, a:percentiles { 1, 50, 90, 99, 99.9 })
+    assert.same(both:export().buckets, a:export().buckets)
+  end)
+
+  it("counts values out of range instead of dropping them", function()
+    local h = lnuma.histogram { lowest = 100, highest = 1000 }
+    h:record(5, 2)
+    h:record(500, 4)
+    h:record(100000, 3)
+    assert.equal(9, h:count())
+    assert.equal(2, h:underflow())
+    assert.equal(3, h:overflow())
+    assert.equal(5, h:min())
+    assert.equal(100000, h:max())
+    assert.equal(100000, h:percentile(99))
+    local e = h:export()
+    assert.equal(2, e.underflow)
+    assert.equal(3, e.overflow)
+    assert.matches("underflow 2, overflow 3", tostring(h))
+  end)
+
+  it("iterates over its non-empty buckets in order", function()
+    local h = lnuma.histogram { precision = 2 }
+    for v = 1, 5000, 7 do h:record(v) end
+    local total, prev = 0, 0
+    for lo, hi, n in h:buckets() do
+      assert.is_true(lo > prev and hi >= lo and n > 0)
+      total, prev = total + n, hi
+    end
+    assert.equal(h:count(), total)
+  end)
+
+  it("exports a plain table for JSON", function()
+    local h = lnuma.histogram { unit = "cycles" }
+    for v = 1, 100 do h:record(v) end
+    local e = h:export()
+    assert.equal("cycles", e.unit)
+    assert.equal(100, e.count)
+    assert.equal(1, e.lowest)
+    assert.equal(3, e.precision)
+    assert.equal(1, e.min)
+    assert.equal(100, e.max)
+    assert.equal(50, e.percentiles[1].percentile)
+    assert.equal(50, e.percentiles[1].value)
+    assert.equal(100, e.buckets[#e.buckets].highest)
+    for k, v in pairs(e) do
+      assert.is_true(type(v) ~= "userdata" and type(v) ~= "function", k)
+    end
+    local ok, json = pcall(require, "dkjson")
+    if ok then assert.matches('"count":100', json.encode(e)) end
+  end)
+
+  it("empties with reset and answers nil when empty", function()
+    local h = lnuma.histogram()
+    h:record(10)
+    assert.equal(h, h:reset())
+    assert.equal(0, h:count())
+    assert.is_nil(h:min())
+    assert.is_nil(h:max())
+    assert.is_nil(h:mean())
+    assert.is_nil(h:percentile(50))
+    assert.same({}, h:percentiles { 50 })
+    assert.matches("empty", tostring(h))
+    assert.equal("histogram", lnuma.type(h))
+    assert.same({}, h:export().buckets)
+  end)
+
+  describe("bad arguments", function()
+    it("rejects bad shapes, naming the option", function()
+      assert.error_matches(function() lnuma.histogram { precision = 0 } end,
+        "precision: 0 is outside 1..5")
+      assert.error_matches(function() lnuma.histogram { precision = 6 } end,
+        "precision: 6 is outside 1..5")
+      assert.error_matches(function() lnuma.histogram { lowest = 0 } end,
+        "lowest: 0 must be at least 1")
+      assert.error_matches(function() lnuma.histogram { lowest = 10, highest = 10 } end,
+        "lowest: 10 must be below highest %(10%)")
+      assert.error_matches(function() lnuma.histogram { highest = 1 } end,
+        "highest: 1 must be above lowest %(1%)")
+      assert.error_matches(function() lnuma.histogram { precison = 3 } end,
+        "unknown option 'precison'")
+      assert.error_matches(function() lnuma.histogram { lowest = 1.5 } end,
+        "lowest: integer expected")
+    end)
+    it("rejects percentiles outside 0..100", function()
+      local h = lnuma.histogram()
+      h:record(1)
+      assert.error_matches(function() h:percentile(100.5) end, "outside 0..100")
+      assert.error_matches(function() h:percentile(-1) end, "outside 0..100")
+      assert.error_matches(function() h:percentile(0 / 0) end, "outside 0..100")
+      assert.error_matches(function() h:percentile("x") end, "percentile must be a number")
+      assert.error_matches(function() h:percentiles { 50, 101 } end, "outside 0..100")
+      assert.error_matches(function() h:percentiles {} end, "non%-empty")
+    end)
+    it("rejects merging histograms of another shape", function()
+      local a, b = lnuma.histogram { precision = 3 }, lnuma.histogram { precision = 2 }
+      assert.error_matches(function() a:merge(b) end, "histograms differ in shape")
+      assert.error_matches(function() a:merge({}) end, "lnuma.Histogram expected")
+    end)
+    it("rejects bad values, counts and selves", function()
+      local h = lnuma.histogram()
+      assert.error_matches(function() h:record(1.5) end, "integer representation")
+      assert.error_matches(function() h:record("x") end, "number expected")
+      assert.error_matches(function() h:record(1, 0) end, "count must be at least 1")
+      assert.error_matches(function() h.record(io.stdout, 1) end, "lnuma.Histogram expected")
+      assert.error_matches(function() h.count(nil) end, "lnuma.Histogram expected")
+    end)
+  end)
+end)

@@ -117,10 +117,10 @@ test-c: all
 # topology of spec/vm/topologies/, or `make test-vm TOPO=two-node` (a list is
 # fine); `make vm-shell TOPO=four-node` boots one with a shell on the console.
 TOPO ?= all
-test-vm: all
+test-vm: all examples
 	@LUA=$(LUA) BUILD=$(BUILD) TOPO="$(TOPO)" bash spec/support/run-tests vm
 
-vm-shell: all
+vm-shell: all examples
 	@BUILD=$(BUILD) bash spec/vm/run --shell $(if $(filter all,$(TOPO)),two-node,$(TOPO))
 
 sanitize: deps

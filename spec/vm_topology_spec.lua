@@ -3,17 +3,12 @@
 -- expectations arrive as LNUMA_VM_EXPECT_* (see spec/vm/topologies/*.conf).
 -- Elsewhere these are pending: on a real machine, set the variables by hand.
 local lnuma = require "lnuma"
+local sys = dofile("spec/support/sys.lua")
 
-local NODE = "/sys/devices/system/node"
 local MiB = 1024 * 1024
-
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return (s:gsub("%s+$", ""))
-end
+-- MemTotal lacks what the kernel reserved (its image, the page array): tens
+-- of MiB on the node that holds the kernel, a few on the others.
+local RESERVED = 96 * MiB
 
 local function numbers(s)
   local out = {}
@@ -21,59 +16,41 @@ local function numbers(s)
   return out
 end
 
+local function list(path)
+  return lnuma.cpulist(((sys.read(path) or ""):gsub("%s+$", "")))
+end
+
 -- What the VM was given, from the environment: nil outside a VM.
 local function expectations()
-  local env = function(k) return os.getenv("LNUMA_VM_EXPECT_" .. k) end
+  local function env(k) return os.getenv("LNUMA_VM_EXPECT_" .. k) end
   if not env("NODES") then return nil end
   local e = { nodes = lnuma.cpulist(env("NODES")), cpus = {}, mem = {}, distance = {},
               memonly = {} }
-  local i = 0
-  for cpus in (env("CPUS") or ""):gmatch("%S+") do
-    i = i + 1
-    e.cpus[e.nodes[i]] = cpus == "-" and {} or lnuma.cpulist(cpus)
-  end
-  for k, mb in ipairs(numbers(env("MEM_MB"))) do e.mem[e.nodes[k]] = mb * MiB end
-  local d, n = numbers(env("DISTANCES")), #e.nodes
-  assert(#d == n * n, "LNUMA_VM_EXPECT_DISTANCES needs " .. n * n .. " values")
-  for r = 1, n do
-    e.distance[e.nodes[r]] = table.move(d, (r - 1) * n + 1, r * n, 1, {})
+  local n, cpus, mem, d = #e.nodes, {}, numbers(env("MEM_MB")), numbers(env("DISTANCES"))
+  for c in (env("CPUS") or ""):gmatch("%S+") do cpus[#cpus + 1] = c end
+  assert(#cpus == n and #mem == n and #d == n * n,
+    "LNUMA_VM_EXPECT_*: one CPU list and one size per node, a full distance matrix")
+  for i, node in ipairs(e.nodes) do
+    e.cpus[node] = cpus[i] == "-" and {} or lnuma.cpulist(cpus[i])
+    e.mem[node] = mem[i] * MiB
+    e.distance[node] = table.move(d, (i - 1) * n + 1, i * n, 1, {})
   end
   for _, m in ipairs(lnuma.cpulist(env("MEMONLY") or "")) do e.memonly[m] = true end
-  assert(i == n and #numbers(env("MEM_MB")) == n, "one CPU list and one size per node")
   return e
 end
 
--- `numactl --hardware`, parsed independently of lnuma.
-local function numactl()
-  local p = assert(io.popen("numactl --hardware 2>&1"))
-  local text = p:read("a")
-  p:close()
-  local hw = { cpus = {}, size_mb = {}, distance = {} }
-  hw.available = text:match("available: %d+ nodes %(([^)]*)%)")
-  for n, list in text:gmatch("node (%d+) cpus:([^\n]*)") do
-    hw.cpus[tonumber(n)] = numbers(list)
-  end
-  for n, mb in text:gmatch("node (%d+) size: (%d+) MB") do hw.size_mb[tonumber(n)] = tonumber(mb) end
-  local header, rows = text:match("node distances:\nnode([^\n]*)\n(.*)$")
-  hw.columns = numbers(header)
-  for n, row in (rows or ""):gmatch("%s*(%d+):([^\n]*)") do hw.distance[tonumber(n)] = numbers(row) end
-  return hw, text
-end
-
-local function meminfo_total(n)
-  local kb = (read(("%s/node%d/meminfo"):format(NODE, n)) or ""):match("MemTotal:%s*(%d+) kB")
-  return kb and math.tointeger(tonumber(kb)) * 1024
-end
-
--- Memory present on node n from its memory blocks (exact, unlike MemTotal,
--- which lacks what the kernel reserved); nil without memory hot-plug sysfs.
+-- Memory present on node n from its memory blocks (exact, unlike MemTotal);
+-- nil without memory hot-plug sysfs.
 local function block_bytes(n)
-  local size = read("/sys/devices/system/memory/block_size_bytes")
+  local size = sys.read("/sys/devices/system/memory/block_size_bytes")
   if not size then return nil end
-  local p = assert(io.popen(("ls -d %s/node%d/memory[0-9]* 2>/dev/null | wc -l"):format(NODE, n)))
-  local count = tonumber(p:read("a"))
-  p:close()
-  return count * tonumber(size:match("%x+"), 16)
+  local out = sys.run(("ls -d /sys/devices/system/node/node%d/memory[0-9]* | wc -l"):format(n))
+  return tonumber(out) * tonumber(size:match("%x+"), 16)
+end
+
+local function assert_memory(expected, total, what)
+  assert.is_true(total <= expected and total > expected - RESERVED,
+    ("%s: %d MiB for %d MiB given"):format(what, total // MiB, expected // MiB))
 end
 
 local NOT_VM = "not in an lnuma VM: spec/vm/run sets LNUMA_VM_EXPECT_* (make test-vm)"
@@ -83,51 +60,60 @@ describe("the emulated machine is the one its topology file describes #multinode
 
   it("has exactly the expected nodes online, gaps included", function()
     if not e then return pending(NOT_VM) end
-    assert.same(e.nodes, lnuma.cpulist(read(NODE .. "/online")))
-    local hw = numactl()
-    assert.equal(lnuma.cpulist(e.nodes), hw.available)
-    assert.same(e.nodes, hw.columns)
+    assert.same(e.nodes, sys.nodes())
+    assert.same(e.nodes, sys.numactl().nodes)
   end)
 
   it("gives every node the expected CPUs, memory-only nodes none", function()
     if not e then return pending(NOT_VM) end
-    local hw = numactl()
-    for _, n in ipairs(e.nodes) do
-      assert.same(e.cpus[n], lnuma.cpulist(read(("%s/node%d/cpulist"):format(NODE, n))),
-        "CPUs of node " .. n)
-      assert.same(e.cpus[n], hw.cpus[n], "numactl's CPUs of node " .. n)
-      assert.equal(e.memonly[n] or false, #e.cpus[n] == 0, "memory-only node " .. n)
-    end
+    local hw = sys.numactl()
     local with_cpus = {}
     for _, n in ipairs(e.nodes) do
-      if not e.memonly[n] then with_cpus[#with_cpus + 1] = n end
+      assert.same(e.cpus[n], sys.node_cpus(n), "CPUs of node " .. n)
+      assert.same(e.cpus[n], hw.cpus[n], "numactl's CPUs of node " .. n)
+      assert.equal(e.memonly[n] or false, #e.cpus[n] == 0, "memory-only node " .. n)
+      if #e.cpus[n] > 0 then with_cpus[#with_cpus + 1] = n end
     end
-    assert.same(with_cpus, lnuma.cpulist(read(NODE .. "/has_cpu")))
+    assert.same(with_cpus, list("/sys/devices/system/node/has_cpu"))
   end)
 
   it("gives every node the expected memory", function()
     if not e then return pending(NOT_VM) end
-    local hw = numactl()
-    assert.same(e.nodes, lnuma.cpulist(read(NODE .. "/has_memory")))
+    local hw = sys.numactl()
+    assert.same(e.nodes, sys.memory_nodes())
     for _, n in ipairs(e.nodes) do
       local blocks = block_bytes(n)
       if blocks then assert.equal(e.mem[n], blocks, "memory blocks of node " .. n) end
-      -- MemTotal lacks what the kernel reserved (its image, the page array):
-      -- tens of MiB on node 0, a few elsewhere.
-      local total = meminfo_total(n)
-      assert.is_true(total <= e.mem[n] and total > e.mem[n] - 96 * MiB,
-        ("node %d: MemTotal %d MiB for %d MiB given"):format(n, total // MiB, e.mem[n] // MiB))
+      local total = sys.node_meminfo(n)
+      assert_memory(e.mem[n], total, "MemTotal of node " .. n)
       assert.equal(total // MiB, hw.size_mb[n], "numactl's size of node " .. n)
     end
   end)
 
   it("has the expected distance matrix", function()
     if not e then return pending(NOT_VM) end
-    local hw = numactl()
+    local hw = sys.numactl()
     for _, n in ipairs(e.nodes) do
-      assert.same(e.distance[n], numbers(read(("%s/node%d/distance"):format(NODE, n))),
-        "distances of node " .. n)
-      assert.same(e.distance[n], hw.distance[n], "numactl's distances of node " .. n)
+      assert.same(e.distance[n], sys.node_distances(n), "distances of node " .. n)
+      assert.same(e.distance[n], hw.distances[n], "numactl's distances of node " .. n)
+    end
+  end)
+
+  it("is what lnuma.topology() describes: nodes, CPUs, memory, distances", function()
+    if not e then return pending(NOT_VM) end
+    local topo = assert(lnuma.topology())
+    assert.equal(#e.nodes, #topo.nodes)
+    assert.is_false(topo.default_distances)
+    for i, node in ipairs(topo.nodes) do
+      local n = e.nodes[i]
+      assert.equal(n, node.os_index)
+      assert.same(e.cpus[n], node.cpus, "CPUs of node " .. n)
+      assert.equal(e.memonly[n] or false, node.memory_only, "memory_only of node " .. n)
+      assert_memory(e.mem[n], node.memory, "lnuma's memory of node " .. n)
+      assert.same(e.distance[n], node.distances, "distances of node " .. n)
+      for j, other in ipairs(e.nodes) do
+        assert.equal(e.distance[n][j], topo:distance(n, other))
+      end
     end
   end)
 end)

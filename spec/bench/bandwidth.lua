@@ -6,7 +6,7 @@
 -- file).  Ratios > 1 mean lnuma is faster.
 local lnuma = require "lnuma"
 
-local SIZE = 1000000000            -- likwid's "1GB" (10^9 bytes): all arrays together
+local SIZE = 2000000000            -- likwid's "2GB" (10^9 bytes): all arrays together
 local REPS = 5
 local topo = lnuma.topology()
 local cpus = topo.allowed.cpus
@@ -63,24 +63,37 @@ local function lnuma_gbps(kernel, threads)
   return r.gbps, r.stats.spread, r.isa
 end
 
-print(("# bandwidth: %s per run (all arrays), threads %s, lnuma median of %d "
-       .. "repetitions, GB/s = 1e9 bytes/s"):format(lnuma.report.size(SIZE),
-       table.concat(THREADS, " and "), REPS))
+print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; lnuma: median "
+       .. "of %d repetitions; likwid-bench: its own average over >= 1 s"):format(
+       lnuma.report.size(SIZE), table.concat(THREADS, " and "), REPS))
+print("# the machine is shared: two rounds, run in turn, best of the rounds for each tool "
+      .. "(round 2 re-runs lnuma and the two best likwid variants)")
 if not next(available) then print("# likwid-bench not found: make deps-bench installs it") end
 local worst
 for _, threads in ipairs(THREADS) do
   for _, k in ipairs(ORDER) do
     local g, spread, isa = lnuma_gbps(k, threads)
+    local lk_best = {}
+    for _, lk in ipairs(LIKWID[k]) do
+      if available[lk] then lk_best[lk] = likwid(lk, threads) end
+    end
+    -- Round 2: lnuma again, and the two best likwid variants of round 1.
+    local ranked = {}
+    for lk, v in pairs(lk_best) do ranked[#ranked + 1] = { lk, v } end
+    table.sort(ranked, function(x, y) return x[2] > y[2] end)
+    local g2, spread2 = lnuma_gbps(k, threads)
+    if g2 > g then g, spread = g2, spread2 end
+    for i = 1, math.min(2, #ranked) do
+      local v = likwid(ranked[i][1], threads)
+      if v and v > lk_best[ranked[i][1]] then lk_best[ranked[i][1]] = v end
+    end
     line(("lnuma.%s.t%d (%s)"):format(k, threads, isa), g, ("GB/s  spread %.1f%%")
       :format(spread * 100))
     local best, best_name
     for _, lk in ipairs(LIKWID[k]) do
-      if available[lk] then
-        local lg = likwid(lk, threads)
-        if lg then
-          line(("  likwid.%s.t%d"):format(lk, threads), lg, "GB/s")
-          if not best or lg > best then best, best_name = lg, lk end
-        end
+      if lk_best[lk] then
+        line(("  likwid.%s.t%d"):format(lk, threads), lk_best[lk], "GB/s")
+        if not best or lk_best[lk] > best then best, best_name = lk_best[lk], lk end
       end
     end
     if best then
@@ -95,7 +108,7 @@ if worst then line("ratio.min (lnuma / best likwid, all kernels)", worst, "x (ta
 -- mbw: one thread copying between two arrays of N MiB, counting N MiB per
 -- copy; STREAM counts the read and the write, so twice that.
 if have("mbw") then
-  local mib = 512
+  local mib = 1024
   local ok, out = sh(("mbw -q -n 5 %d"):format(mib))
   local best, best_name = nil, nil
   if ok then
@@ -123,10 +136,10 @@ if have("mbw") then
                                              repetitions = REPS, min_time = 200000000 })
     local cnt = assert(lnuma.bench.bandwidth { kernel = "copy_nt", size = size,
       cpus = { cpus[1] }, repetitions = REPS, min_time = 200000000 })
-    line("lnuma.copy.t1 (2 x 512 MiB)", c.gbps, "GB/s")
-    line("lnuma.copy_nt.t1 (2 x 512 MiB)", cnt.gbps, "GB/s")
-    line(("ratio.copy.t1 (best lnuma copy / mbw %s)"):format(best_name),
-         math.max(c.gbps, cnt.gbps) / best, "x")
+    line(("lnuma.copy.t1 (2 x %d MiB)"):format(mib), c.gbps, "GB/s")
+    line(("lnuma.copy_nt.t1 (2 x %d MiB)"):format(mib), cnt.gbps, "GB/s")
+    line(("ratio.copy.t1 (lnuma copy / mbw %s)"):format(best_name), c.gbps / best, "x")
+    line(("ratio.copy_nt.t1 (lnuma copy_nt / mbw %s)"):format(best_name), cnt.gbps / best, "x")
   end
 else
   print("# mbw not found: make deps-bench installs it")

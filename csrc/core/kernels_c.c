@@ -11,10 +11,10 @@
 
 static uint64_t c_read(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c, (void)s;
-  const char *x = a;
+  const uint64_t *x = a; /* offsets are bytes: word (o) / 8 */
   uint64_t acc[4][8] = {{0}};
 #define STEP(o, k)                                                                       \
-  for (int w_ = 0; w_ < 8; w_++) acc[k][w_] += ((const uint64_t *)(x + (o)))[w_]
+  for (int w_ = 0; w_ < 8; w_++) acc[k][w_] += x[(o) / 8 + w_]
   LNUMA__KLOOP(bytes, STEP);
 #undef STEP
   uint64_t sum = 0;
@@ -25,9 +25,9 @@ static uint64_t c_read(void *a, const void *b, const void *c, size_t bytes, doub
 
 static uint64_t c_write(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c;
-  char *x = a;
+  double *x = a;
 #define STEP(o, k)                                                                       \
-  for (int w_ = 0; w_ < 8; w_++) ((double *)(x + (o)))[w_] = s
+  for (int w_ = 0; w_ < 8; w_++) x[(o) / 8 + w_] = s
   LNUMA__KLOOP(bytes, STEP);
 #undef STEP
   return 0;
@@ -44,11 +44,10 @@ static uint64_t c_copy(void *a, const void *b, const void *c, size_t bytes, doub
 }
 
 static uint64_t c_triad(void *a, const void *b, const void *c, size_t bytes, double s) {
-  char *x = a;
-  const char *y = b, *z = c;
+  double *restrict x = a;
+  const double *restrict y = b, *restrict z = c;
 #define STEP(o, k)                                                                       \
-  for (int w_ = 0; w_ < 8; w_++)                                                         \
-  ((double *)(x + (o)))[w_] = ((const double *)(y + (o)))[w_] + s * ((const double *)(z + (o)))[w_]
+  for (int w_ = 0; w_ < 8; w_++) x[(o) / 8 + w_] = y[(o) / 8 + w_] + s * z[(o) / 8 + w_]
   LNUMA__KLOOP(bytes, STEP);
 #undef STEP
   return 0;

@@ -617,7 +617,8 @@ local function bandwidth_params(fname, topo, o)
   local buffer = opt_buffer(fname, o)
   local p = {
     kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
-    size = opt_size(fname, o, "size", buffer and buffer:size() or default_bandwidth_size(topo)),
+    size = opt_size(fname, o, "size",
+                    buffer and buffer:size() or default_bandwidth_size(topo)),
     isa = opt_choice(fname, o, "isa", "auto", ISAS),
     huge = opt_huge(fname, o),
     repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
@@ -703,11 +704,13 @@ end
 
 --- Memory bandwidth of a kernel, STREAM-style: `threads` pinned threads each
 -- stream their own part of the buffer, first-touched by themselves; the
--- figure is all bytes over the slowest thread's time.
+-- figure is all bytes over the time from the first thread's start to the
+-- last one's end (the slowest thread's time when they start together).
 -- @tparam table opts `kernel` ("read" (default), "write", "write_nt",
 --   "copy", "copy_nt", "triad"), `size` (bytes of all arrays together;
---   default four times the last-level cache, a power of two, at least 1 GiB), `threads` (default 1) or `cpus` (array or cpulist), `node`
---   (memory node; default: each thread's own), `huge`, `isa` ("auto",
+--   default four times the last-level cache, a power of two, at least 1 GiB),
+--   `threads` (default 1) or `cpus` (array or cpulist), `node` (memory node;
+--   default: each thread's own), `huge`, `isa` ("auto",
 --   "avx512", "avx2", "sse2", "c"), `repetitions` (5), `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of

@@ -142,9 +142,12 @@ clean:
 # --- examples --------------------------------------------------------------
 # The example C host, built by its own Makefile with pkg-config only, here
 # against this build tree (lnuma-uninstalled.pc; rpath to $(BUILD)).
+# A copy goes to $(BUILD)/examples, which the VM stage puts in its machines.
 examples: all $(BUILD)/lnuma-uninstalled.pc
 	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD) $(MAKE) -C examples/host \
 	  LDFLAGS="-Wl,-rpath,$(CURDIR)/$(BUILD) $(LDFLAGS)"
+	@mkdir -p $(BUILD)/examples/host
+	cp examples/host/engine $(BUILD)/examples/host/engine
 
 # --- install ---------------------------------------------------------------
 # lnuma.pc from csrc/lnuma.pc.in: for a prefix (install) or for this build

@@ -384,6 +384,59 @@ describe("topology bad arguments", function()
     os.remove(empty)
   end)
 
+  it("refuses an XML file hwloc itself crashes on, and the process lives on", function()
+    assert.error_matches(function() lnuma.topology{ xml = FIXTURES .. "crashes-hwloc.xml" } end,
+      "xml: 'spec/fixtures/crashes-hwloc.xml' is not a valid hwloc XML topology "
+      .. "(hwloc crashes on it", 1, true)
+  end)
+
+  it("never crashes on corrupted XML: each loads or raises naming the file", function()
+    local f = assert(io.open(FIXTURES .. "two-packages-four-nodes.xml"))
+    local text = f:read("a")
+    f:close()
+    local path = tmpfile()
+    local rng = 12345
+    local function random(n) -- a small LCG: the same cases on every run
+      rng = (rng * 1103515245 + 12345) % 2147483648
+      return rng % n + 1
+    end
+    local loaded, refused = 0, 0
+    for i = 1, 80 do
+      local t = text
+      if i % 4 == 0 then
+        t = t:sub(1, random(#t))
+      elseif i % 4 == 1 then
+        local p = random(#t)
+        t = t:sub(1, p - 1) .. string.char(random(256) - 1) .. t:sub(p + 1)
+      elseif i % 4 == 2 then
+        t = t:gsub('="(%d+)"', function()
+          if random(10) == 1 then return '="' .. random(100000) .. '"' end
+        end)
+      else
+        t = t:gsub("0x0000(%x%x%x%x)", function()
+          if random(10) == 1 then return ("0x%08x"):format(random(2 ^ 31)) end
+        end)
+      end
+      local out = assert(io.open(path, "w"))
+      out:write(t)
+      out:close()
+      local ok, t2 = pcall(lnuma.topology, { xml = path })
+      if ok then
+        loaded = loaded + 1
+        assert.is_string(t2:summary())
+        assert.is_string(lnuma.report.json(t2))
+        for _, n in ipairs(t2.nodes) do
+          assert.equal(n.os_index, t2:nearest(n.os_index)[1])
+        end
+      else
+        refused = refused + 1
+        assert.matches("xml: .*" .. path:gsub("%p", "%%%0"), t2)
+      end
+    end
+    os.remove(path)
+    assert.is_true(loaded > 0 and refused > 0)
+  end)
+
   it("rejects malformed synthetic descriptions, quoting them", function()
     assert.error_matches(function() lnuma.topology{ synthetic = "pack:2 foo:3" } end,
       "synthetic: 'pack:2 foo:3' is not a valid hwloc synthetic description", 1, true)

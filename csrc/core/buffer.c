@@ -232,6 +232,11 @@ static int lock_memory(lnuma_buffer *b, lnuma_error *err) {
 }
 
 int lnuma_alloc_check(size_t size, const lnuma_alloc_opts *o, lnuma_error *err) {
+  lnuma_alloc_opts defaults;
+  if (o == NULL) {
+    lnuma_alloc_opts_init(&defaults);
+    o = &defaults;
+  }
   if (size == 0) return lnuma__fail(err, EINVAL, "size must be positive");
   if ((int)o->huge < 0 || (int)o->huge > LNUMA_HUGE_1G)
     return lnuma__fail(err, EINVAL, "unknown huge page kind %d", (int)o->huge);

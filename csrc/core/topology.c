@@ -299,12 +299,21 @@ static lnuma_topology *topo_new(lnuma_topology_source source, const char *origin
     lnuma__fail_sys(err, errno != 0 ? errno : ENOMEM, "hwloc_topology_init");
     return NULL;
   }
-  unsigned long flags = HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED;
-  if (source == LNUMA_TOPOLOGY_SYSTEM) flags |= HWLOC_TOPOLOGY_FLAG_DONT_CHANGE_BINDING;
-  hwloc_topology_set_flags(topo->hw, flags);
-  hwloc_topology_set_io_types_filter(topo->hw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-  hwloc_topology_set_icache_types_filter(topo->hw, HWLOC_TYPE_FILTER_KEEP_ALL);
+  lnuma__topo_configure(topo->hw, source);
   return topo;
+}
+
+void lnuma__topo_configure(hwloc_topology_t hw, lnuma_topology_source source) {
+  unsigned long flags = HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED;
+  if (source == LNUMA_TOPOLOGY_SYSTEM) {
+    flags |= HWLOC_TOPOLOGY_FLAG_DONT_CHANGE_BINDING;
+    /* PCI devices come from /sys through hwloc's Linux backend just as well;
+     * its libpciaccess component leaks about 1 KiB per load (hwloc 2.9). */
+    hwloc_topology_set_components(hw, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
+  }
+  hwloc_topology_set_flags(hw, flags);
+  hwloc_topology_set_io_types_filter(hw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+  hwloc_topology_set_icache_types_filter(hw, HWLOC_TYPE_FILTER_KEEP_ALL);
 }
 
 /* Loads the configured hwloc topology and builds the snapshot. */
@@ -337,6 +346,11 @@ static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
       load_cores_packages(topo, err) != 0 || load_distances(topo, err) != 0 ||
       lnuma__topo_load_caches(topo, err) != 0 || lnuma__topo_load_devices(topo, err) != 0 ||
       lnuma__topo_load_memattrs(topo, err) != 0) {
+    if (err != NULL && topo->origin != NULL) { /* name the file or description */
+      char msg[LNUMA_ERRMSG_MAX];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      lnuma__fail(err, err->code, "'%s': %s", topo->origin, msg);
+    }
     lnuma_topology_free(topo);
     return NULL;
   }
@@ -370,6 +384,7 @@ lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err) {
     else lnuma__fail_sys(err, e, what);
     return NULL;
   }
+  if (lnuma__topo_probe_xml(path, err) != 0) return NULL;
   lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_XML, path, err);
   if (topo == NULL) return NULL;
   errno = 0;

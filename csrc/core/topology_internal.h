@@ -45,6 +45,15 @@ int lnuma__topo_load_devices(lnuma_topology *topo, lnuma_error *err);
 int lnuma__topo_load_memattrs(lnuma_topology *topo, lnuma_error *err);
 void lnuma__topo_free_io(lnuma_topology *topo);
 
+/* Sets what lnuma asks of hwloc (I/O devices, instruction caches, the
+ * whole machine, no binding changes) on a fresh handle. */
+void lnuma__topo_configure(hwloc_topology_t hw, lnuma_topology_source source);
+
+/* topology_probe.c: loads an XML file in a child process first; -1 with
+ * EINVAL when hwloc crashes on it or complains about it, 0 otherwise (also
+ * when no child can be made). */
+int lnuma__topo_probe_xml(const char *path, lnuma_error *err);
+
 /* Copies an hwloc bitmap into an lnuma_set (indexes past the set's size
  * are dropped). */
 void lnuma__set_from_hwloc(lnuma_set *out, hwloc_const_bitmap_t bm);

@@ -71,6 +71,12 @@ int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);
 /* Checks options the core rejects for good (size, combinations) and raises. */
 void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o);
 
+/* Pushes an "lnuma.Pool" userdata over a pool a C host made (lnuma_lua.h);
+ * with borrowed, its free()/__gc let go of it without destroying it.  The
+ * Pool metatable must exist (lnuma.core opened).  Raises on out of memory
+ * (after destroying the pool unless borrowed). */
+void lnb_pool_push(lua_State *L, lnuma_pool *pool, int borrowed);
+
 /* Pushes a size as text with a binary unit ("4.0 MiB"). */
 void lnb_push_bytes(lua_State *L, size_t n);
 

@@ -13,6 +13,7 @@
 typedef struct lnb_pool {
   lnuma_pool *pool; /* NULL once freed */
   lnb_region *region;
+  int borrowed;     /* 1: a C host owns the pool (lnb_pool_push); free() lets go */
 } lnb_pool;
 
 static lnb_pool *to_pool(lua_State *L, int idx) {
@@ -109,7 +110,7 @@ static int pool_info(lua_State *L) {
 static int pool_free(lua_State *L) {
   lnb_pool *p = to_pool(L, 1);
   if (p->pool == NULL) return 0;
-  lnuma_pool_destroy(p->pool);
+  if (!p->borrowed) lnuma_pool_destroy(p->pool);
   p->pool = NULL;
   p->region->alive = 0;
   p->region->buf = NULL;
@@ -174,6 +175,24 @@ static int mem_pool(lua_State *L) {
   p->region->refs = 1;
   p->pool = pool;
   return 1;
+}
+
+void lnb_pool_push(lua_State *L, lnuma_pool *pool, int borrowed) {
+  luaL_checkstack(L, 3, NULL);
+  lnb_pool *p = lua_newuserdatauv(L, sizeof *p, 1);
+  memset(p, 0, sizeof *p);
+  luaL_setmetatable(L, LNB_POOL);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+  p->region = lnb_region_new(L, lnuma_pool_buffer(pool));
+  if (p->region == NULL) {
+    if (!borrowed) lnuma_pool_destroy(pool);
+    luaL_error(L, "not enough memory");
+    return;
+  }
+  p->region->refs = 1;
+  p->pool = pool;
+  p->borrowed = borrowed;
 }
 
 void lnuma_open_pool(lua_State *L) {

@@ -8,6 +8,12 @@
 -- the safe parts of the standard library and a read-only global `topology`
 -- (the target machine), under an instruction and a memory limit.
 --
+-- Limits: the instruction count is looked at every 1000 virtual-machine
+-- instructions and memory at every allocation, so loops, recursion and
+-- growing tables or strings stop within a second or two.  A single call into
+-- a C function is not interrupted: a pathological string pattern over a long
+-- subject (`("a"):rep(1e5):find(".-.-.-b")`) runs until it finishes.
+--
 -- This module is the one place where plans are checked: `lnuma_plan_load()`
 -- in C runs it in a private Lua state.
 -- @module lnuma.plan

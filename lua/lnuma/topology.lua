@@ -51,8 +51,10 @@ function M.topology(opts)
     return this_machine
   end
   -- Errors point at the caller's line, not at this file.
-  local ok, topo = pcall(function() return core.topology(opts) end)
-  if not ok then error(topo, 2) end
+  local ok, topo = pcall(core.topology, opts)
+  if not ok then
+    error((tostring(topo):gsub("to 'lnuma%.core%.topology'", "to 'topology'", 1)), 2)
+  end
   return topo
 end
 

@@ -110,7 +110,8 @@ LNUMA_API lnuma_buffer *lnuma_buffer_alloc(size_t size, const lnuma_alloc_opts *
 /** Checks size and options without allocating or asking the system much:
  *  -1 with EINVAL (or ENODEV: a CPU that does not exist) for what can never
  *  work, such as size 0, 'local' with nodes, 'preferred' with several nodes,
- *  or populate = 0 with hugetlb pages.  lnuma_buffer_alloc checks the same.
+ *  or populate = 0 with hugetlb pages (opts NULL: the defaults).
+ *  lnuma_buffer_alloc checks the same.
  *  Any thread. */
 LNUMA_API int lnuma_alloc_check(size_t size, const lnuma_alloc_opts *opts, lnuma_error *err);
 /** Unmaps the buffer; NULL is ignored.  No other call may use it after. */

@@ -100,7 +100,7 @@ $(BUILD)/obj/gen/lua_files.o: $(EMBED_C)
 
 # --- the main job ----------------------------------------------------------
 run: deps all
-	$(LUA) bin/lnuma topo
+	$(LUA) bin/lnuma survey
 
 # --- tests -----------------------------------------------------------------
 # Every stage runs even when an earlier one fails; the last line sums them.

@@ -1,26 +1,28 @@
 /* Bandwidth kernels in AVX2 (256-bit), compiled for that ISA by a target
  * attribute and only called when the CPU has it (lnuma__kernel_fn checks), so
- * the module itself still runs on any x86-64. */
+ * the module itself still runs on any x86-64.  The loop is kernels_loop.h's. */
 #include "kernels_internal.h"
+#include "kernels_loop.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2")))
+#define LD(p) _mm256_load_si256((const __m256i *)(p))
+#define LDD(p) _mm256_load_pd((const double *)(p))
 
 AVX2 static uint64_t avx2_read(void *a, const void *b, const void *c, size_t bytes,
                                double s) {
   (void)b, (void)c, (void)s;
-  const __m256i *x = a;
-  size_t n = bytes / 32;
-  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-  for (size_t i = 0; i < n; i += 4) {
-    s0 = _mm256_add_epi64(s0, _mm256_load_si256(x + i));
-    s1 = _mm256_add_epi64(s1, _mm256_load_si256(x + i + 1));
-    s2 = _mm256_add_epi64(s2, _mm256_load_si256(x + i + 2));
-    s3 = _mm256_add_epi64(s3, _mm256_load_si256(x + i + 3));
-  }
-  __m256i t = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+  const char *x = a;
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+#define STEP(o, k)                                                                       \
+  acc[k] = _mm256_add_epi64(acc[k], _mm256_add_epi64(LD(x + (o)), LD(x + (o) + 32)))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
+  __m256i t = _mm256_add_epi64(_mm256_add_epi64(acc[0], acc[1]),
+                               _mm256_add_epi64(acc[2], acc[3]));
   __m128i h = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
   return (uint64_t)_mm_cvtsi128_si64(h) + (uint64_t)_mm_extract_epi64(h, 1);
 }
@@ -28,80 +30,78 @@ AVX2 static uint64_t avx2_read(void *a, const void *b, const void *c, size_t byt
 AVX2 static uint64_t avx2_write(void *a, const void *b, const void *c, size_t bytes,
                                 double s) {
   (void)b, (void)c;
-  double *x = a;
+  char *x = a;
   __m256d v = _mm256_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 16) {
-    _mm256_store_pd(x + i, v);
-    _mm256_store_pd(x + i + 4, v);
-    _mm256_store_pd(x + i + 8, v);
-    _mm256_store_pd(x + i + 12, v);
-  }
+#define STEP(o, k)                                                                       \
+  do {                                                                                   \
+    _mm256_store_pd((double *)(x + (o)), v);                                             \
+    _mm256_store_pd((double *)(x + (o) + 32), v);                                        \
+  } while (0)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 AVX2 static uint64_t avx2_write_nt(void *a, const void *b, const void *c, size_t bytes,
                                    double s) {
   (void)b, (void)c;
-  double *x = a;
+  char *x = a;
   __m256d v = _mm256_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 16) {
-    _mm256_stream_pd(x + i, v);
-    _mm256_stream_pd(x + i + 4, v);
-    _mm256_stream_pd(x + i + 8, v);
-    _mm256_stream_pd(x + i + 12, v);
-  }
+#define STEP(o, k)                                                                       \
+  do {                                                                                   \
+    _mm256_stream_pd((double *)(x + (o)), v);                                            \
+    _mm256_stream_pd((double *)(x + (o) + 32), v);                                       \
+  } while (0)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
 
+#define COPY_STEP(STORE, o)                                                              \
+  do {                                                                                   \
+    __m256i v0_ = LD(y + (o)), v1_ = LD(y + (o) + 32);                                   \
+    STORE((__m256i *)(x + (o)), v0_);                                                    \
+    STORE((__m256i *)(x + (o) + 32), v1_);                                               \
+  } while (0)
+
 AVX2 static uint64_t avx2_copy(void *a, const void *b, const void *c, size_t bytes,
                                double s) {
   (void)c, (void)s;
-  __m256i *x = a;
-  const __m256i *y = b;
-  size_t n = bytes / 32;
-  for (size_t i = 0; i < n; i += 4) {
-    __m256i v0 = _mm256_load_si256(y + i), v1 = _mm256_load_si256(y + i + 1);
-    __m256i v2 = _mm256_load_si256(y + i + 2), v3 = _mm256_load_si256(y + i + 3);
-    _mm256_store_si256(x + i, v0);
-    _mm256_store_si256(x + i + 1, v1);
-    _mm256_store_si256(x + i + 2, v2);
-    _mm256_store_si256(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) COPY_STEP(_mm256_store_si256, o)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 AVX2 static uint64_t avx2_copy_nt(void *a, const void *b, const void *c, size_t bytes,
                                   double s) {
   (void)c, (void)s;
-  __m256i *x = a;
-  const __m256i *y = b;
-  size_t n = bytes / 32;
-  for (size_t i = 0; i < n; i += 4) {
-    __m256i v0 = _mm256_load_si256(y + i), v1 = _mm256_load_si256(y + i + 1);
-    __m256i v2 = _mm256_load_si256(y + i + 2), v3 = _mm256_load_si256(y + i + 3);
-    _mm256_stream_si256(x + i, v0);
-    _mm256_stream_si256(x + i + 1, v1);
-    _mm256_stream_si256(x + i + 2, v2);
-    _mm256_stream_si256(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) COPY_STEP(_mm256_stream_si256, o)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
 
 AVX2 static uint64_t avx2_triad(void *a, const void *b, const void *c, size_t bytes,
                                 double s) {
-  double *x = a;
-  const double *y = b, *z = c;
+  char *x = a;
+  const char *y = b, *z = c;
   __m256d vs = _mm256_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 16) {
-    for (size_t k = 0; k < 16; k += 4)
-      _mm256_store_pd(x + i + k, _mm256_add_pd(_mm256_load_pd(y + i + k),
-                                               _mm256_mul_pd(vs, _mm256_load_pd(z + i + k))));
-  }
+#define STEP(o, k)                                                                       \
+  do {                                                                                   \
+    _mm256_store_pd((double *)(x + (o)),                                                 \
+                    _mm256_add_pd(LDD(y + (o)), _mm256_mul_pd(vs, LDD(z + (o)))));       \
+    _mm256_store_pd((double *)(x + (o) + 32),                                            \
+                    _mm256_add_pd(LDD(y + (o) + 32), _mm256_mul_pd(vs, LDD(z + (o) + 32)))); \
+  } while (0)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 

@@ -1,26 +1,28 @@
-/* Bandwidth kernels in AVX-512F (512-bit), compiled for that ISA by a target
- * attribute and only called when the CPU has it (lnuma__kernel_fn checks), so
- * the module itself still runs on any x86-64. */
+/* Bandwidth kernels in AVX-512F (512-bit: one vector per cache line),
+ * compiled for that ISA by a target attribute and only called when the CPU
+ * has it (lnuma__kernel_fn checks), so the module itself still runs on any
+ * x86-64.  The loop is kernels_loop.h's. */
 #include "kernels_internal.h"
+#include "kernels_loop.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f")))
+#define LD(p) _mm512_load_si512((const void *)(p))
+#define LDD(p) _mm512_load_pd((const void *)(p))
 
 AVX512 static uint64_t avx512_read(void *a, const void *b, const void *c, size_t bytes,
                                    double s) {
   (void)b, (void)c, (void)s;
-  const __m512i *x = a;
-  size_t n = bytes / 64;
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  for (size_t i = 0; i < n; i += 4) {
-    s0 = _mm512_add_epi64(s0, _mm512_load_si512(x + i));
-    s1 = _mm512_add_epi64(s1, _mm512_load_si512(x + i + 1));
-    s2 = _mm512_add_epi64(s2, _mm512_load_si512(x + i + 2));
-    s3 = _mm512_add_epi64(s3, _mm512_load_si512(x + i + 3));
-  }
-  __m512i t = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
+  const char *x = a;
+  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                    _mm512_setzero_si512()};
+#define STEP(o, k) acc[k] = _mm512_add_epi64(acc[k], LD(x + (o)))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
+  __m512i t = _mm512_add_epi64(_mm512_add_epi64(acc[0], acc[1]),
+                               _mm512_add_epi64(acc[2], acc[3]));
   /* Not _mm512_reduce_add_epi64: GCC adds signed lanes there, which wraps. */
   uint64_t lanes[8], sum = 0;
   _mm512_storeu_si512(lanes, t);
@@ -31,30 +33,22 @@ AVX512 static uint64_t avx512_read(void *a, const void *b, const void *c, size_t
 AVX512 static uint64_t avx512_write(void *a, const void *b, const void *c, size_t bytes,
                                     double s) {
   (void)b, (void)c;
-  double *x = a;
+  char *x = a;
   __m512d v = _mm512_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 32) {
-    _mm512_store_pd(x + i, v);
-    _mm512_store_pd(x + i + 8, v);
-    _mm512_store_pd(x + i + 16, v);
-    _mm512_store_pd(x + i + 24, v);
-  }
+#define STEP(o, k) _mm512_store_pd((void *)(x + (o)), v)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 AVX512 static uint64_t avx512_write_nt(void *a, const void *b, const void *c, size_t bytes,
                                        double s) {
   (void)b, (void)c;
-  double *x = a;
+  char *x = a;
   __m512d v = _mm512_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 32) {
-    _mm512_stream_pd(x + i, v);
-    _mm512_stream_pd(x + i + 8, v);
-    _mm512_stream_pd(x + i + 16, v);
-    _mm512_stream_pd(x + i + 24, v);
-  }
+#define STEP(o, k) _mm512_stream_pd((void *)(x + (o)), v)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
@@ -62,49 +56,34 @@ AVX512 static uint64_t avx512_write_nt(void *a, const void *b, const void *c, si
 AVX512 static uint64_t avx512_copy(void *a, const void *b, const void *c, size_t bytes,
                                    double s) {
   (void)c, (void)s;
-  __m512i *x = a;
-  const __m512i *y = b;
-  size_t n = bytes / 64;
-  for (size_t i = 0; i < n; i += 4) {
-    __m512i v0 = _mm512_load_si512(y + i), v1 = _mm512_load_si512(y + i + 1);
-    __m512i v2 = _mm512_load_si512(y + i + 2), v3 = _mm512_load_si512(y + i + 3);
-    _mm512_store_si512(x + i, v0);
-    _mm512_store_si512(x + i + 1, v1);
-    _mm512_store_si512(x + i + 2, v2);
-    _mm512_store_si512(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) _mm512_store_si512((void *)(x + (o)), LD(y + (o)))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 AVX512 static uint64_t avx512_copy_nt(void *a, const void *b, const void *c, size_t bytes,
                                       double s) {
   (void)c, (void)s;
-  __m512i *x = a;
-  const __m512i *y = b;
-  size_t n = bytes / 64;
-  for (size_t i = 0; i < n; i += 4) {
-    __m512i v0 = _mm512_load_si512(y + i), v1 = _mm512_load_si512(y + i + 1);
-    __m512i v2 = _mm512_load_si512(y + i + 2), v3 = _mm512_load_si512(y + i + 3);
-    _mm512_stream_si512(x + i, v0);
-    _mm512_stream_si512(x + i + 1, v1);
-    _mm512_stream_si512(x + i + 2, v2);
-    _mm512_stream_si512(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) _mm512_stream_si512((void *)(x + (o)), LD(y + (o)))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
 
 AVX512 static uint64_t avx512_triad(void *a, const void *b, const void *c, size_t bytes,
                                     double s) {
-  double *x = a;
-  const double *y = b, *z = c;
+  char *x = a;
+  const char *y = b, *z = c;
   __m512d vs = _mm512_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 32) {
-    for (size_t k = 0; k < 32; k += 8)
-      _mm512_store_pd(x + i + k, _mm512_fmadd_pd(vs, _mm512_load_pd(z + i + k),
-                                                 _mm512_load_pd(y + i + k)));
-  }
+#define STEP(o, k) _mm512_store_pd((void *)(x + (o)), _mm512_fmadd_pd(vs, LDD(z + (o)), LDD(y + (o))))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 

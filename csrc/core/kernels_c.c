@@ -1,51 +1,55 @@
-/* Bandwidth kernels in portable C (the compiler vectorises them for the
- * baseline ISA) and, on x86-64, in SSE2 with non-temporal stores.  Arrays are
- * 64-byte aligned and a multiple of LNUMA_KERNEL_GRANULE bytes. */
+/* Bandwidth kernels in portable C (the compiler vectorises each 64-byte step
+ * for the baseline ISA) and, on x86-64, in SSE2 with non-temporal stores.
+ * Arrays are 64-byte aligned and a multiple of LNUMA_KERNEL_GRANULE bytes;
+ * the loop is kernels_loop.h's. */
+#include <string.h>
+
 #include "kernels_internal.h"
+#include "kernels_loop.h"
 
 /* ---- portable C ----------------------------------------------------------- */
 
 static uint64_t c_read(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c, (void)s;
-  const uint64_t *x = a;
-  size_t n = bytes / 8;
-  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-  for (size_t i = 0; i < n; i += 8) {
-    s0 += x[i];
-    s1 += x[i + 1];
-    s2 += x[i + 2];
-    s3 += x[i + 3];
-    s4 += x[i + 4];
-    s5 += x[i + 5];
-    s6 += x[i + 6];
-    s7 += x[i + 7];
-  }
-  return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+  const uint64_t *x = a; /* offsets are bytes: word (o) / 8 */
+  uint64_t acc[4][8] = {{0}};
+#define STEP(o, k)                                                                       \
+  for (int w_ = 0; w_ < 8; w_++) acc[k][w_] += x[(o) / 8 + w_]
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
+  uint64_t sum = 0;
+  for (int k = 0; k < 4; k++)
+    for (int w = 0; w < 8; w++) sum += acc[k][w];
+  return sum;
 }
 
 static uint64_t c_write(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c;
   double *x = a;
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i++) x[i] = s;
+#define STEP(o, k)                                                                       \
+  for (int w_ = 0; w_ < 8; w_++) x[(o) / 8 + w_] = s
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 static uint64_t c_copy(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)c, (void)s;
-  uint64_t *restrict x = a;
-  const uint64_t *restrict y = b;
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i++) x[i] = y[i];
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) memcpy(x + (o), y + (o), 64)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 static uint64_t c_triad(void *a, const void *b, const void *c, size_t bytes, double s) {
   double *restrict x = a;
-  const double *restrict y = b;
-  const double *restrict z = c;
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i++) x[i] = y[i] + s * z[i];
+  const double *restrict y = b, *restrict z = c;
+#define STEP(o, k)                                                                       \
+  for (int w_ = 0; w_ < 8; w_++) x[(o) / 8 + w_] = y[(o) / 8 + w_] + s * z[(o) / 8 + w_]
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
@@ -61,97 +65,97 @@ const lnuma__kfn lnuma__kernels_c[LNUMA_KERNEL_COUNT] = {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#define LD(p) _mm_load_si128((const __m128i *)(p))
+#define LDD(p) _mm_load_pd((const double *)(p))
+
 static uint64_t sse2_read(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c, (void)s;
-  const __m128i *x = a;
-  size_t n = bytes / 16;
-  __m128i s0 = _mm_setzero_si128(), s1 = s0, s2 = s0, s3 = s0;
-  for (size_t i = 0; i < n; i += 4) {
-    s0 = _mm_add_epi64(s0, _mm_load_si128(x + i));
-    s1 = _mm_add_epi64(s1, _mm_load_si128(x + i + 1));
-    s2 = _mm_add_epi64(s2, _mm_load_si128(x + i + 2));
-    s3 = _mm_add_epi64(s3, _mm_load_si128(x + i + 3));
-  }
-  __m128i t = _mm_add_epi64(_mm_add_epi64(s0, s1), _mm_add_epi64(s2, s3));
+  const char *x = a;
+  __m128i acc[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(),
+                    _mm_setzero_si128()};
+#define STEP(o, k)                                                                       \
+  acc[k] = _mm_add_epi64(_mm_add_epi64(acc[k], _mm_add_epi64(LD(x + (o)), LD(x + (o) + 16))), \
+                         _mm_add_epi64(LD(x + (o) + 32), LD(x + (o) + 48)))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
+  __m128i t = _mm_add_epi64(_mm_add_epi64(acc[0], acc[1]), _mm_add_epi64(acc[2], acc[3]));
   return (uint64_t)_mm_cvtsi128_si64(t) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(t, t));
 }
 
 static uint64_t sse2_write(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c;
-  __m128d *x = a;
+  char *x = a;
   __m128d v = _mm_set1_pd(s);
-  size_t n = bytes / 16;
-  for (size_t i = 0; i < n; i += 4) {
-    _mm_store_pd((double *)(x + i), v);
-    _mm_store_pd((double *)(x + i + 1), v);
-    _mm_store_pd((double *)(x + i + 2), v);
-    _mm_store_pd((double *)(x + i + 3), v);
-  }
+#define STEP(o, k)                                                                       \
+  do {                                                                                   \
+    _mm_store_pd((double *)(x + (o)), v);                                                \
+    _mm_store_pd((double *)(x + (o) + 16), v);                                           \
+    _mm_store_pd((double *)(x + (o) + 32), v);                                           \
+    _mm_store_pd((double *)(x + (o) + 48), v);                                           \
+  } while (0)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 static uint64_t sse2_write_nt(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)b, (void)c;
-  __m128d *x = a;
+  char *x = a;
   __m128d v = _mm_set1_pd(s);
-  size_t n = bytes / 16;
-  for (size_t i = 0; i < n; i += 4) {
-    _mm_stream_pd((double *)(x + i), v);
-    _mm_stream_pd((double *)(x + i + 1), v);
-    _mm_stream_pd((double *)(x + i + 2), v);
-    _mm_stream_pd((double *)(x + i + 3), v);
-  }
+#define STEP(o, k)                                                                       \
+  do {                                                                                   \
+    _mm_stream_pd((double *)(x + (o)), v);                                               \
+    _mm_stream_pd((double *)(x + (o) + 16), v);                                          \
+    _mm_stream_pd((double *)(x + (o) + 32), v);                                          \
+    _mm_stream_pd((double *)(x + (o) + 48), v);                                          \
+  } while (0)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
 
+#define COPY_STEP(STORE, o)                                                              \
+  do {                                                                                   \
+    __m128i v0_ = LD(y + (o)), v1_ = LD(y + (o) + 16);                                   \
+    __m128i v2_ = LD(y + (o) + 32), v3_ = LD(y + (o) + 48);                              \
+    STORE((__m128i *)(x + (o)), v0_);                                                    \
+    STORE((__m128i *)(x + (o) + 16), v1_);                                               \
+    STORE((__m128i *)(x + (o) + 32), v2_);                                               \
+    STORE((__m128i *)(x + (o) + 48), v3_);                                               \
+  } while (0)
+
 static uint64_t sse2_copy(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)c, (void)s;
-  __m128i *x = a;
-  const __m128i *y = b;
-  size_t n = bytes / 16;
-  for (size_t i = 0; i < n; i += 4) {
-    __m128i v0 = _mm_load_si128(y + i), v1 = _mm_load_si128(y + i + 1);
-    __m128i v2 = _mm_load_si128(y + i + 2), v3 = _mm_load_si128(y + i + 3);
-    _mm_store_si128(x + i, v0);
-    _mm_store_si128(x + i + 1, v1);
-    _mm_store_si128(x + i + 2, v2);
-    _mm_store_si128(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) COPY_STEP(_mm_store_si128, o)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 
 static uint64_t sse2_copy_nt(void *a, const void *b, const void *c, size_t bytes, double s) {
   (void)c, (void)s;
-  __m128i *x = a;
-  const __m128i *y = b;
-  size_t n = bytes / 16;
-  for (size_t i = 0; i < n; i += 4) {
-    __m128i v0 = _mm_load_si128(y + i), v1 = _mm_load_si128(y + i + 1);
-    __m128i v2 = _mm_load_si128(y + i + 2), v3 = _mm_load_si128(y + i + 3);
-    _mm_stream_si128(x + i, v0);
-    _mm_stream_si128(x + i + 1, v1);
-    _mm_stream_si128(x + i + 2, v2);
-    _mm_stream_si128(x + i + 3, v3);
-  }
+  char *x = a;
+  const char *y = b;
+#define STEP(o, k) COPY_STEP(_mm_stream_si128, o)
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   _mm_sfence();
   return 0;
 }
 
 static uint64_t sse2_triad(void *a, const void *b, const void *c, size_t bytes, double s) {
-  double *x = a;
-  const double *y = b, *z = c;
+  char *x = a;
+  const char *y = b, *z = c;
   __m128d vs = _mm_set1_pd(s);
-  size_t n = bytes / 8;
-  for (size_t i = 0; i < n; i += 8) {
-    _mm_store_pd(x + i, _mm_add_pd(_mm_load_pd(y + i), _mm_mul_pd(vs, _mm_load_pd(z + i))));
-    _mm_store_pd(x + i + 2,
-                 _mm_add_pd(_mm_load_pd(y + i + 2), _mm_mul_pd(vs, _mm_load_pd(z + i + 2))));
-    _mm_store_pd(x + i + 4,
-                 _mm_add_pd(_mm_load_pd(y + i + 4), _mm_mul_pd(vs, _mm_load_pd(z + i + 4))));
-    _mm_store_pd(x + i + 6,
-                 _mm_add_pd(_mm_load_pd(y + i + 6), _mm_mul_pd(vs, _mm_load_pd(z + i + 6))));
-  }
+#define STEP(o, k)                                                                       \
+  for (int w_ = 0; w_ < 64; w_ += 16)                                                    \
+  _mm_store_pd((double *)(x + (o) + w_),                                                 \
+               _mm_add_pd(LDD(y + (o) + w_), _mm_mul_pd(vs, LDD(z + (o) + w_))))
+  LNUMA__KLOOP(bytes, STEP);
+#undef STEP
   return 0;
 }
 

@@ -601,11 +601,24 @@ local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true
                          huge = true, isa = true, repetitions = true, min_time = true,
                          buffer = true }
 
+-- Default bandwidth working set: well beyond the last-level cache (four
+-- times it, a power of two, at least 1 GiB), so the figure is memory's.
+local function default_bandwidth_size(topo)
+  local llc = 0
+  for _, c in ipairs(topo.caches or {}) do
+    if c.type ~= "instruction" then llc = max(llc, c.size) end
+  end
+  local size = GIB
+  while size < 4 * llc do size = size * 2 end
+  return size
+end
+
 local function bandwidth_params(fname, topo, o)
   local buffer = opt_buffer(fname, o)
   local p = {
     kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
-    size = opt_size(fname, o, "size", buffer and buffer:size() or GIB),
+    size = opt_size(fname, o, "size",
+                    buffer and buffer:size() or default_bandwidth_size(topo)),
     isa = opt_choice(fname, o, "isa", "auto", ISAS),
     huge = opt_huge(fname, o),
     repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
@@ -691,11 +704,13 @@ end
 
 --- Memory bandwidth of a kernel, STREAM-style: `threads` pinned threads each
 -- stream their own part of the buffer, first-touched by themselves; the
--- figure is all bytes over the slowest thread's time.
+-- figure is all bytes over the time from the first thread's start to the
+-- last one's end (the slowest thread's time when they start together).
 -- @tparam table opts `kernel` ("read" (default), "write", "write_nt",
---   "copy", "copy_nt", "triad"), `size` (bytes of all arrays together,
---   default "1G"), `threads` (default 1) or `cpus` (array or cpulist), `node`
---   (memory node; default: each thread's own), `huge`, `isa` ("auto",
+--   "copy", "copy_nt", "triad"), `size` (bytes of all arrays together;
+--   default four times the last-level cache, a power of two, at least 1 GiB),
+--   `threads` (default 1) or `cpus` (array or cpulist), `node` (memory node;
+--   default: each thread's own), `huge`, `isa` ("auto",
 --   "avx512", "avx2", "sse2", "c"), `repetitions` (5), `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
@@ -733,7 +748,7 @@ local MATRIX_KEYS = { metric = true, size = true, topology = true, plan = true,
 -- CPUs of node i (rows: nodes with CPUs this process may use) reading the
 -- memory of node j (columns: every node, memory-only ones included).
 -- @tparam table opts `metric` ("latency" (default) or "bandwidth"), `size`
---   (per cell; latency 256M, bandwidth 1G), `repetitions`, `min_time`,
+--   (per cell; latency 256M, bandwidth as `bandwidth`'s default), `repetitions`, `min_time`,
 --   `pattern` (latency), `kernel` and `threads` (bandwidth: threads per row
 --   node, default all its allowed CPUs), `huge`, `progress`, `topology` (a
 --   topology to plan on, such as `lnuma.topology{synthetic = ...}`) and
@@ -774,7 +789,8 @@ function M.matrix(opts)
       end
     end
   end
-  local size = opt_size("matrix", o, "size", metric == "latency" and 256 * MIB or GIB)
+  local size = opt_size("matrix", o, "size", metric == "latency" and 256 * MIB
+    or default_bandwidth_size(topo))
   local threads = opt_int("matrix", o, "threads", nil, 1, 4096)
   local params = {
     metric = metric, size = size, rows = rows, columns = columns,
@@ -954,7 +970,8 @@ end
 --   sample, 500)
 -- @treturn table result with `rows` and `columns` (the CPUs), `values`
 --   (`values[i][j]`: one-way ns between rows[i] and columns[j]; 0 on the
---   diagonal), `rounds`, `placement`, `cpus_ran`, `warnings`
+--   diagonal), `rounds`, `stats` (over the pairs), `placement`, `cpus_ran`,
+--   `warnings`
 function M.c2c(opts)
   local o = check_opts("c2c", opts, { cpus = true, node = true, samples = true,
                                        roundtrips = true })
@@ -986,6 +1003,11 @@ function M.c2c(opts)
     r.values, r.rounds = raw.values, raw.rounds
     r.rows, r.columns = cpus, cpus
     r.pairs = #cpus * (#cpus - 1) // 2
+    local pairs_ns = {}
+    for i = 1, #cpus do
+      for j = i + 1, #cpus do pairs_ns[#pairs_ns + 1] = raw.values[i][j] end
+    end
+    r.stats = stats(pairs_ns) -- over the pairs (each is the median of its samples)
     r.cpus_ran = check_pinning(r, raw.threads)
     r.placement = placement(r, buf, { { offset = 0, length = size, node = p.node } })
   end

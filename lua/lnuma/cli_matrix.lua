@@ -22,8 +22,9 @@ function cmd.setup(parser)
     .. "  lnuma matrix --metric bandwidth --svg bw.svg\n"
     .. "  lnuma matrix --plan --synthetic \"pack:2 numa:2 core:4 pu:2\" --json")
   parser:option("--metric", "latency (default) or bandwidth."):argname("M")
-  parser:option("--size", "Bytes per cell (latency 256M, bandwidth 1G)."):argname("SIZE")
-    :convert(cb.size)
+  parser:option("--size",
+                "Bytes per cell (latency 256M, bandwidth 4 x the last-level cache).")
+    :argname("SIZE"):convert(cb.size)
   parser:option("--kernel", "Bandwidth kernel (default read)."):argname("K")
   parser:option("--threads", "Bandwidth threads per row node (default: its allowed CPUs).")
     :argname("N"):convert(cb.integer)

@@ -48,8 +48,8 @@ local function settings(quick)
   return {
     curve = { repetitions = 3, min_time = 10000000 },
     lat_matrix = { size = 256 * MIB, repetitions = 5, min_time = 20000000 },
-    bw_matrix = { size = 1024 * MIB, repetitions = 3, min_time = 50000000 },
-    peak = { size = 1024 * MIB, repetitions = 3, min_time = 50000000 },
+    bw_matrix = { repetitions = 3, min_time = 50000000 },
+    peak = { repetitions = 3, min_time = 50000000 },
     loaded = { size = 256 * MIB, traffic_size = 1024 * MIB, step_time = 50000000 },
     c2c = { samples = 11, roundtrips = 500 },
   }
@@ -89,6 +89,7 @@ local function peak_bandwidth(lnuma, opts)
     r.kernels[#r.kernels + 1] = { kernel = k, gbps = res.gbps, spread = res.stats.spread,
                                   isa = res.isa, fraction = res.placement.fraction }
     r.threads, r.cpus, r.cpus_ran, r.clock = res.threads, res.cpus, res.cpus_ran, res.clock
+    r.size = res.size
     for _, w in ipairs(res.warnings) do r.warnings[#r.warnings + 1] = k .. ": " .. w end
   end
   return r

@@ -298,6 +298,7 @@ function M.summary(result, opts)
     out[#out + 1] = ("latency curve (%s chase, CPU %s, memory node %s)"):format(
       r.pattern or "random", tostring(r.cpu), tostring(r.node))
     local headers, rows = tabulate(r)
+    for _, row in ipairs(rows) do row[1] = M.size(row[1]) end
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
     if r.caches and #r.caches > 0 then
       local cs = {}

@@ -75,6 +75,10 @@ static void c2c_thread(lnuma_team *team, int i, void *arg) {
     int initiator = partner >= 0 && i < partner;
     atomic_uint_fast64_t *line =
         (atomic_uint_fast64_t *)(j->mem + (size_t)pair_slot(j->n, r, i) * PAGE);
+    /* Every pair is done with the previous round before a line is reset: the
+     * slot may be the one another pair was still bouncing (a bye, or a pair
+     * that finished first, would clobber it and leave that pair spinning). */
+    if (r > 0) lnuma_team_sync(team);
     if (initiator) atomic_store_explicit(line, 0, memory_order_relaxed);
     lnuma_team_sync(team);
     /* Sample 0 warms up (the line's first transfers, the partner waking). */

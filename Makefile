@@ -51,7 +51,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
 BENCH_DEBS = likwid mbw
 
 .PHONY: all deps deps-bench run test test-busted test-c test-vm sanitize lint \
-        bench install uninstall clean examples docs lint-lua lint-c
+        bench install uninstall clean examples docs lint-lua lint-c valgrind
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -112,6 +112,10 @@ test-busted: all
 
 test-c: all
 	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests c
+
+# The C tests under valgrind (leaks and memory errors fail them).
+valgrind: all
+	@LUA=$(LUA) BUILD=$(BUILD) VALGRIND=1 bash spec/support/run-tests c
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san \

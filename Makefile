@@ -51,7 +51,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
 BENCH_DEBS = likwid mbw
 
 .PHONY: all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
-        bench install uninstall clean examples docs lint-lua lint-c
+        bench install uninstall clean examples docs lint-lua lint-c valgrind
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -122,6 +122,10 @@ test-vm: all examples
 
 vm-shell: all examples
 	@BUILD=$(BUILD) bash spec/vm/run --shell $(if $(filter all,$(TOPO)),two-node,$(TOPO))
+
+# The C tests under valgrind (leaks and memory errors fail them).
+valgrind: all
+	@LUA=$(LUA) BUILD=$(BUILD) VALGRIND=1 bash spec/support/run-tests c
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san \

@@ -104,7 +104,7 @@ run: deps all
 
 # --- tests -----------------------------------------------------------------
 # Every stage runs even when an earlier one fails; the last line sums them.
-test: deps all
+test: deps all examples
 	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests
 
 test-busted: all

@@ -1,6 +1,7 @@
 /* Where pages are (move_pages without targets) and moving them
  * (move_pages with targets), in batches so any size works. */
 #include <errno.h>
+#include <sched.h>
 #include <numaif.h>
 #include <stdint.h>
 #include <string.h>
@@ -64,6 +65,9 @@ int lnuma_placement_of(const void *addr, size_t len, size_t page_size, lnuma_pla
   return 0;
 }
 
+/* How many more times a page that was transiently busy is offered to move_pages. */
+#define MIGRATE_RETRIES 4
+
 int lnuma_migrate(void *addr, size_t len, size_t page_size, const lnuma_set *nodes,
                   lnuma_migrate_result *out, lnuma_error *err) {
   if (check_range(addr, len, &page_size, err) != 0) return -1;
@@ -97,19 +101,28 @@ int lnuma_migrate(void *addr, size_t len, size_t page_size, const lnuma_set *nod
         want[m++] = target;
       }
     }
-    if (m > 0) {
+    /* A page can be briefly busy (still on a per-CPU LRU list, under I/O):
+     * the kernel says EBUSY/EAGAIN for it, and a second try moves it. */
+    for (int attempt = 0; m > 0; attempt++) {
       uint64_t t0 = lnuma__now_ns();
       long rc = move_pages(0, m, todo, want, status, MPOL_MF_MOVE);
       out->elapsed_ns += lnuma__now_ns() - t0;
       if (rc < 0) return lnuma__fail_sys(err, errno, "move_pages");
+      unsigned long again = 0;
       for (unsigned long i = 0; i < m; i++) {
+        int transient = status[i] == -EBUSY || status[i] == -EAGAIN;
         if (status[i] == want[i])
           out->moved++;
-        else {
+        else if (transient && attempt < MIGRATE_RETRIES) {
+          todo[again] = todo[i];
+          want[again++] = want[i];
+        } else {
           out->failed++;
           if (out->first_error == 0) out->first_error = status[i] < 0 ? -status[i] : EBUSY;
         }
       }
+      m = again;
+      if (m > 0) sched_yield();
     }
     done += k;
   }

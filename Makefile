@@ -51,7 +51,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
 BENCH_DEBS = likwid mbw
 
 .PHONY: all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
-        bench install uninstall clean examples docs lint-lua lint-c valgrind
+        bench install uninstall clean examples lint-lua lint-c valgrind
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 

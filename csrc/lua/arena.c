@@ -76,13 +76,9 @@ static int arena_available(lua_State *L) {
 
 /* arena:placement([{pages = true}]): where the arena's pages are. */
 static int arena_placement(lua_State *L) {
-  static const char *const known[] = {"pages", NULL};
   lnuma_arena *a = live_arena(L, 1)->arena;
-  int want = 0;
-  if (lnb_check_options(L, 2, known, 1)) lnb_field_boolean(L, 2, "pages", &want);
-  lua_settop(L, 1);
   lnuma_buffer *buf = lnuma_arena_buffer(a);
-  return lnb_push_placement(L, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a), want);
+  return lnb_push_placement(L, 2, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a));
 }
 
 static int arena_info(lua_State *L) {

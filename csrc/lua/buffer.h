@@ -48,10 +48,12 @@ void lnb_region_release(lnb_region *r);
 lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
                             int flags, int parent);
 
-/* Pushes placement of [ptr, ptr+len) of buf as a table (with page_nodes when
- * want_pages); on failure pushes nil, msg, errno.  Returns the count. */
-int lnb_push_placement(lua_State *L, const lnuma_buffer *buf, const char *ptr, size_t len,
-                       int want_pages);
+/* The body of every :placement([{pages = true}]) method: checks the options
+ * table at opts_arg, then pushes placement of [ptr, ptr+len) of buf as a
+ * table (with page_nodes when asked); on failure pushes nil, msg, errno.
+ * Returns the count. */
+int lnb_push_placement(lua_State *L, int opts_arg, const lnuma_buffer *buf, const char *ptr,
+                       size_t len);
 /* Pushes the info table of a buffer (what was asked and what happened). */
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
 /* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */

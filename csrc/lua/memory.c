@@ -386,8 +386,11 @@ static size_t page_size_of(const lnuma_buffer *buf) {
   return lnuma_buffer_info_of(buf)->page_size;
 }
 
-int lnb_push_placement(lua_State *L, const lnuma_buffer *buf, const char *ptr, size_t len,
-                       int want_pages) {
+int lnb_push_placement(lua_State *L, int opts_arg, const lnuma_buffer *buf, const char *ptr,
+                       size_t len) {
+  static const char *const known[] = {"pages", NULL};
+  int want_pages = 0;
+  if (lnb_check_options(L, opts_arg, known, 1)) lnb_field_boolean(L, opts_arg, "pages", &want_pages);
   int base = lua_gettop(L);
   /* Scratch space as userdata, so that an error cannot leak it. */
   lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
@@ -459,12 +462,8 @@ void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *
 
 /* buf:placement([{pages = true}]) -> {page_size, pages, absent, by_node, page_nodes}. */
 static int buf_placement(lua_State *L) {
-  static const char *const known[] = {"pages", NULL};
   lnb_buffer *b = live_buffer(L, 1);
-  int want = 0;
-  if (lnb_check_options(L, 2, known, 1)) lnb_field_boolean(L, 2, "pages", &want);
-  lua_settop(L, 1);
-  return lnb_push_placement(L, b->region->buf, b->ptr, b->len, want);
+  return lnb_push_placement(L, 2, b->region->buf, b->ptr, b->len);
 }
 
 /* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */

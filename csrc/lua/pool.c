@@ -92,13 +92,9 @@ static int pool_stride(lua_State *L) {
 
 /* pool:placement([{pages = true}]): where the pool's pages are. */
 static int pool_placement(lua_State *L) {
-  static const char *const known[] = {"pages", NULL};
   lnuma_pool *p = live_pool(L, 1)->pool;
-  int want = 0;
-  if (lnb_check_options(L, 2, known, 1)) lnb_field_boolean(L, 2, "pages", &want);
-  lua_settop(L, 1);
   lnuma_buffer *buf = lnuma_pool_buffer(p);
-  return lnb_push_placement(L, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf), want);
+  return lnb_push_placement(L, 2, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
 }
 
 static int pool_info(lua_State *L) {

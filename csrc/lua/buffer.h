@@ -42,6 +42,10 @@ lnb_region *lnb_region_new(lua_State *L, lnuma_buffer *buf);
 /* Drops one reference; the region goes when the last one does. */
 void lnb_region_release(lnb_region *r);
 
+/* A live lnuma.Buffer at idx (for bindings outside memory.c), or an error
+ * that says why it cannot be used (freed, parent freed, put back). */
+lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx);
+
 /* Pushes a buffer userdata over [ptr, ptr+len) of region r, taking a
  * reference (r may be NULL: a closed handle).  mt is the stack index of the "lnuma.Buffer" metatable; parent,
  * when not 0, is the stack index of the value the new one keeps alive. */

@@ -17,9 +17,7 @@ static const lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOC
 
 /* The memory of a live lnuma.Buffer at arg. */
 static char *check_memory(lua_State *L, int arg, size_t *len) {
-  lnb_buffer *b = luaL_checkudata(L, arg, LNB_BUFFER);
-  if (b->region == NULL || !b->region->alive || ((b->flags & LNB_SLOT) && b->len == 0))
-    luaL_argerror(L, arg, "the buffer was freed");
+  lnb_buffer *b = lnb_check_live_buffer(L, arg);
   *len = b->len;
   return b->ptr;
 }

@@ -68,10 +68,23 @@ static int unusable(lua_State *L, const lnb_buffer *b) {
   return luaL_error(L, "attempt to use a pool object after it was put back");
 }
 
-/* A buffer that can be used, or an error. */
+/* 1 when b's memory may be touched: not freed, parent alive, not a pool
+ * object that was put back. */
+static int in_use(const lnb_buffer *b) {
+  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0);
+}
+
+/* A buffer that can be used, or an error (the hot-path checker: metatable
+ * compared with upvalue 1, no registry lookup). */
 static lnb_buffer *live_buffer(lua_State *L, int idx) {
   lnb_buffer *b = to_buffer(L, idx);
-  if (!usable(b) || ((b->flags & LNB_SLOT) && b->len == 0)) unusable(L, b);
+  if (!in_use(b)) unusable(L, b);
+  return b;
+}
+
+lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx) {
+  lnb_buffer *b = luaL_checkudata(L, idx, LNB_BUFFER);
+  if (!in_use(b)) unusable(L, b);
   return b;
 }
 
@@ -99,6 +112,14 @@ static void check_range(lua_State *L, int arg, size_t off, size_t len, size_t n)
                     (lua_Integer)(off + len), (lua_Integer)n);
     luaL_argerror(L, arg, lua_tostring(L, -1));
   }
+}
+
+/* The optional (offset, length) pair at arg, arg+1 of a method on a buffer
+ * of size: length defaults to the rest; the range must fit. */
+static void opt_range(lua_State *L, int arg, size_t size, size_t *off, size_t *len) {
+  *off = opt_offset(L, arg, 0, "offset");
+  *len = opt_offset(L, arg + 1, *off <= size ? size - *off : 0, "length");
+  check_range(L, arg, *off, *len, size);
 }
 
 void lnb_push_bytes(lua_State *L, size_t n) {
@@ -245,9 +266,8 @@ static int buf_fill(lua_State *L) {
   int isint = 0;
   lua_Integer byte = lua_tointegerx(L, 2, &isint);
   if (!isint || byte < 0 || byte > 255) luaL_argerror(L, 2, "byte must be an integer 0..255");
-  size_t off = opt_offset(L, 3, 0, "offset");
-  size_t len = opt_offset(L, 4, off <= b->len ? b->len - off : 0, "length");
-  check_range(L, 3, off, len, b->len);
+  size_t off, len;
+  opt_range(L, 3, b->len, &off, &len);
   memset(b->ptr + off, (int)byte, len);
   return 0;
 }
@@ -255,9 +275,8 @@ static int buf_fill(lua_State *L) {
 /* buf:read([off [, len]]) -> the bytes as a string. */
 static int buf_read(lua_State *L) {
   lnb_buffer *b = live_buffer(L, 1);
-  size_t off = opt_offset(L, 2, 0, "offset");
-  size_t len = opt_offset(L, 3, off <= b->len ? b->len - off : 0, "length");
-  check_range(L, 2, off, len, b->len);
+  size_t off, len;
+  opt_range(L, 2, b->len, &off, &len);
   lua_pushlstring(L, b->ptr + off, len);
   return 1;
 }
@@ -301,9 +320,8 @@ static int buf_copy(lua_State *L) {
 /* buf:view([off [, len]]) -> a buffer sharing [off, off+len) of this one. */
 static int buf_view(lua_State *L) {
   lnb_buffer *b = live_buffer(L, 1);
-  size_t off = opt_offset(L, 2, 0, "offset");
-  size_t len = opt_offset(L, 3, off <= b->len ? b->len - off : 0, "length");
-  check_range(L, 2, off, len, b->len);
+  size_t off, len;
+  opt_range(L, 2, b->len, &off, &len);
   if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
   lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len, LNB_VIEW, 1);
   return 1;

@@ -1,0 +1,164 @@
+--- Memory bandwidth of STREAM-like kernels on pinned threads (`lnuma.bench.bandwidth`).
+-- @module lnuma.bench_bandwidth
+
+local core = require "lnuma.core"
+local U = require "lnuma.bench_util"
+
+local argerror = U.argerror
+local check_opts = U.check_opts
+local opt_size = U.opt_size
+local opt_int = U.opt_int
+local opt_choice = U.opt_choice
+local opt_huge = U.opt_huge
+local opt_buffer = U.opt_buffer
+local policy_nodes = U.policy_nodes
+local machine = U.machine
+local contains = U.contains
+local check_node = U.check_node
+local cpu_node = U.cpu_node
+local allowed_cpus_of = U.allowed_cpus_of
+local opt_cpus = U.opt_cpus
+local stats = U.stats
+local new_result = U.new_result
+local warn = U.warn
+local check_pinning = U.check_pinning
+local numa_balancing_warning = U.numa_balancing_warning
+local placement = U.placement
+local alloc = U.alloc
+local default_bandwidth_size = U.default_bandwidth_size
+local KERNELS = U.KERNELS
+local ISAS = U.ISAS
+local max = math.max
+
+local M = {}
+
+local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true, node = true,
+                         huge = true, isa = true, repetitions = true, min_time = true,
+                         buffer = true }
+
+local function bandwidth_params(fname, topo, o)
+  local buffer = opt_buffer(fname, o)
+  local p = {
+    kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
+    size = opt_size(fname, o, "size",
+                    buffer and buffer:size() or default_bandwidth_size(topo)),
+    isa = opt_choice(fname, o, "isa", "auto", ISAS),
+    huge = opt_huge(fname, o),
+    repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
+    min_time = opt_int(fname, o, "min_time", 50000000, 0),
+  }
+  if o.node ~= nil then p.node = check_node(fname, topo, "node", o.node) end
+  local cpus = opt_cpus(fname, topo, o, "cpus")
+  local threads = opt_int(fname, o, "threads", nil, 1, 4096)
+  if cpus and threads and threads ~= #cpus then
+    argerror(fname, "threads", ("%d threads but %d CPUs in cpus"):format(threads, #cpus), 3)
+  end
+  if not cpus then
+    -- CPUs of the memory's node first, then the other allowed ones, round
+    -- and round when there are more threads than CPUs.
+    local pool = {}
+    if p.node then pool = allowed_cpus_of(topo, p.node) end
+    for _, c in ipairs(topo.allowed.cpus) do
+      if not contains(pool, c) then pool[#pool + 1] = c end
+    end
+    cpus = {}
+    for i = 1, threads or 1 do cpus[i] = pool[(i - 1) % #pool + 1] end
+  end
+  p.cpus, p.threads = cpus, #cpus
+  if buffer then
+    if p.size > buffer:size() then
+      argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
+        :format(p.size, buffer:size()), 3)
+    end
+    p.buffer_nodes = p.node == nil and policy_nodes(buffer) or nil
+  end
+  return p, buffer
+end
+
+local function measure_bandwidth(r, topo, p, user_buf)
+  local buf = user_buf
+  if not buf then
+    local amsg, acode
+    buf, amsg, acode = alloc(p.size, p.node, p.huge)
+    if not buf then return nil, amsg, acode end
+  elseif p.size < buf:size() then
+    buf = buf:view(0, p.size)
+  end
+  local raw, msg, code = core.bench_bandwidth(buf, {
+    kernel = p.kernel, isa = p.isa, cpus = p.cpus, repetitions = p.repetitions,
+    min_time = p.min_time, first_touch = true,
+  })
+  if not raw then
+    if not user_buf then buf:free() end
+    return nil, msg, code
+  end
+  -- Bytes over the time from the first thread's start to the last one's end
+  -- (the slowest thread's time when they start together); bytes/ns = GB/s.
+  local reps, slowest = {}, {}
+  for i, times in ipairs(raw.rep_ns) do
+    slowest[i] = 0
+    for _, t in ipairs(times) do slowest[i] = max(slowest[i], t) end
+    reps[i] = raw.bytes / max(raw.span_ns[i], 1)
+  end
+  r.thread_ns = slowest
+  r.cpus_ran = check_pinning(r, raw.threads)
+  r.repetitions, r.stats = reps, stats(reps)
+  r.gbps = r.stats.median
+  r.isa, r.passes, r.bytes, r.thread_bytes = raw.isa, raw.passes, raw.bytes, raw.thread_bytes
+  -- Each thread's part of the buffer belongs on the node asked, or on the
+  -- thread's own node when none was asked (first touch).
+  local parts = {}
+  for i, t in ipairs(raw.threads) do
+    parts[i] = { offset = (i - 1) * raw.thread_bytes, length = raw.thread_bytes,
+                 node = p.node or p.buffer_nodes or cpu_node(topo, t.cpu_asked) }
+  end
+  r.placement = placement(r, buf, parts)
+  if not user_buf then buf:free() end
+  local distinct = {}
+  for _, c in ipairs(p.cpus) do distinct[c] = true end
+  local n = 0
+  for _ in pairs(distinct) do n = n + 1 end
+  if n < #p.cpus then
+    warn(r, "%d threads share %d CPUs: the figure is not what %d CPUs can do", #p.cpus, n,
+         #p.cpus)
+  end
+  return r
+end
+
+--- Memory bandwidth of a kernel, STREAM-style: `threads` pinned threads each
+-- stream their own part of the buffer, first-touched by themselves; the
+-- figure is all bytes over the time from the first thread's start to the
+-- last one's end (the slowest thread's time when they start together).
+-- @tparam table opts `kernel` ("read" (default), "write", "write_nt",
+--   "copy", "copy_nt", "triad"), `size` (bytes of all arrays together;
+--   default four times the last-level cache, a power of two, at least 1 GiB),
+--   `threads` (default 1) or `cpus` (array or cpulist), `node` (memory node;
+--   default: each thread's own), `huge`, `isa` ("auto",
+--   "avx512", "avx2", "sse2", "c"), `repetitions` (5), `min_time` (ns per
+--   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
+--   a new one; its placement is then checked against `node`, or the nodes of
+--   its policy, or each thread's node)
+-- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
+--   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
+--   `isa`, `cpus`, `cpus_ran`, `placement`, `warnings`
+-- @return[2] nil when memory or pinning is refused
+-- @treturn[2] string message
+-- @treturn[2] integer errno
+function M.bandwidth(opts)
+  local o = check_opts("bandwidth", opts, BANDWIDTH_KEYS)
+  local topo, msg, code = machine()
+  if not topo then return nil, msg, code end
+  local p, user_buf = bandwidth_params("bandwidth", topo, o)
+  local r = new_result("bandwidth", p, {
+    gbps = "GB/s (1e9 bytes/s)", size = "bytes", bytes = "bytes", repetitions = "GB/s",
+    min_time = "ns",
+  })
+  for k, v in pairs(p) do r[k] = v end
+  r.parameters.buffer = user_buf and tostring(user_buf) or nil
+  local ok, rmsg, rcode = measure_bandwidth(r, topo, p, user_buf)
+  if not ok then return nil, rmsg, rcode end
+  numa_balancing_warning(r, topo)
+  return r
+end
+
+return M

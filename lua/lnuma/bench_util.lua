@@ -1,0 +1,422 @@
+--- The scaffold every memory benchmark shares (private to lua/lnuma/bench_*):
+-- option checkers, the machine's facts the benchmarks ask, statistics, and
+-- what every result carries (parameters, units, clock, pinning, placement,
+-- warnings).
+-- @module lnuma.bench_util
+
+local core = require "lnuma.core"
+
+local U = {}
+
+-- init.lua requires the benchmarks while it builds the lnuma table: fetch
+-- that table when a benchmark runs, not at load time.
+local function L() return require "lnuma" end
+U.L = L
+
+local KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
+U.KIB, U.MIB, U.GIB = KIB, MIB, GIB
+local max, min = math.max, math.min
+
+-- ---- arguments -----------------------------------------------------------------
+
+local function argerror(fname, key, msg, level)
+  error(("bad argument #1 to '%s' (%s%s)"):format(fname, key and (key .. ": ") or "", msg),
+        (level or 2) + 1)
+end
+
+-- Checks that opts is a table (or nil) with only the known keys.
+local function check_opts(fname, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    argerror(fname, nil, "table expected, got " .. type(opts), 3)
+  end
+  for k in pairs(opts) do
+    if not known[k] then argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3) end
+  end
+  return opts
+end
+
+local function opt_size(fname, opts, key, default)
+  local v = opts[key]
+  if v == nil then return default end
+  if math.type(v) == "integer" and v > 0 then return v end
+  if type(v) == "string" then
+    local ok, n = pcall(core.size, v)
+    if ok and n > 0 then return n end
+  end
+  argerror(fname, key, ("a size in bytes or a string such as \"64M\" expected, got %s")
+    :format(type(v) == "string" and ("'" .. v .. "'") or tostring(v)), 3)
+end
+
+local function opt_int(fname, opts, key, default, lo, hi)
+  local v = opts[key]
+  if v == nil then return default end
+  if math.type(v) ~= "integer" then
+    argerror(fname, key, "integer expected, got " .. (type(v) == "number" and "a fraction"
+      or type(v)), 3)
+  end
+  if (lo and v < lo) or (hi and v > hi) then
+    argerror(fname, key, ("must be between %s and %s, got %d")
+      :format(lo or "-inf", hi or "inf", v), 3)
+  end
+  return v
+end
+
+local function opt_choice(fname, opts, key, default, choices)
+  local v = opts[key]
+  if v == nil then return default end
+  for _, c in ipairs(choices) do
+    if v == c then return v end
+  end
+  argerror(fname, key, ("'%s' is not one of %s"):format(tostring(v),
+           table.concat(choices, ", ")), 3)
+end
+
+local function opt_bool(fname, opts, key, default)
+  local v = opts[key]
+  if v == nil then return default end
+  if type(v) ~= "boolean" then argerror(fname, key, "boolean expected, got " .. type(v), 3) end
+  return v
+end
+
+-- huge = nil | false | true | "none" | "thp" | "2M" | "1G" -> the alloc option.
+local function opt_huge(fname, opts)
+  local v = opts.huge
+  if v == nil then return nil end
+  if v == true then return "thp" end
+  if v == false or v == "none" then return false end
+  if v == "thp" or v == "2M" or v == "1G" then return v end
+  argerror(fname, "huge", ("'%s' is not one of false, true, \"thp\", \"2M\", \"1G\"")
+    :format(tostring(v)), 3)
+end
+
+-- buffer = an lnuma buffer the caller placed (it is measured, not freed).
+local function opt_buffer(fname, opts)
+  local b = opts.buffer
+  if b == nil then return nil end
+  local kind = L().type(b)
+  if kind ~= "buffer" then
+    argerror(fname, "buffer", "lnuma buffer expected, got " .. (kind or type(b)), 3)
+  end
+  return b
+end
+
+-- The nodes a buffer's policy names (its info), or nil when it has none.
+local function policy_nodes(buf)
+  local info = buf:info()
+  if info and type(info.nodes) == "table" and #info.nodes > 0 and info.policy ~= "default"
+     and info.policy ~= "local" then
+    return info.nodes
+  end
+end
+
+-- ---- the machine ------------------------------------------------------------------
+
+local function machine()
+  local topo, msg, code = L().topology()
+  if not topo then return nil, msg, code end
+  return topo
+end
+
+local function contains(list, x)
+  for _, v in ipairs(list or {}) do
+    if v == x then return true end
+  end
+  return false
+end
+
+local function node_info(topo, node)
+  for _, n in ipairs(topo.nodes) do
+    if n.os_index == node then return n end
+  end
+end
+
+local function node_list(topo)
+  local out = {}
+  for _, n in ipairs(topo.nodes) do out[#out + 1] = n.os_index end
+  return out
+end
+
+local function check_node(fname, topo, key, node)
+  if math.type(node) ~= "integer" then
+    argerror(fname, key, "node number expected, got " .. type(node), 4)
+  end
+  if not node_info(topo, node) then
+    argerror(fname, key, ("node %d does not exist (nodes %s)"):format(node,
+      core.cpulist(node_list(topo))), 4)
+  end
+  return node
+end
+
+local function cpu_node(topo, cpu)
+  for _, c in ipairs(topo.cpus) do
+    if c.os_index == cpu then return c.node end
+  end
+end
+
+-- The CPUs of a node that this process may use, in order.
+local function allowed_cpus_of(topo, node)
+  local out = {}
+  local info = node_info(topo, node)
+  for _, c in ipairs(info and info.cpus or {}) do
+    if contains(topo.allowed.cpus, c) then out[#out + 1] = c end
+  end
+  return out
+end
+
+-- A CPU set option: an array or cpulist string, each CPU existing.
+local function opt_cpus(fname, topo, opts, key)
+  local v = opts[key]
+  if v == nil then return nil end
+  local list
+  if type(v) == "string" then
+    local ok, l = pcall(core.cpulist, v)
+    if not ok then argerror(fname, key, (tostring(l):gsub("^.-%((.*)%)$", "%1")), 3) end
+    list = l
+  elseif type(v) == "table" then
+    list = {}
+    for i, c in ipairs(v) do
+      if math.type(c) ~= "integer" then
+        argerror(fname, key, ("element %d is not a CPU number"):format(i), 3)
+      end
+      list[i] = c
+    end
+  elseif math.type(v) == "integer" then
+    list = { v }
+  else
+    argerror(fname, key, "array of CPUs or a cpulist string expected, got " .. type(v), 3)
+  end
+  if #list == 0 then argerror(fname, key, "no CPUs", 3) end
+  for _, c in ipairs(list) do
+    if not cpu_node(topo, c) then
+      local all = {}
+      for _, x in ipairs(topo.cpus) do all[#all + 1] = x.os_index end
+      argerror(fname, key, ("CPU %d does not exist (CPUs %s)"):format(c, core.cpulist(all)), 3)
+    end
+  end
+  return list
+end
+
+-- ---- statistics ------------------------------------------------------------------
+
+local function sorted(values)
+  local s = {}
+  for i, v in ipairs(values) do s[i] = v end
+  table.sort(s)
+  return s
+end
+
+local function quantile(s, p) -- s sorted, p in 0..1 (nearest rank)
+  if #s == 0 then return nil end
+  local k = math.ceil(p * #s)
+  return s[max(1, min(#s, k))]
+end
+
+-- lnuma.bench.stats (bench.lua) plus the spread: (max - min) / median.
+local function stats(values)
+  local st = L().bench.stats(values)
+  if st.n > 0 then st.spread = st.median ~= 0 and (st.max - st.min) / st.median or 0 end
+  return st
+end
+
+-- ---- what every result carries -------------------------------------------------------
+
+-- The clock the kernels time with: this Lua state's lnuma clock.
+local function clock_info()
+  local info = L().clock.info()
+  return { source = info.source, hz = info.hz, frequency_source = info.frequency_source,
+           invariant = info.invariant, overhead_ns = info.cost_c_ns }
+end
+
+local function new_result(name, params, units)
+  return {
+    benchmark = name,
+    lnuma_version = L()._VERSION,
+    parameters = params,
+    units = units,
+    warnings = {},
+    clock = clock_info(),
+  }
+end
+
+local function warn(r, fmt, ...)
+  r.warnings[#r.warnings + 1] = fmt:format(...)
+end
+
+-- Warnings for threads that did not run where they were pinned.
+local function check_pinning(r, threads)
+  local ran = {}
+  for i, t in ipairs(threads) do
+    ran[i] = t.cpu_end
+    if t.migrated then
+      warn(r, "thread %d was pinned to CPU %d but ran on CPU %d (then %d)", i - 1,
+           t.cpu_asked, t.cpu_start, t.cpu_end)
+    end
+  end
+  return ran
+end
+
+local function numa_balancing_warning(r, topo)
+  if #topo.nodes < 2 then return end
+  local f = io.open("/proc/sys/kernel/numa_balancing", "r")
+  if not f then return end
+  local v = f:read("l")
+  f:close()
+  if v and v ~= "0" then
+    warn(r, "kernel NUMA balancing is on (/proc/sys/kernel/numa_balancing = %s): it may "
+         .. "move pages while benchmarks run", v)
+  end
+end
+
+-- Where the pages of buf (or of the parts of it given as {offset, length,
+-- node}) are, against where they were meant to be.
+local function placement(r, buf, parts)
+  -- Neighbouring parts meant for the same node are read as one range.
+  local merged = {}
+  for _, part in ipairs(parts) do
+    local last = merged[#merged]
+    if last and last.node == part.node and type(part.node) ~= "table"
+       and last.offset + last.length == part.offset then
+      last.length = last.length + part.length
+    else
+      merged[#merged + 1] = { offset = part.offset, length = part.length, node = part.node }
+    end
+  end
+  parts = merged
+  local total, on_target, absent, by_node, page_size = 0, 0, 0, {}, nil
+  for _, part in ipairs(parts) do
+    local view = (part.offset == 0 and part.length == buf:size()) and buf
+      or buf:view(part.offset, part.length)
+    local pl, msg = view:placement()
+    if not pl then
+      warn(r, "placement could not be read: %s", tostring(msg))
+      return { node = parts[1].node, fraction = nil }
+    end
+    page_size = pl.page_size
+    total = total + pl.pages
+    absent = absent + (pl.absent or 0)
+    for node, pages in pairs(pl.by_node) do
+      by_node[node] = (by_node[node] or 0) + pages
+      if node == part.node or (type(part.node) == "table" and contains(part.node, node)) then
+        on_target = on_target + pages
+      end
+    end
+  end
+  local list, nodes = {}, {}
+  for node in pairs(by_node) do nodes[#nodes + 1] = node end
+  table.sort(nodes)
+  for _, node in ipairs(nodes) do
+    if by_node[node] > 0 then list[#list + 1] = { node = node, pages = by_node[node] } end
+  end
+  local intended = parts[1].node
+  for _, part in ipairs(parts) do
+    if part.node ~= intended then intended = "local" end
+  end
+  local shown = type(intended) == "table" and core.cpulist(intended) or tostring(intended)
+  local p = {
+    node = intended, fraction = total > 0 and on_target / total or 0, pages = total,
+    page_size = page_size, absent = absent, pages_by_node = list,
+  }
+  if p.fraction < 1 then
+    local where = {}
+    for _, e in ipairs(list) do where[#where + 1] = ("node %d: %d"):format(e.node, e.pages) end
+    warn(r, "only %.1f%% of the %d pages are on the intended node %s (%s%s): the figure "
+         .. "does not describe that node", p.fraction * 100, total, shown,
+         table.concat(where, ", "), absent > 0 and (", not present: " .. absent) or "")
+  end
+  local info = buf.info and buf:info() or nil
+  if info and info.policy_applied == false then
+    warn(r, "memory policy was not applied (%s): pages are where first touch put them",
+         tostring(info.policy_note or "refused"))
+  end
+  return p
+end
+
+-- Allocates memory for a benchmark on node (bind), not populated unless
+-- hugetlb pages require it: the benchmark's own threads touch it first.
+local function alloc(size, node, huge, populate)
+  local opts = { node = node }
+  if huge ~= nil then opts.huge = huge end
+  opts.populate = populate or huge == "2M" or huge == "1G"
+  return L().alloc(size, opts)
+end
+
+local function progress_fn(enabled, label)
+  if enabled == nil then enabled = core.isatty(2) end
+  if not enabled then return function() end end
+  return function(i, n, what)
+    if i == nil then
+      io.stderr:write("\r\27[K")
+    else
+      io.stderr:write(("\r\27[K[lnuma] %s %d/%d %s"):format(label, i, n, what or ""))
+    end
+    io.stderr:flush()
+  end
+end
+
+-- The CPU caches a thread on cpu sees (data and unified), smallest first.
+local function caches_of(topo, cpu)
+  local out = {}
+  for _, c in ipairs(topo.caches or {}) do
+    if c.type ~= "instruction" and (cpu == nil or contains(c.cpus, cpu)) then
+      out[#out + 1] = { level = c.level, size = c.size, type = c.type }
+    end
+  end
+  table.sort(out, function(a, b) return a.level < b.level end)
+  return out
+end
+
+local function first_allowed_cpu(topo)
+  local c = topo.allowed.cpus[1]
+  return c
+end
+
+U.KERNELS = { "read", "write", "write_nt", "copy", "copy_nt", "triad" }
+U.ISAS = { "auto", "c", "sse2", "avx2", "avx512" }
+U.PATTERNS = { "random", "uniform", "sequential", "stride" }
+
+-- Default bandwidth working set: well beyond the last-level cache (four
+-- times it, a power of two, at least 1 GiB), so the figure is memory's.
+local function default_bandwidth_size(topo)
+  local llc = 0
+  for _, c in ipairs(topo.caches or {}) do
+    if c.type ~= "instruction" then llc = max(llc, c.size) end
+  end
+  local size = GIB
+  while size < 4 * llc do size = size * 2 end
+  return size
+end
+
+U.argerror = argerror
+U.check_opts = check_opts
+U.opt_size = opt_size
+U.opt_int = opt_int
+U.opt_choice = opt_choice
+U.opt_bool = opt_bool
+U.opt_huge = opt_huge
+U.opt_buffer = opt_buffer
+U.policy_nodes = policy_nodes
+U.machine = machine
+U.contains = contains
+U.node_info = node_info
+U.node_list = node_list
+U.check_node = check_node
+U.cpu_node = cpu_node
+U.allowed_cpus_of = allowed_cpus_of
+U.opt_cpus = opt_cpus
+U.sorted = sorted
+U.quantile = quantile
+U.stats = stats
+U.clock_info = clock_info
+U.new_result = new_result
+U.warn = warn
+U.check_pinning = check_pinning
+U.numa_balancing_warning = numa_balancing_warning
+U.placement = placement
+U.alloc = alloc
+U.progress_fn = progress_fn
+U.caches_of = caches_of
+U.first_allowed_cpu = first_allowed_cpu
+U.default_bandwidth_size = default_bandwidth_size
+
+return U

@@ -50,7 +50,7 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
        busybox-static cpio
 BENCH_DEBS = likwid mbw
 
-.PHONY: all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
+.PHONY: FORCE all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
         bench install uninstall clean examples lint-lua lint-c valgrind
 
 all: $(MODULE) $(SHLIB) $(STLIB)
@@ -88,7 +88,14 @@ $(STLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(EMBED_C): $(LUA_FILES) csrc/host/embed.lua
+# The list of files is a prerequisite too (rewritten only when it changes),
+# so a module added or removed regenerates the embedding.
+LUA_LIST = $(BUILD)/gen/lua_files.list
+$(LUA_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(LUA_FILES)" | cmp -s - $@ || echo "$(LUA_FILES)" >$@
+
+$(EMBED_C): $(LUA_FILES) $(LUA_LIST) csrc/host/embed.lua
 	@mkdir -p $(dir $@)
 	$(LUA) csrc/host/embed.lua $@ $(LUA_FILES)
 

@@ -11,7 +11,7 @@
 #define LD(p) _mm256_load_si256((const __m256i *)(p))
 #define LDD(p) _mm256_load_pd((const double *)(p))
 
-AVX2 static uint64_t avx2_read(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_read(int order, void *a, const void *b, const void *c, size_t bytes,
                                double s) {
   (void)b, (void)c, (void)s;
   const char *x = a;
@@ -19,7 +19,7 @@ AVX2 static uint64_t avx2_read(void *a, const void *b, const void *c, size_t byt
                     _mm256_setzero_si256()};
 #define STEP(o, k)                                                                       \
   acc[k] = _mm256_add_epi64(acc[k], _mm256_add_epi64(LD(x + (o)), LD(x + (o) + 32)))
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   __m256i t = _mm256_add_epi64(_mm256_add_epi64(acc[0], acc[1]),
                                _mm256_add_epi64(acc[2], acc[3]));
@@ -27,7 +27,7 @@ AVX2 static uint64_t avx2_read(void *a, const void *b, const void *c, size_t byt
   return (uint64_t)_mm_cvtsi128_si64(h) + (uint64_t)_mm_extract_epi64(h, 1);
 }
 
-AVX2 static uint64_t avx2_write(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_write(int order, void *a, const void *b, const void *c, size_t bytes,
                                 double s) {
   (void)b, (void)c;
   char *x = a;
@@ -37,12 +37,12 @@ AVX2 static uint64_t avx2_write(void *a, const void *b, const void *c, size_t by
     _mm256_store_pd((double *)(x + (o)), v);                                             \
     _mm256_store_pd((double *)(x + (o) + 32), v);                                        \
   } while (0)
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   return 0;
 }
 
-AVX2 static uint64_t avx2_write_nt(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_write_nt(int order, void *a, const void *b, const void *c, size_t bytes,
                                    double s) {
   (void)b, (void)c;
   char *x = a;
@@ -52,7 +52,7 @@ AVX2 static uint64_t avx2_write_nt(void *a, const void *b, const void *c, size_t
     _mm256_stream_pd((double *)(x + (o)), v);                                            \
     _mm256_stream_pd((double *)(x + (o) + 32), v);                                       \
   } while (0)
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   _mm_sfence();
   return 0;
@@ -65,30 +65,30 @@ AVX2 static uint64_t avx2_write_nt(void *a, const void *b, const void *c, size_t
     STORE((__m256i *)(x + (o) + 32), v1_);                                               \
   } while (0)
 
-AVX2 static uint64_t avx2_copy(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_copy(int order, void *a, const void *b, const void *c, size_t bytes,
                                double s) {
   (void)c, (void)s;
   char *x = a;
   const char *y = b;
 #define STEP(o, k) COPY_STEP(_mm256_store_si256, o)
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   return 0;
 }
 
-AVX2 static uint64_t avx2_copy_nt(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_copy_nt(int order, void *a, const void *b, const void *c, size_t bytes,
                                   double s) {
   (void)c, (void)s;
   char *x = a;
   const char *y = b;
 #define STEP(o, k) COPY_STEP(_mm256_stream_si256, o)
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   _mm_sfence();
   return 0;
 }
 
-AVX2 static uint64_t avx2_triad(void *a, const void *b, const void *c, size_t bytes,
+AVX2 static inline uint64_t avx2_triad(int order, void *a, const void *b, const void *c, size_t bytes,
                                 double s) {
   char *x = a;
   const char *y = b, *z = c;
@@ -100,16 +100,20 @@ AVX2 static uint64_t avx2_triad(void *a, const void *b, const void *c, size_t by
     _mm256_store_pd((double *)(x + (o) + 32),                                            \
                     _mm256_add_pd(LDD(y + (o) + 32), _mm256_mul_pd(vs, LDD(z + (o) + 32)))); \
   } while (0)
-  LNUMA__KLOOP(bytes, STEP);
+  LNUMA__KLOOP(order, bytes, STEP);
 #undef STEP
   return 0;
 }
 
-const lnuma__kfn lnuma__kernels_avx2[LNUMA_KERNEL_COUNT] = {
-    [LNUMA_KERNEL_READ] = avx2_read,         [LNUMA_KERNEL_WRITE] = avx2_write,
-    [LNUMA_KERNEL_WRITE_NT] = avx2_write_nt, [LNUMA_KERNEL_COPY] = avx2_copy,
-    [LNUMA_KERNEL_COPY_NT] = avx2_copy_nt,   [LNUMA_KERNEL_TRIAD] = avx2_triad,
-};
+LNUMA__KORDERS(AVX2, avx2_read)
+LNUMA__KORDERS(AVX2, avx2_write)
+LNUMA__KORDERS(AVX2, avx2_write_nt)
+LNUMA__KORDERS(AVX2, avx2_copy)
+LNUMA__KORDERS(AVX2, avx2_copy_nt)
+LNUMA__KORDERS(AVX2, avx2_triad)
+
+const lnuma__kfn lnuma__kernels_avx2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT] =
+    LNUMA__KTABLE(avx2_read, avx2_write, avx2_write_nt, avx2_copy, avx2_copy_nt, avx2_triad);
 #else
-const lnuma__kfn lnuma__kernels_avx2[LNUMA_KERNEL_COUNT] = {0};
+const lnuma__kfn lnuma__kernels_avx2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT] = {{0}};
 #endif

@@ -82,6 +82,8 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
     return lnuma__fail(err, EINVAL, "bandwidth: no kernel %d", p->kernel);
   if (lnuma_isa_name(p->isa) == NULL)
     return lnuma__fail(err, EINVAL, "bandwidth: no ISA %d", p->isa);
+  if (lnuma_order_name(p->order) == NULL)
+    return lnuma__fail(err, EINVAL, "bandwidth: no walk order %d", p->order);
   if (!lnuma_isa_supported(p->isa))
     return lnuma__fail(err, ENOTSUP, "bandwidth: this CPU cannot run %s kernels",
                        lnuma_isa_name(p->isa));
@@ -102,7 +104,8 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
                        LNUMA_KERNEL_GRANULE);
 
   bw_job j = {.p = p, .share = share, .arrays = arrays};
-  j.fn = lnuma__kernel_fn(p->kernel, p->isa);
+  int order = p->order == LNUMA_ORDER_AUTO ? lnuma_order_best(p->kernel) : p->order;
+  j.fn = lnuma__kernel_fn_order(p->kernel, p->isa, order);
   j.warm_ns = calloc((size_t)p->nthreads, sizeof *j.warm_ns);
   j.sums = calloc((size_t)p->nthreads, sizeof *j.sums);
   j.rep_ns = r->rep_ns;
@@ -123,6 +126,7 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
   free(j.end);
   if (rc != 0) return -1;
   r->isa = p->isa == LNUMA_ISA_AUTO ? lnuma_isa_best() : p->isa;
+  r->order = order;
   r->passes = j.passes;
   r->thread_bytes = share * (size_t)arrays;
   r->bytes = r->thread_bytes * (size_t)p->nthreads * (size_t)j.passes;

@@ -10,15 +10,18 @@
 typedef uint64_t (*lnuma__kfn)(void *a, const void *b, const void *c, size_t bytes,
                                double s);
 
-/* The kernels of each ISA, indexed by lnuma_kernel; an ISA that this build
- * lacks (non-x86) has a table of NULLs. */
-extern const lnuma__kfn lnuma__kernels_c[LNUMA_KERNEL_COUNT];
-extern const lnuma__kfn lnuma__kernels_sse2[LNUMA_KERNEL_COUNT];
-extern const lnuma__kfn lnuma__kernels_avx2[LNUMA_KERNEL_COUNT];
-extern const lnuma__kfn lnuma__kernels_avx512[LNUMA_KERNEL_COUNT];
+/* The kernels of each ISA, indexed by [order - 1][lnuma_kernel] (orders
+ * LINEAR and PAGES); an ISA that this build lacks (non-x86) has NULLs. */
+#define LNUMA__KORDER_COUNT 2
+extern const lnuma__kfn lnuma__kernels_c[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
+extern const lnuma__kfn lnuma__kernels_sse2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
+extern const lnuma__kfn lnuma__kernels_avx2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
+extern const lnuma__kfn lnuma__kernels_avx512[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
 
-/* The kernel function for (kernel, isa), AUTO resolved; NULL when the ISA is
- * not supported here. */
+/* The kernel function for (kernel, isa, order), AUTO resolved for both;
+ * NULL when the ISA is not supported here or an argument is out of range. */
+lnuma__kfn lnuma__kernel_fn_order(int kernel, int isa, int order);
+/* The same in this CPU's best order for the kernel. */
 lnuma__kfn lnuma__kernel_fn(int kernel, int isa);
 
 /* The clock of the kernels: every timed region reads kt_start() before and

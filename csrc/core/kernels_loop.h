@@ -1,29 +1,34 @@
-/* The loop every bandwidth kernel shares (private to the kernel files).
+/* The loops every bandwidth kernel shares (private to the kernel files).
  *
  * A kernel is written as STEP(off, k): the work on the 64-byte line at byte
  * offset off of each array, with k (0..3) naming an independent accumulator.
- * The loop walks four 4 KiB pages at a time, one line of each page in turn
- * (as glibc's large memcpy does): the hardware prefetchers then follow four
- * streams instead of one, which a single core needs to keep enough misses in
- * flight (measured: +15% read, +25% non-temporal copy on one core).  The
- * tail (arrays are a multiple of LNUMA_KERNEL_GRANULE, 512 bytes) is walked
- * four lines at a time. */
+ * Two walk orders (lnuma_order), chosen per call:
+ *  - LINEAR walks each array front to back, four lines per iteration: one
+ *    stream per array, as STREAM and likwid-bench walk;
+ *  - PAGES walks four 4 KiB pages at a time, one line of each page in turn
+ *    (as glibc's large memcpy does): the hardware prefetchers, which stop at
+ *    a 4 KiB page, then follow four streams per array instead of one.
+ * Which is faster depends on the processor and the kernel (spec/bench/
+ * bandwidth.lua measures both); lnuma__korder_default holds the choice.
+ * Arrays are a multiple of LNUMA_KERNEL_GRANULE (512 bytes): the PAGES tail
+ * is walked linearly. */
 #ifndef LNUMA_KERNELS_LOOP_H
 #define LNUMA_KERNELS_LOOP_H
 
 #define LNUMA__KPAGE 4096
 #define LNUMA__KGROUP (4 * LNUMA__KPAGE)
 
-#define LNUMA__KLOOP(bytes, STEP)                                                        \
+#define LNUMA__KLOOP(order, bytes, STEP)                                                 \
   do {                                                                                   \
     size_t g_ = 0;                                                                       \
-    for (; g_ + LNUMA__KGROUP <= (bytes); g_ += LNUMA__KGROUP)                           \
-      for (size_t i_ = 0; i_ < LNUMA__KPAGE; i_ += 64) {                                 \
-        STEP(g_ + i_, 0);                                                                \
-        STEP(g_ + LNUMA__KPAGE + i_, 1);                                                 \
-        STEP(g_ + 2 * LNUMA__KPAGE + i_, 2);                                             \
-        STEP(g_ + 3 * LNUMA__KPAGE + i_, 3);                                             \
-      }                                                                                  \
+    if ((order) == LNUMA_ORDER_PAGES)                                                    \
+      for (; g_ + LNUMA__KGROUP <= (bytes); g_ += LNUMA__KGROUP)                         \
+        for (size_t i_ = 0; i_ < LNUMA__KPAGE; i_ += 64) {                               \
+          STEP(g_ + i_, 0);                                                              \
+          STEP(g_ + LNUMA__KPAGE + i_, 1);                                               \
+          STEP(g_ + 2 * LNUMA__KPAGE + i_, 2);                                           \
+          STEP(g_ + 3 * LNUMA__KPAGE + i_, 3);                                           \
+        }                                                                                \
     for (; g_ < (bytes); g_ += 256) {                                                    \
       STEP(g_, 0);                                                                       \
       STEP(g_ + 64, 1);                                                                  \
@@ -31,5 +36,29 @@
       STEP(g_ + 192, 3);                                                                 \
     }                                                                                    \
   } while (0)
+
+/* A kernel body is written once as `static inline ... NAME(int order, a, b,
+ * c, bytes, s)`; this makes the two entry points the tables hold, each with
+ * the order fixed so the compiler drops the other loop. */
+#define LNUMA__KORDERS(ATTR, NAME)                                                       \
+  ATTR static uint64_t NAME##_linear(void *a, const void *b, const void *c, size_t n,   \
+                                     double s) {                                         \
+    return NAME(LNUMA_ORDER_LINEAR, a, b, c, n, s);                                      \
+  }                                                                                      \
+  ATTR static uint64_t NAME##_pages(void *a, const void *b, const void *c, size_t n,    \
+                                    double s) {                                          \
+    return NAME(LNUMA_ORDER_PAGES, a, b, c, n, s);                                       \
+  }
+
+/* The table of one ISA: [order - 1][kernel]. */
+#define LNUMA__KTABLE_ROW(SUF, R, W, WN, CP, CPN, TR)                                   \
+  {                                                                                      \
+    [LNUMA_KERNEL_READ] = R##SUF, [LNUMA_KERNEL_WRITE] = W##SUF,                         \
+    [LNUMA_KERNEL_WRITE_NT] = WN##SUF, [LNUMA_KERNEL_COPY] = CP##SUF,                    \
+    [LNUMA_KERNEL_COPY_NT] = CPN##SUF, [LNUMA_KERNEL_TRIAD] = TR##SUF                    \
+  }
+#define LNUMA__KTABLE(R, W, WN, CP, CPN, TR)                                             \
+  {LNUMA__KTABLE_ROW(_linear, R, W, WN, CP, CPN, TR),                                    \
+   LNUMA__KTABLE_ROW(_pages, R, W, WN, CP, CPN, TR)}
 
 #endif

@@ -122,12 +122,12 @@ static void push_u64_array(lua_State *L, const uint64_t *v, size_t n) {
 
 /* ---- measurements --------------------------------------------------------------- */
 
-/* bench_bandwidth(buf, {kernel, isa, cpus, repetitions, min_time, first_touch,
- * scalar}) -> {isa, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, span_ns,
+/* bench_bandwidth(buf, {kernel, isa, order, cpus, repetitions, min_time,
+ * first_touch, scalar}) -> {isa, order, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, span_ns,
  * threads} */
 static int k_bandwidth(lua_State *L) {
-  static const char *const keys[] = {"kernel", "isa", "cpus", "repetitions", "min_time",
-                                     "first_touch", "scalar", NULL};
+  static const char *const keys[] = {"kernel", "isa", "order", "cpus", "repetitions",
+                                     "min_time", "first_touch", "scalar", NULL};
   size_t len;
   char *mem = check_memory(L, 1, &len);
   lnb_check_options(L, 2, keys, 0);
@@ -135,6 +135,7 @@ static int k_bandwidth(lua_State *L) {
   memset(&p, 0, sizeof p);
   p.kernel = field_name(L, 2, "kernel", lnuma_kernel_from_name, LNUMA_KERNEL_READ);
   p.isa = field_name(L, 2, "isa", lnuma_isa_from_name, LNUMA_ISA_AUTO);
+  p.order = field_name(L, 2, "order", lnuma_order_from_name, LNUMA_ORDER_AUTO);
   int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
   p.nthreads = field_cpus(L, 2, "cpus", cpus, LNUMA_TEAM_MAX);
   p.cpus = cpus;
@@ -154,9 +155,11 @@ static int k_bandwidth(lua_State *L) {
   r.threads = scratch(L, (size_t)p.nthreads * sizeof(lnuma_team_thread));
   lnuma_error err;
   if (lnuma_bw_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 8);
   lua_pushstring(L, lnuma_isa_name(r.isa));
   lua_setfield(L, -2, "isa");
+  lua_pushstring(L, lnuma_order_name(r.order));
+  lua_setfield(L, -2, "order");
   lua_pushinteger(L, (lua_Integer)r.passes);
   lua_setfield(L, -2, "passes");
   lua_pushinteger(L, (lua_Integer)r.thread_bytes);
@@ -311,9 +314,10 @@ static int k_c2c(lua_State *L) {
 
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
-/* kernel_info() -> {kernels, isas (supported), best_isa, patterns} */
+/* kernel_info() -> {kernels, isas (supported), best_isa, orders (kernel ->
+ * the order AUTO picks here), patterns} */
 static int k_info(lua_State *L) {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
   for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
     lua_pushstring(L, lnuma_kernel_name(k));
@@ -330,6 +334,12 @@ static int k_info(lua_State *L) {
   lua_setfield(L, -2, "isas");
   lua_pushstring(L, lnuma_isa_name(lnuma_isa_best()));
   lua_setfield(L, -2, "best_isa");
+  lua_createtable(L, 0, LNUMA_KERNEL_COUNT);
+  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+    lua_pushstring(L, lnuma_order_name(lnuma_order_best(k)));
+    lua_setfield(L, -2, lnuma_kernel_name(k));
+  }
+  lua_setfield(L, -2, "orders");
   lua_createtable(L, LNUMA_CHASE_COUNT, 0);
   for (int k = 0; k < LNUMA_CHASE_COUNT; k++) {
     lua_pushstring(L, lnuma_chase_pattern_name(k));

@@ -33,8 +33,22 @@ local max = math.max
 local M = {}
 
 local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true, node = true,
-                         huge = true, isa = true, repetitions = true, min_time = true,
-                         buffer = true }
+                         huge = true, isa = true, order = true, repetitions = true,
+                         min_time = true, buffer = true }
+local ORDERS = { "auto", "linear", "pages" }
+
+-- How each kernel's bytes are counted, as STREAM and likwid-bench count
+-- them: every array the kernel reads or writes, once per pass.  The reads a
+-- normal store causes (write-allocate) move bytes too but are not counted.
+local COUNTING = {
+  read = "1 array read: bytes = size of a",
+  write = "1 array written: bytes = size of a (the write-allocate read is not counted)",
+  write_nt = "1 array written with non-temporal stores (no write-allocate): bytes = size of a",
+  copy = "a = b: bytes = size of b read + size of a written (write-allocate not counted)",
+  copy_nt = "a = b, non-temporal stores: bytes = size of b read + size of a written",
+  triad = "a = b + s * c: bytes = size of b and c read + size of a written "
+    .. "(write-allocate not counted)",
+}
 
 local function bandwidth_params(fname, topo, o)
   local buffer = opt_buffer(fname, o)
@@ -43,6 +57,7 @@ local function bandwidth_params(fname, topo, o)
     size = opt_size(fname, o, "size",
                     buffer and buffer:size() or default_bandwidth_size(topo)),
     isa = opt_choice(fname, o, "isa", "auto", ISAS),
+    order = opt_choice(fname, o, "order", "auto", ORDERS),
     huge = opt_huge(fname, o),
     repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
     min_time = opt_int(fname, o, "min_time", 50000000, 0),
@@ -85,7 +100,8 @@ local function measure_bandwidth(r, topo, p, user_buf)
     buf = buf:view(0, p.size)
   end
   local raw, msg, code = core.bench_bandwidth(buf, {
-    kernel = p.kernel, isa = p.isa, cpus = p.cpus, repetitions = p.repetitions,
+    kernel = p.kernel, isa = p.isa, order = p.order, cpus = p.cpus,
+    repetitions = p.repetitions,
     min_time = p.min_time, first_touch = true,
   })
   if not raw then
@@ -105,6 +121,7 @@ local function measure_bandwidth(r, topo, p, user_buf)
   r.repetitions, r.stats = reps, stats(reps)
   r.gbps = r.stats.median
   r.isa, r.passes, r.bytes, r.thread_bytes = raw.isa, raw.passes, raw.bytes, raw.thread_bytes
+  r.order, r.counting = raw.order, COUNTING[p.kernel]
   -- Each thread's part of the buffer belongs on the node asked, or on the
   -- thread's own node when none was asked (first touch).
   local parts = {}
@@ -134,13 +151,18 @@ end
 --   default four times the last-level cache, a power of two, at least 1 GiB),
 --   `threads` (default 1) or `cpus` (array or cpulist), `node` (memory node;
 --   default: each thread's own), `huge`, `isa` ("auto",
---   "avx512", "avx2", "sse2", "c"), `repetitions` (5), `min_time` (ns per
+--   "avx512", "avx2", "sse2", "c"), `order` (how the kernel walks its
+--   arrays: "linear", front to back as STREAM and likwid-bench do, "pages",
+--   four 4 KiB pages at a time so the prefetchers follow four streams per
+--   array, or "auto" (default): the one measured faster for this kernel on
+--   this CPU's vendor, see `kernel_info().orders`), `repetitions` (5), `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
 --   its policy, or each thread's node)
 -- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
 --   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
---   `isa`, `cpus`, `cpus_ran`, `placement`, `warnings`
+--   `counting` (how, in words), `isa`, `order`, `cpus`, `cpus_ran`,
+--   `placement`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
 -- @treturn[2] integer errno

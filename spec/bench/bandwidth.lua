@@ -4,14 +4,22 @@
 -- and with transparent huge pages, with its run-to-run spread.  Prints
 -- "name value unit" lines and ratios (the runner appends them to the results
 -- file).  Ratios > 1 mean lnuma is faster.
+--
+-- Bandwidth: every kernel, at 1 thread and at all allowed CPUs, on the
+-- AVX-512 path (against every likwid variant) and on the AVX2 path (isa =
+-- "avx2", against likwid's scalar, SSE and AVX variants), lnuma in both walk
+-- orders so the choice `order = "auto"` makes here is checked, not assumed.
+-- LNUMA_BENCH_KERNELS="read triad" narrows the kernels.
+-- bench: realtime (spec/bench/run: one thread per CPU, likwid's too)
 local lnuma = require "lnuma"
 
-local SIZE = 2000000000            -- likwid's "2GB" (10^9 bytes): all arrays together
+local SIZE = 1000000000            -- likwid's "1GB" (10^9 bytes): all arrays together
 local REPS = 5
 local topo = lnuma.topology()
 local cpus = topo.allowed.cpus
 local THREADS = { 1 }
 if #cpus > 1 then THREADS[2] = #cpus end
+local info = lnuma.bench.kernel_info()
 
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
@@ -23,7 +31,7 @@ end
 local function have(cmd) return (sh("command -v " .. cmd .. " >/dev/null")) end
 
 local function line(name, value, unit)
-  print(("%-44s %12s %s"):format(name, type(value) == "number" and ("%.3f"):format(value)
+  print(("%-48s %12s %s"):format(name, type(value) == "number" and ("%.3f"):format(value)
     or tostring(value), unit or ""))
   io.stdout:flush()
 end
@@ -40,6 +48,16 @@ local LIKWID = {
             "stream_avx_fma", "stream_avx512_fma" },
 }
 local ORDER = { "read", "write", "write_nt", "copy", "copy_nt", "triad" }
+if os.getenv("LNUMA_BENCH_KERNELS") then
+  ORDER = {}
+  for k in os.getenv("LNUMA_BENCH_KERNELS"):gmatch("%S+") do ORDER[#ORDER + 1] = k end
+end
+local ISAS = {}
+for _, isa in ipairs({ "avx512", "avx2" }) do
+  for _, have_isa in ipairs(info.isas) do
+    if have_isa == isa then ISAS[#ISAS + 1] = isa end
+  end
+end
 
 local available = {}
 if have("likwid-bench") then
@@ -47,63 +65,97 @@ if have("likwid-bench") then
   for name in list:gmatch("([%w_]+) %- ") do available[name] = true end
 end
 
+local LIKWID_CMD = "likwid-bench -t %s -W N:%dB:%d"
 -- GB/s (1e9 bytes/s) of one likwid-bench run, or nil.
 local function likwid(kernel, threads)
-  local ok, out = sh(("likwid-bench -t %s -W N:%dB:%d"):format(kernel, SIZE, threads))
+  local ok, out = sh(LIKWID_CMD:format(kernel, SIZE, threads))
   local mbs = ok and out:match("MByte/s:%s*([%d.]+)")
   return mbs and tonumber(mbs) / 1000 or nil
 end
 
-local function lnuma_gbps(kernel, threads)
+local function lnuma_gbps(kernel, threads, isa, order)
   local use = {}
   for i = 1, threads do use[i] = cpus[i] end
-  local r = assert(lnuma.bench.bandwidth { kernel = kernel, size = SIZE, cpus = use,
-                                           repetitions = REPS, min_time = 200000000 })
+  local r = assert(lnuma.bench.bandwidth { kernel = kernel, size = SIZE, cpus = use, isa = isa,
+                                           order = order, repetitions = REPS,
+                                           min_time = 200000000 })
   for _, w in ipairs(r.warnings) do print("# warning: " .. w) end
-  return r.gbps, r.stats.spread, r.isa
+  return r.gbps, r.stats.spread
 end
 
-print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; lnuma: median "
-       .. "of %d repetitions; likwid-bench: its own average over >= 1 s"):format(
-       lnuma.report.size(SIZE), table.concat(THREADS, " and "), REPS))
-print("# the machine is shared: two rounds, run in turn, best of the rounds for each tool "
-      .. "(round 2 re-runs lnuma and the two best likwid variants)")
+-- The likwid variants an ISA path is compared with: all of them for
+-- AVX-512, none that needs AVX-512 for AVX2.
+local function variants(kernel, isa)
+  local out = {}
+  for _, lk in ipairs(LIKWID[kernel]) do
+    if available[lk] and (isa == "avx512" or not lk:match("avx512")) then out[#out + 1] = lk end
+  end
+  return out
+end
+
+print(("# %d CPUs allowed; order = \"auto\" picks here: %s"):format(#cpus, (function()
+  local t = {}
+  for _, k in ipairs(ORDER) do t[#t + 1] = k .. "=" .. info.orders[k] end
+  return table.concat(t, " ")
+end)()))
+print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; lnuma: "
+       .. "median of %d repetitions of >= 0.2 s; likwid-bench: its own figure over >= 1 s")
+       :format(lnuma.report.size(SIZE), table.concat(THREADS, " and "), REPS))
+print("# lnuma: lnuma.bench.bandwidth{kernel = K, size = " .. SIZE .. ", cpus = {...}, isa = I, "
+      .. "order = O, repetitions = " .. REPS .. ", min_time = 200000000}")
+print("# likwid: " .. LIKWID_CMD:format("VARIANT", SIZE, 0):gsub(":0$", ":THREADS"))
+print("# two rounds, run in turn (lnuma in both orders, then every likwid variant; round 2 "
+      .. "re-runs lnuma and the two best likwid variants); best of the rounds for each")
 if not next(available) then print("# likwid-bench not found: make deps-bench installs it") end
-local worst
-for _, threads in ipairs(THREADS) do
-  for _, k in ipairs(ORDER) do
-    local g, spread, isa = lnuma_gbps(k, threads)
-    local lk_best = {}
-    for _, lk in ipairs(LIKWID[k]) do
-      if available[lk] then lk_best[lk] = likwid(lk, threads) end
-    end
-    -- Round 2: lnuma again, and the two best likwid variants of round 1.
-    local ranked = {}
-    for lk, v in pairs(lk_best) do ranked[#ranked + 1] = { lk, v } end
-    table.sort(ranked, function(x, y) return x[2] > y[2] end)
-    local g2, spread2 = lnuma_gbps(k, threads)
-    if g2 > g then g, spread = g2, spread2 end
-    for i = 1, math.min(2, #ranked) do
-      local v = likwid(ranked[i][1], threads)
-      if v and v > lk_best[ranked[i][1]] then lk_best[ranked[i][1]] = v end
-    end
-    line(("lnuma.%s.t%d (%s)"):format(k, threads, isa), g, ("GB/s  spread %.1f%%")
-      :format(spread * 100))
-    local best, best_name
-    for _, lk in ipairs(LIKWID[k]) do
-      if lk_best[lk] then
-        line(("  likwid.%s.t%d"):format(lk, threads), lk_best[lk], "GB/s")
-        if not best or lk_best[lk] > best then best, best_name = lk_best[lk], lk end
+local worst, table_rows = nil, {}
+for _, isa in ipairs(ISAS) do
+  for _, threads in ipairs(THREADS) do
+    for _, k in ipairs(ORDER) do
+      local best_o = {}
+      local lk_best = {}
+      for round = 1, 2 do
+        for _, o in ipairs({ "linear", "pages" }) do
+          local g = lnuma_gbps(k, threads, isa, o)
+          if not best_o[o] or g > best_o[o] then best_o[o] = g end
+        end
+        local list = variants(k, isa)
+        if round == 2 then
+          table.sort(list, function(x, y) return (lk_best[x] or 0) > (lk_best[y] or 0) end)
+          list = { list[1], list[2] }
+        end
+        for _, lk in ipairs(list) do
+          local v = likwid(lk, threads)
+          if v and (not lk_best[lk] or v > lk_best[lk]) then lk_best[lk] = v end
+        end
       end
-    end
-    if best then
-      local ratio = g / best
-      line(("ratio.%s.t%d (lnuma / likwid %s)"):format(k, threads, best_name), ratio, "x")
-      if not worst or ratio < worst then worst = ratio end
+      local auto = info.orders[k]
+      local g = best_o[auto]
+      local tag = ("%s.t%d.%s"):format(k, threads, isa)
+      line(("lnuma.%s.linear"):format(tag), best_o.linear, "GB/s")
+      line(("lnuma.%s.pages"):format(tag), best_o.pages, ("GB/s  (auto picks %s%s)"):format(
+        auto, best_o[auto] >= math.max(best_o.linear, best_o.pages) and "" or ", the slower here"))
+      local best, best_name
+      for _, lk in ipairs(LIKWID[k]) do
+        if lk_best[lk] then
+          line(("  likwid.%s.t%d"):format(lk, threads), lk_best[lk], "GB/s")
+          if not best or lk_best[lk] > best then best, best_name = lk_best[lk], lk end
+        end
+      end
+      if best then
+        local ratio = g / best
+        line(("ratio.%s (lnuma %s / likwid %s)"):format(tag, auto, best_name), ratio, "x")
+        if not worst or ratio < worst then worst = ratio end
+        table_rows[#table_rows + 1] = ("| %s | %d | %s | %.2f | %s %.2f | %.3f |"):format(
+          k, threads, isa, g, best_name, best, ratio)
+      end
     end
   end
 end
-if worst then line("ratio.min (lnuma / best likwid, all kernels)", worst, "x (target >= 1.0)") end
+if worst then
+  line("ratio.min (lnuma / best likwid, all kernels)", worst, "x (target >= 1.0)")
+  print("# | kernel | threads | isa | lnuma GB/s | best likwid GB/s | ratio |")
+  for _, row in ipairs(table_rows) do print("# " .. row) end
+end
 
 -- mbw: one thread copying between two arrays of N MiB, counting N MiB per
 -- copy; STREAM counts the read and the write, so twice that.

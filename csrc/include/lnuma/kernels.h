@@ -66,6 +66,23 @@ LNUMA_API int lnuma_kernel_from_name(const char *name);
 /** How many arrays a kernel streams (1, 2 or 3).  Any thread. */
 LNUMA_API int lnuma_kernel_arrays(int kernel);
 
+/** How a kernel walks its arrays.  Which is faster depends on the processor
+ *  and the kernel; AUTO takes the choice measured for this CPU's vendor. */
+typedef enum lnuma_order {
+  LNUMA_ORDER_AUTO = 0, /**< the measured best for this vendor and kernel */
+  LNUMA_ORDER_LINEAR,   /**< front to back, one stream per array (STREAM, likwid) */
+  LNUMA_ORDER_PAGES,    /**< four 4 KiB pages at a time, a line of each in turn:
+                             four prefetch streams per array */
+  LNUMA_ORDER_COUNT
+} lnuma_order;
+
+/** Name of an order ("auto", "linear", "pages"); NULL when out of range. */
+LNUMA_API const char *lnuma_order_name(int order);
+/** The order with this name, or -1. */
+LNUMA_API int lnuma_order_from_name(const char *name);
+/** The order AUTO resolves to for a kernel on this CPU (LINEAR or PAGES). */
+LNUMA_API int lnuma_order_best(int kernel);
+
 /** Granule of array lengths: every array passed to a kernel is a multiple of
  *  this many bytes and 64-byte aligned. */
 #define LNUMA_KERNEL_GRANULE 512
@@ -133,11 +150,13 @@ typedef struct lnuma_bw_params {
   double scalar;          /**< s of triad */
   const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
                                  read-only while the measurement runs */
+  int order;              /**< lnuma_order; AUTO (0) for this CPU's best */
 } lnuma_bw_params;
 
 /** What lnuma_bw_measure found.  The arrays are the caller's. */
 typedef struct lnuma_bw_result {
   int isa;                /**< the ISA that ran */
+  int order;              /**< the walk order that ran (LINEAR or PAGES) */
   uint64_t passes;        /**< kernel passes per repetition per thread */
   size_t thread_bytes;    /**< bytes one thread moves per pass (counted) */
   size_t bytes;           /**< bytes all threads move per repetition */

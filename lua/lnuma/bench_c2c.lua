@@ -227,12 +227,12 @@ end
 -- @tparam integer samples samples per pair
 -- @treturn table array of `{sample, round, a, b, line, offset}`, all counted
 --   from 0 (`a` < `b` are positions in the CPU list, `offset` is bytes)
-function M.c2c_lines(n, samples) return core.c2c_lines(n, samples) end
+M.c2c_lines = core.c2c_lines
 
 --- The c2c schedule for n CPUs: rounds of disjoint pairs `{a, b}` of
 -- 0-based positions in the CPU list.
 -- @tparam integer n
 -- @treturn table
-function M.c2c_schedule(n) return core.c2c_schedule(n) end
+M.c2c_schedule = core.c2c_schedule
 
 return M

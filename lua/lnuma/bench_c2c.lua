@@ -5,7 +5,7 @@
 -- that no other pair has ever touched, zeroed and flushed out of every cache
 -- before the run.  A line that some third core held before, even one it gave
 -- back, changes what the next handoff costs (on AMD Zen the first core to
--- own a line stays in its coherence traffic: core-to-core-latency #154,
+-- own a line stays in its coherence traffic: core-to-core-latency #155,
 -- #156); a line shared by two pairs at once is how a run hangs.
 -- @module lnuma.bench_c2c
 
@@ -33,9 +33,10 @@ local GIB = U.GIB
 
 local M = {}
 
-local KEYS = { cpus = true, node = true, mode = true, samples = true, roundtrips = true }
--- Untimed round trips on each fresh line before the timed ones: the partner
--- leaving the barrier, the line's first trip from memory.
+local KEYS = { cpus = true, node = true, mode = true, samples = true, roundtrips = true,
+               warmup = true }
+-- Untimed round trips on each fresh line before the timed ones, by default:
+-- the partner leaving the barrier, the line's first trip from memory.
 local WARMUP = 16
 -- Bytes between two lines (lnuma/kernels.h LNUMA_C2C_LINE_STRIDE).
 local STRIDE = 128
@@ -105,7 +106,7 @@ local function check_lines(r, buf, raw, size)
   if not fresh then warn(r, "a line was used by two (pair, sample)s: the figures are suspect") end
   return {
     count = #r.pairs * r.samples, stride = STRIDE, bytes = size, page_size = page_size,
-    fresh = fresh, flushed = raw.flushed, warmup = WARMUP,
+    fresh = fresh, flushed = raw.flushed, warmup = r.warmup,
     pairs_off_node = pl and off_total or nil,
   }
 end
@@ -148,14 +149,14 @@ end
 -- pinned threads, for every pair of CPUs.  Disjoint pairs run at the same
 -- time (a round-robin tournament) and the tournament runs once per sample,
 -- so the time grows with the number of CPUs, not of pairs.  Each (pair,
--- sample) uses a fresh line (see the module's note), warmed up with 16
--- untimed round trips, then `roundtrips` timed ones.
+-- sample) uses a fresh line (see the module's note), warmed up with
+-- `warmup` untimed round trips, then `roundtrips` timed ones.
 -- @tparam table opts `cpus` (array or cpulist, each CPU once; default: every
 --   allowed CPU), `mode` ("pingpong" (default): load/store round trips;
 --   "cas": each side compare-and-swaps the line from the other's value to
 --   its own, the cost of a lock handoff), `node` (where the lines live;
 --   default: the first CPU's), `samples` (per pair, 15), `roundtrips` (per
---   sample, 500)
+--   sample, 500), `warmup` (untimed round trips before them on each line, 16)
 -- @treturn table result with `mode`, `figure` (what one number means:
 --   one-way ns = half a round trip), `rows` and `columns` (the CPUs),
 --   `values` (`values[i][j]`: the pair's median one-way ns; 0 on the
@@ -180,7 +181,7 @@ function M.c2c(opts)
     mode = opt_choice("c2c", o, "mode", "pingpong", core.kernel_info().c2c_modes),
     samples = opt_int("c2c", o, "samples", 15, 1, 100000),
     roundtrips = opt_int("c2c", o, "roundtrips", 500, 1, 1000000000),
-    warmup = WARMUP,
+    warmup = opt_int("c2c", o, "warmup", WARMUP, 0, 1000000000),
   }
   p.node = o.node ~= nil and check_node("c2c", topo, "node", o.node) or cpu_node(topo, cpus[1])
   local npairs = #cpus * (#cpus - 1) // 2

@@ -281,7 +281,8 @@ local function c2c_lines(r, out)
                             { indent = "  " })
   end
   if r.stats and r.stats.n then
-    out[#out + 1] = "across pairs: " .. stats_line(r.stats, "ns", "pairs")
+    out[#out + 1] = "across pairs: "
+      .. stats_line(r.stats, "ns", r.stats.n == 1 and "pair" or "pairs")
   end
   if r.repetition_stats and r.repetition_stats.n then
     out[#out + 1] = "per sample (a whole tournament): "

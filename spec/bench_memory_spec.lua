@@ -360,53 +360,6 @@ describe("lnuma.bench.loaded_latency", function()
   end)
 end)
 
-describe("lnuma.bench.c2c", function()
-  it("gives a symmetric CPU x CPU matrix with zeros on the diagonal", function()
-    local cpus = allowed_cpus()
-    if #cpus < 2 then pending("needs two CPUs") end
-    local r = assert(lnuma.bench.c2c { samples = 3, roundtrips = 50 })
-    assert.same(cpus, r.rows)
-    assert.same(cpus, r.columns)
-    assert.equal(#cpus * (#cpus - 1) // 2, r.pairs)
-    for i = 1, #cpus do
-      assert.equal(0, r.values[i][i])
-      for j = 1, #cpus do
-        if i ~= j then
-          assert.is_true(r.values[i][j] > 0)
-          assert.equal(r.values[i][j], r.values[j][i])
-        end
-      end
-    end
-    assert.same(cpus, r.cpus_ran)
-    assert.equal(1.0, r.placement.fraction)
-  end)
-
-  it("schedules disjoint pairs in rounds that meet every pair once", function()
-    local rounds = lnuma.bench.c2c_schedule(6)
-    assert.equal(5, #rounds)
-    local met = {}
-    for _, round in ipairs(rounds) do
-      local busy = {}
-      assert.equal(3, #round)
-      for _, pair in ipairs(round) do
-        for _, p in ipairs(pair) do
-          assert.is_nil(busy[p])
-          busy[p] = true
-        end
-        met[pair[1] .. "-" .. pair[2]] = true
-      end
-    end
-    local n = 0
-    for _ in pairs(met) do n = n + 1 end
-    assert.equal(15, n)
-  end)
-
-  it("rejects a CPU named twice", function()
-    assert.has_error(function() lnuma.bench.c2c { cpus = { 0, 0 } } end,
-      "bad argument #1 to 'c2c' (cpus: CPU 0 is named twice)")
-  end)
-end)
-
 describe("lnuma.bench.migration", function()
   it("moves pages between nodes and says so when there is only one", function()
     local nodes = lnuma.topology().allowed.nodes

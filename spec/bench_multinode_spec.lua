@@ -74,17 +74,6 @@ describe("memory benchmarks #multinode", function()
     end
   end)
 
-  it("measure c2c across nodes with the lines on the node asked", function()
-    local nodes = nodes_with_memory()
-    local cpus = lnuma.topology().allowed.cpus
-    if #cpus < 2 then pending("needs two CPUs") end
-    local r = assert(lnuma.bench.c2c { samples = 3, roundtrips = 50, node = nodes[#nodes] })
-    assert.equal(#cpus, #r.values)
-    for i = 1, #cpus do assert.equal(#cpus, #r.values[i]) end
-    assert.equal(nodes[#nodes], r.placement.node)
-    assert.equal(1.0, r.placement.fraction)
-  end)
-
   it("move pages from one node to another", function()
     local nodes = nodes_with_memory()
     local r = assert(lnuma.bench.migration { size = "4M", from = nodes[1], to = nodes[2],

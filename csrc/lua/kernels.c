@@ -1,7 +1,7 @@
 /* Bindings of the benchmark kernels: the measurements (bandwidth, latency,
  * loaded latency, core to core) over lnuma buffers, and the small facts and
  * debug hooks the Lua face and the specs use (kernel names, ISAs, the chase
- * order, the c2c schedule).  Results are raw (times in ns per repetition and
+ * order, the c2c schedule and its lines).  Results are raw (times in ns per repetition and
  * thread); lua/lnuma/bench_memory.lua turns them into figures. */
 #include <string.h>
 
@@ -277,37 +277,58 @@ static int k_loaded(lua_State *L) {
   return 1;
 }
 
-/* bench_c2c(buf, {cpus, samples, roundtrips}) -> {values = n x n, rounds, threads} */
+/* bench_c2c(buf, {cpus, mode, samples, roundtrips, warmup}) -> {sample_ns =
+ * {{ns per sample} per pair}, line_offset = the same shape, rounds, flushed,
+ * threads}; pairs in lnuma_c2c_pair_index order.  Every option is read
+ * before the buffer is looked at: a metamethod could free it. */
 static int k_c2c(lua_State *L) {
-  static const char *const keys[] = {"cpus", "samples", "roundtrips", NULL};
-  size_t len;
-  char *mem = check_memory(L, 1, &len);
+  static const char *const keys[] = {"cpus", "mode", "samples", "roundtrips", "warmup", NULL};
+  luaL_checkany(L, 1);
   lnb_check_options(L, 2, keys, 0);
+  lnuma_c2c_params p;
+  memset(&p, 0, sizeof p);
   int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
-  int n = field_cpus(L, 2, "cpus", cpus, LNUMA_TEAM_MAX);
-  if (n < 2) lnb_opterror(L, 2, "cpus", "at least two CPUs");
-  int samples = field_int(L, 2, "samples", 15, 1, 100000);
-  uint64_t roundtrips = field_u64(L, 2, "roundtrips", 500, 1);
-  double *m = scratch(L, (size_t)n * (size_t)n * sizeof(double));
-  lnuma_team_thread *threads = scratch(L, (size_t)n * sizeof *threads);
+  p.n = field_cpus(L, 2, "cpus", cpus, LNUMA_TEAM_MAX);
+  if (p.n < 2) lnb_opterror(L, 2, "cpus", "c2c needs at least two CPUs; %d given", p.n);
+  p.cpus = cpus;
+  p.mode = field_name(L, 2, "mode", lnuma_c2c_mode_from_name, LNUMA_C2C_PINGPONG);
+  p.samples = field_int(L, 2, "samples", 15, 1, 100000);
+  p.roundtrips = field_u64(L, 2, "roundtrips", 500, 1);
+  p.warmup = field_u64(L, 2, "warmup", 16, 0);
+  p.clock = up_clock(L);
+  size_t len;
+  p.mem = check_memory(L, 1, &len);
+  p.size = len;
+  /* Room for every (pair, sample) only when the buffer can hold their lines:
+   * otherwise the core refuses before it writes, and one cell will do. */
+  size_t need = lnuma_c2c_memory(p.n, p.samples);
+  size_t cells = need != 0 && need <= len ? need / LNUMA_C2C_LINE_STRIDE : 1;
+  lnuma_c2c_result r;
+  memset(&r, 0, sizeof r);
+  r.sample_ns = scratch(L, cells * sizeof(uint64_t));
+  r.line_offset = scratch(L, cells * sizeof(uint64_t));
+  r.threads = scratch(L, (size_t)p.n * sizeof *r.threads);
   lnuma_error err;
-  if (lnuma_c2c_measure(mem, len, n, cpus, samples, roundtrips, up_clock(L), m, threads,
-                        &err) != 0)
-    return lnb_fail(L, &err);
-  lua_createtable(L, 0, 3);
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    lua_createtable(L, n, 0);
-    for (int j = 0; j < n; j++) {
-      lua_pushnumber(L, m[(size_t)i * (size_t)n + (size_t)j]);
-      lua_rawseti(L, -2, j + 1);
-    }
-    lua_rawseti(L, -2, i + 1);
+  if (lnuma_c2c_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
+  size_t npairs = (size_t)lnuma_c2c_pairs(p.n), ns = (size_t)p.samples;
+  lua_createtable(L, 0, 5);
+  lua_createtable(L, (int)npairs, 0);
+  for (size_t k = 0; k < npairs; k++) {
+    push_u64_array(L, r.sample_ns + k * ns, ns);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
-  lua_setfield(L, -2, "values");
-  lua_pushinteger(L, lnuma_c2c_rounds(n));
+  lua_setfield(L, -2, "sample_ns");
+  lua_createtable(L, (int)npairs, 0);
+  for (size_t k = 0; k < npairs; k++) {
+    push_u64_array(L, r.line_offset + k * ns, ns);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_setfield(L, -2, "line_offset");
+  lua_pushinteger(L, lnuma_c2c_rounds(p.n));
   lua_setfield(L, -2, "rounds");
-  push_threads(L, threads, n);
+  lua_pushboolean(L, r.flushed);
+  lua_setfield(L, -2, "flushed");
+  push_threads(L, r.threads, p.n);
   lua_setfield(L, -2, "threads");
   return 1;
 }
@@ -315,9 +336,9 @@ static int k_c2c(lua_State *L) {
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
 /* kernel_info() -> {kernels, isas (supported), best_isa, orders (kernel ->
- * the order AUTO picks here), patterns} */
+ * the order AUTO picks here), patterns, c2c_modes} */
 static int k_info(lua_State *L) {
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
   for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
     lua_pushstring(L, lnuma_kernel_name(k));
@@ -346,6 +367,12 @@ static int k_info(lua_State *L) {
     lua_rawseti(L, -2, k + 1);
   }
   lua_setfield(L, -2, "patterns");
+  lua_createtable(L, LNUMA_C2C_MODE_COUNT, 0);
+  for (int m = 0; m < LNUMA_C2C_MODE_COUNT; m++) {
+    lua_pushstring(L, lnuma_c2c_mode_name(m));
+    lua_rawseti(L, -2, m + 1);
+  }
+  lua_setfield(L, -2, "c2c_modes");
   return 1;
 }
 
@@ -400,11 +427,52 @@ static int k_c2c_schedule(lua_State *L) {
   return 1;
 }
 
-/* c2c_memory(n) -> bytes the c2c buffer needs for n CPUs. */
+/* c2c_memory(n, samples) -> bytes the c2c buffer needs for n CPUs. */
 static int k_c2c_memory(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   luaL_argcheck(L, n >= 2 && n <= LNUMA_TEAM_MAX, 1, "between 2 and 4096 CPUs");
-  lua_pushinteger(L, (lua_Integer)lnuma_c2c_memory((int)n));
+  lua_Integer samples = luaL_optinteger(L, 2, 15);
+  luaL_argcheck(L, samples >= 1 && samples <= 100000, 2, "between 1 and 100000 samples");
+  size_t need = lnuma_c2c_memory((int)n, (int)samples);
+  luaL_argcheck(L, need != 0 && need <= (size_t)LUA_MAXINTEGER, 2, "too many lines");
+  lua_pushinteger(L, (lua_Integer)need);
+  return 1;
+}
+
+/* c2c_lines(n, samples) -> the lines as the c2c measurement hands them out,
+ * in the order it runs them: {sample, round, a, b, line, offset} (all from
+ * 0; a < b are positions in the CPU list). */
+static int k_c2c_lines(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  luaL_argcheck(L, n >= 2 && n <= LNUMA_TEAM_MAX, 1, "between 2 and 4096 CPUs");
+  lua_Integer samples = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, samples >= 1 && samples <= 100000, 2, "between 1 and 100000 samples");
+  luaL_argcheck(L, lnuma_c2c_pairs((int)n) * samples <= 1000000, 2,
+                "at most 1000000 (pair, sample) lines (a debugging aid)");
+  int rounds = lnuma_c2c_rounds((int)n);
+  lua_createtable(L, (int)(lnuma_c2c_pairs((int)n) * samples), 0);
+  lua_Integer k = 0;
+  for (int s = 0; s < (int)samples; s++)
+    for (int r = 0; r < rounds; r++)
+      for (int i = 0; i < (int)n; i++) {
+        int j = lnuma_c2c_partner((int)n, r, i);
+        if (j <= i) continue;
+        int64_t line = lnuma_c2c_line((int)n, (int)samples, i, j, s);
+        lua_createtable(L, 0, 6);
+        lua_pushinteger(L, s);
+        lua_setfield(L, -2, "sample");
+        lua_pushinteger(L, r);
+        lua_setfield(L, -2, "round");
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, "a");
+        lua_pushinteger(L, j);
+        lua_setfield(L, -2, "b");
+        lua_pushinteger(L, (lua_Integer)line);
+        lua_setfield(L, -2, "line");
+        lua_pushinteger(L, (lua_Integer)line * LNUMA_C2C_LINE_STRIDE);
+        lua_setfield(L, -2, "offset");
+        lua_rawseti(L, -2, ++k);
+      }
   return 1;
 }
 
@@ -424,6 +492,7 @@ void lnuma_open_kernels(lua_State *L) {
       {"chase_order", k_chase_order},
       {"c2c_schedule", k_c2c_schedule},
       {"c2c_memory", k_c2c_memory},
+      {"c2c_lines", k_c2c_lines},
       {"isatty", k_isatty},
       {NULL, NULL},
   };

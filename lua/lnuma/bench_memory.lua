@@ -39,10 +39,4 @@ function M.kernel_info() return core.kernel_info() end
 -- @treturn table array of slot indexes
 M.chase_order = core.chase_order
 
---- The c2c schedule for n CPUs: rounds of disjoint pairs `{a, b}` of
--- 0-based positions in the CPU list.
--- @tparam integer n
--- @treturn table
-M.c2c_schedule = core.c2c_schedule
-
 return M

@@ -174,15 +174,9 @@ local function summary(lnuma, s, dir)
     add("")
   end
   if s.c2c then
-    local vals = {}
-    for i, row in ipairs(s.c2c.values) do
-      for j, v in ipairs(row) do
-        if i ~= j then vals[#vals + 1] = v end
-      end
-    end
-    local st = lnuma.bench.stats(vals)
-    add(("Core-to-core latency (one way, %d CPUs, %d pairs in %d rounds): min %s, median "
-         .. "%s, max %s ns"):format(#s.c2c.rows, s.c2c.pairs, s.c2c.rounds,
+    local st = s.c2c.stats -- over the pairs' medians
+    add(("Core-to-core latency (%s, one way, %d CPUs, %d pairs in %d rounds): min %s, median "
+         .. "%s, max %s ns"):format(s.c2c.mode, #s.c2c.rows, #s.c2c.pairs, s.c2c.rounds,
          num(st.min), num(st.median), num(st.max)))
     if #s.c2c.rows <= 16 then add(rep.heatmap(s.c2c, { color = color })) end
     add("")

@@ -63,6 +63,10 @@ local function subtitle(r)
   if r.size then parts[#parts + 1] = text.size(r.size) end
   if r.kernel then parts[#parts + 1] = r.kernel end
   if r.pattern then parts[#parts + 1] = r.pattern .. " chase" end
+  if r.benchmark == "c2c" and r.mode then
+    parts[#parts + 1] = ("%s, one way = half a round trip, lines on node %s"):format(r.mode,
+                                                                                tostring(r.node))
+  end
   if r.host then parts[#parts + 1] = r.host end
   if r.lnuma_version then parts[#parts + 1] = "lnuma " .. r.lnuma_version end
   return table.concat(parts, ", ")

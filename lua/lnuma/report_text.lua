@@ -243,14 +243,58 @@ local function placement_line(p)
   for _, e in ipairs(p.pages_by_node or {}) do
     parts[#parts + 1] = ("%d:%d"):format(e.node, e.pages)
   end
-  return ("placement: %s of %d pages on node %s (pages per node %s)"):format(
-    pct(p.fraction), p.pages or 0, tostring(p.node), table.concat(parts, " "))
+  return ("placement: %s of %d pages on node %s (pages per node %s%s)"):format(
+    pct(p.fraction), p.pages or 0, tostring(p.node), table.concat(parts, " "),
+    p.page_size and ("; " .. M.size(p.page_size) .. " pages") or "")
 end
 
-local function stats_line(s, unit)
+local function stats_line(s, unit, over)
   if not s then return nil end
-  return ("median %s %s, min %s, max %s, spread %s over %d repetitions"):format(
-    M.number(s.median), unit, M.number(s.min), M.number(s.max), pct(s.spread), s.n or 0)
+  return ("median %s %s, min %s, max %s, spread %s over %d %s"):format(
+    M.number(s.median), unit, M.number(s.min), M.number(s.max), pct(s.spread), s.n or 0,
+    over or "repetitions")
+end
+
+-- Pairs shown one by one in the c2c summary; beyond, those with the worst tails.
+local C2C_PAIRS_SHOWN = 32
+
+-- The c2c summary below its heatmap: the pairs' tails, the spread across
+-- pairs and samples, and what the lines were.
+local function c2c_lines(r, out)
+  local list = type(r.pairs) == "table" and r.pairs or {}
+  if #list > 0 then
+    local shown, note = list, ""
+    if #list > C2C_PAIRS_SHOWN then
+      shown = {}
+      for i, p in ipairs(list) do shown[i] = p end
+      table.sort(shown, function(x, y) return x.p99 > y.p99 end)
+      for i = C2C_PAIRS_SHOWN + 1, #shown do shown[i] = nil end
+      note = (", the %d of %d with the highest p99; every pair is in --json")
+        :format(C2C_PAIRS_SHOWN, #list)
+    end
+    out[#out + 1] = ("pairs (ns one way over each pair's samples%s):"):format(note)
+    local rows = {}
+    for i, p in ipairs(shown) do
+      rows[i] = { ("%d-%d"):format(p.a, p.b), p.p50, p.p99, p.min, p.max, p.samples }
+    end
+    out[#out + 1] = M.table({ "cpus", "p50", "p99", "min", "max", "samples" }, rows,
+                            { indent = "  " })
+  end
+  if r.stats and r.stats.n then
+    out[#out + 1] = "across pairs: "
+      .. stats_line(r.stats, "ns", r.stats.n == 1 and "pair" or "pairs")
+  end
+  if r.repetition_stats and r.repetition_stats.n then
+    out[#out + 1] = "per sample (a whole tournament): "
+      .. stats_line(r.repetition_stats, "ns", "samples")
+  end
+  local l = r.lines
+  if l then
+    out[#out + 1] = ("lines: %d, each used by one pair in one sample%s, %d bytes apart, "
+      .. "%s, %d warm-up round trips each"):format(l.count or 0,
+      l.fresh == false and " (NOT: see warnings)" or "", l.stride or 0,
+      l.flushed and "flushed from every cache first" or "not flushed", l.warmup or 0)
+  end
 end
 
 local function warnings_lines(r, out)
@@ -289,10 +333,20 @@ function M.summary(result, opts)
     out[#out + 1] = ("isa %s, %d pass%s per repetition, %s counted per repetition"):format(
       r.isa, r.passes or 0, r.passes == 1 and "" or "es", M.size(r.bytes or 0))
     out[#out + 1] = stats_line(r.stats, "GB/s")
-  elseif b == "matrix" or b == "c2c" then
-    local what = b == "c2c" and "core-to-core latency (ns, one way)"
-      or ("%s matrix (%s)"):format(r.metric, r.units and r.units.values or "")
-    out[#out + 1] = what .. (r.size and ("  " .. M.size(r.size) .. " per cell") or "")
+  elseif b == "c2c" then
+    local n = #(r.rows or {})
+    local npairs = type(r.pairs) == "table" and #r.pairs or r.pairs or 0
+    out[#out + 1] = ("core-to-core latency, %s: %s"):format(r.mode or "pingpong",
+      r.figure or "ns one way")
+    out[#out + 1] = ("%d CPUs, %d pair%s in %s round%s, %s samples of %s round trips per "
+      .. "pair, lines on node %s"):format(n, npairs, npairs == 1 and "" or "s",
+      tostring(r.rounds), r.rounds == 1 and "" or "s", tostring(r.samples),
+      tostring(r.roundtrips), tostring(r.node))
+    out[#out + 1] = M.heatmap(r, { color = opts.color })
+    c2c_lines(r, out)
+  elseif b == "matrix" then
+    out[#out + 1] = ("%s matrix (%s)"):format(r.metric, r.units and r.units.values or "")
+      .. (r.size and ("  " .. M.size(r.size) .. " per cell") or "")
     out[#out + 1] = M.heatmap(r, { color = opts.color })
   elseif b == "latency_curve" then
     out[#out + 1] = ("latency curve (%s chase, CPU %s, memory node %s)"):format(
@@ -325,9 +379,7 @@ function M.summary(result, opts)
   else
     error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
   end
-  if b ~= "matrix" and b ~= "c2c" then
-    out[#out + 1] = placement_line(r.placement)
-  end
+  if b ~= "matrix" then out[#out + 1] = placement_line(r.placement) end
   if where ~= "" and b ~= "bandwidth" then out[#out + 1] = "ran on " .. where end
   if r.clock then
     out[#out + 1] = ("clock: %s (%s ns per reading)"):format(r.clock.source,

@@ -306,9 +306,22 @@ LNUMA_API int lnuma_loaded_measure(const lnuma_loaded_params *p, lnuma_loaded_po
 
 /* ---- Core to core ------------------------------------------------------------------- */
 
-/** Bytes of memory lnuma_c2c_measure needs for n CPUs (one 4 KiB page for
- *  each pair that runs at the same time). */
-LNUMA_API size_t lnuma_c2c_memory(int n);
+/** How the line changes hands. */
+typedef enum lnuma_c2c_mode {
+  LNUMA_C2C_PINGPONG = 0, /**< load until the partner's store shows, then store */
+  LNUMA_C2C_CAS,          /**< compare-and-swap from the partner's value to ours, spinning
+                               until it succeeds (what a lock handoff costs) */
+  LNUMA_C2C_MODE_COUNT
+} lnuma_c2c_mode;
+
+/** Name of a mode ("pingpong", "cas"); NULL when out of range.  Any thread. */
+LNUMA_API const char *lnuma_c2c_mode_name(int mode);
+/** The mode with this name, or -1.  Any thread. */
+LNUMA_API int lnuma_c2c_mode_from_name(const char *name);
+
+/** Bytes from one line to the next: each 64-byte line sits alone on its own
+ *  128-byte pair, so the adjacent-line prefetcher never couples two. */
+#define LNUMA_C2C_LINE_STRIDE 128
 
 /** Rounds of a round-robin tournament over n players (n - 1 for even n, n
  *  for odd n); each round is a set of disjoint pairs.  Any thread. */
@@ -318,18 +331,60 @@ LNUMA_API int lnuma_c2c_rounds(int n);
  *  i sits out that round (odd n).  Any thread. */
 LNUMA_API int lnuma_c2c_partner(int n, int round, int i);
 
+/** Pairs of n players: n (n - 1) / 2.  Any thread. */
+LNUMA_API int64_t lnuma_c2c_pairs(int n);
+
+/** Index of the pair {a, b} (either order) among the pairs of n players,
+ *  ordered (0,1), (0,2) ... (0,n-1), (1,2) ...; -1 when a == b or either is
+ *  out of range.  Any thread. */
+LNUMA_API int64_t lnuma_c2c_pair_index(int n, int a, int b);
+
+/** The line (index; its offset is line * LNUMA_C2C_LINE_STRIDE) that the pair
+ *  {a, b} uses in sample s of a measurement with `samples` samples: a
+ *  different one for every (pair, sample), never shared.  -1 when out of
+ *  range.  Any thread. */
+LNUMA_API int64_t lnuma_c2c_line(int n, int samples, int a, int b, int sample);
+
+/** Bytes of memory lnuma_c2c_measure needs for n CPUs and `samples` samples
+ *  (one line per pair and sample); 0 when n or samples is out of range or
+ *  the size does not fit a size_t.  Any thread. */
+LNUMA_API size_t lnuma_c2c_memory(int n, int samples);
+
+/** What to measure. */
+typedef struct lnuma_c2c_params {
+  void *mem;              /**< the lines: LNUMA_C2C_LINE_STRIDE-aligned, written */
+  size_t size;            /**< at least lnuma_c2c_memory(n, samples) bytes */
+  int n;                  /**< CPUs, 2 to LNUMA_TEAM_MAX */
+  const int *cpus;        /**< [n], all different */
+  int mode;               /**< lnuma_c2c_mode */
+  int samples;            /**< timed samples per pair, >= 1 */
+  uint64_t roundtrips;    /**< round trips per sample, >= 1 */
+  uint64_t warmup;        /**< untimed round trips on each line before the timed ones */
+  const lnuma_clock *clock; /**< times the samples (NULL: CLOCK_MONOTONIC_RAW) */
+} lnuma_c2c_params;
+
+/** Where the measurement writes; the caller provides the arrays. */
+typedef struct lnuma_c2c_result {
+  uint64_t *sample_ns;    /**< [pairs * samples]: ns of `roundtrips` round trips of pair k
+                               (lnuma_c2c_pair_index) in sample s, at k * samples + s */
+  uint64_t *line_offset;  /**< [pairs * samples] or NULL: the byte offset in mem of the line
+                               each (pair, sample) used, as its thread recorded it */
+  lnuma_team_thread *threads; /**< [n]: where each thread ran */
+  int flushed;            /**< 1 when the lines were flushed out of every cache first */
+} lnuma_c2c_result;
+
 /**
  * Core-to-core latency: for every pair of the n CPUs, a cache line in mem
- * is bounced between the two (one writes, the other waits for it and writes
- * back) `roundtrips` times per sample, `samples` times; matrix[i * n + j]
- * receives the median one-way latency in ns (round trip / 2), the diagonal 0.
- * Disjoint pairs run at the same time, round after round, so the time grows
- * with n, not with n squared.  mem must hold lnuma_c2c_memory(n) bytes.
- * clock times the samples (NULL: CLOCK_MONOTONIC_RAW).
+ * changes hands between the two (mode) `warmup` + `roundtrips` times per
+ * sample; the last `roundtrips` are timed.  Disjoint pairs run at the same
+ * time (a round-robin tournament, lnuma_c2c_partner), and the tournament
+ * runs once per sample, so the time grows with n, not with n squared.
+ * Every (pair, sample) has a line of its own (lnuma_c2c_line) that no other
+ * pair touches; the lines are zeroed and flushed from the caches before the
+ * run, so the pair is the first to own its line.  One-way latency is
+ * sample_ns / roundtrips / 2.
  */
-LNUMA_API int lnuma_c2c_measure(void *mem, size_t size, int n, const int *cpus,
-                                int samples, uint64_t roundtrips, const lnuma_clock *clock,
-                                double *matrix, lnuma_team_thread *threads,
+LNUMA_API int lnuma_c2c_measure(const lnuma_c2c_params *p, lnuma_c2c_result *r,
                                 lnuma_error *err);
 
 /* ---- Reporting support ------------------------------------------------------------ */

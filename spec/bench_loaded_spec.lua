@@ -240,3 +240,28 @@ describe("lnuma loaded", function()
     assert.matches("'1.5' is not an integer", err)
   end)
 end)
+
+describe("lnuma.bench.loaded_latency on several nodes #multinode", function()
+  it("puts the chase and the traffic on the node asked, and proves it", function()
+    local topo = lnuma.topology()
+    local cpus = two_cpus()
+    local here, there = topo.cpus[1].node, nil
+    for _, c in ipairs(topo.cpus) do
+      if c.os_index == cpus[1] then here = c.node end
+    end
+    for _, n in ipairs(topo.allowed.nodes) do
+      for _, info in ipairs(topo.nodes) do
+        if info.os_index == n and n ~= here and info.memory > 0 and not there then there = n end
+      end
+    end
+    if not there then pending("needs a second node with memory: runs in make test-vm") end
+    local r = small { cpus = cpus, node = there, delays = { 0, 1000 }, repetitions = 1,
+                      step_time = 2000000 }
+    assert.equal(there, r.node)
+    for _, pl in ipairs({ r.placement, r.traffic_placement }) do
+      assert.equal(there, pl.node)
+      assert.equal(1.0, pl.fraction)
+    end
+    assert.same(cpus, r.cpus_ran)
+  end)
+end)

@@ -34,8 +34,8 @@ local LOADED_KEYS = { size = true, traffic_size = true, cpus = true, threads = t
                       repetitions = true, max_spread = true, pattern = true, huge = true,
                       isa = true, seed = true, progress = true }
 
---- Delays (ns) of the default curve, shortest (most load) first.
-M.DEFAULT_DELAYS = { 0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000 }
+-- Delays (ns) of the default curve, shortest (most load) first.
+local DEFAULT_DELAYS = { 0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000 }
 
 local LINE = 64         -- bytes one chase load brings in (the chase's slot)
 local OFF_CPU = 0.05    -- a thread off its CPU for more of a step than this is reported
@@ -72,7 +72,7 @@ end
 -- delays: integers >= 0 (ns), each once, each below the step time; sorted.
 local function opt_delays(f, o, step_time)
   local v = o.delays
-  if v == nil then v = M.DEFAULT_DELAYS end
+  if v == nil then v = DEFAULT_DELAYS end
   if type(v) ~= "table" or #v == 0 then
     argerror(f, "delays", "a non-empty array of ns expected, got " .. type(v), 3)
   end
@@ -286,16 +286,18 @@ end
 --   the node) or `threads`, `node` (memory node of both buffers), `size`
 --   (chase, "256M"), `traffic_size` (all traffic threads, "1G"), `traffic`
 --   ("read" (default), "rw2:1" (a += b: 2 reads per write), "rw1:1" (a += 1),
---   "write", "write_nt" (non-temporal stores), "copy"), `delays` (ns, integers,
---   default `DEFAULT_DELAYS`), `step_time` (ns per step, 50 ms),
---   `repetitions` (3), `max_spread` (0.10), `pattern` ("random"), `huge`,
---   `isa` (of the traffic), `seed` (order of the steps and the chase)
+--   "write", "write_nt" (non-temporal stores), "copy"), `delays` (integer ns;
+--   default 0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000),
+--   `step_time` (ns per step, 50 ms), `repetitions` (3), `max_spread`
+--   (0.10), `pattern` ("random"), `huge`, `isa` (of the traffic), `seed`
+--   (order of the steps and the chase)
 -- @treturn table result with `points` sorted by delay, so the offered load
---   falls along the curve (`{delay_ns, delay_achieved_ns, delay_mean_ns, latency_ns, spread,
---   mean_ns, gbps, gbps_spread, chase_gbps, chunk_p99_ns, repetitions,
---   remeasured, unstable}`), `monotonic`, `traffic_info` (how bytes are
---   counted), `placement` (of the chase), `traffic_placement`, `cpus_ran`,
---   `clock`, `warnings`
+--   falls along the curve (`{delay_ns, delay_achieved_ns, delay_mean_ns,
+--   latency_ns, spread, mean_ns, gbps, gbps_spread, chase_gbps, chunk_p99_ns,
+--   stats, gbps_stats, repetitions, remeasured, first_latencies, unstable}`),
+--   `monotonic`, `traffic_info` (how bytes are counted), `chunk_bytes`,
+--   `isa`, `placement` (of the chase), `traffic_placement`, `cpus_ran`,
+--   `clock`, `units`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
 -- @treturn[2] integer errno

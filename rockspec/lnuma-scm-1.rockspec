@@ -40,6 +40,7 @@ build = {
         "csrc/core/kernels_chase.c",
         "csrc/core/kernels_dispatch.c",
         "csrc/core/kernels_loaded.c",
+        "csrc/core/kernels_traffic.c",
         "csrc/core/numastat.c",
         "csrc/core/placement.c",
         "csrc/core/policy.c",

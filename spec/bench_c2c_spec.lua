@@ -264,8 +264,8 @@ describe("the c2c report", function()
     assert.matches("across pairs: median", text)
     assert.matches("per sample %(a whole tournament%): median", text)
     assert.matches("each used by one pair in one sample, 128 bytes apart", text)
-    assert.matches("placement: 100.0%% of %d+ pages on node %d+ %(pages per node [%d: ]+; "
-                   .. "%d+[KMG] pages%)", text)
+    assert.matches("placement: 100.0%% of %d+ pages of %d+[KMG] on node %d+ %(pages per node "
+                   .. "[%d: ]+%)", text)
     assert.matches("clock: ", text)
     assert.matches("cas, one way = half a round trip", lnuma.report.svg(r))
   end)

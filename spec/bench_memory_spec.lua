@@ -338,28 +338,6 @@ describe("lnuma.bench.matrix", function()
   end)
 end)
 
-describe("lnuma.bench.loaded_latency", function()
-  it("gives one point per delay step, with latency and bandwidth", function()
-    if #allowed_cpus() < 2 then pending("needs two CPUs") end
-    local r = assert(lnuma.bench.loaded_latency { size = "4M", traffic_size = "8M",
-      delays = { 0, 10000 }, step_time = 5000000, cpus = { allowed_cpus()[1],
-      allowed_cpus()[2] } })
-    assert.equal(2, #r.points)
-    for i, p in ipairs(r.points) do
-      assert.equal(({ 0, 10000 })[i], p.delay)
-      assert.is_true(p.latency_ns > 0 and p.gbps > 0)
-    end
-    assert.same({ allowed_cpus()[1], allowed_cpus()[2] }, r.cpus_ran)
-    assert.equal(1.0, r.placement.fraction)
-    assert.equal(1.0, r.traffic_placement.fraction)
-  end)
-
-  it("needs a chaser and a traffic thread", function()
-    assert.has_error(function() lnuma.bench.loaded_latency { cpus = { 0 } } end)
-    assert.has_error(function() lnuma.bench.loaded_latency { delays = { -1 } } end)
-  end)
-end)
-
 describe("lnuma.bench.migration", function()
   it("moves pages between nodes and says so when there is only one", function()
     local nodes = lnuma.topology().allowed.nodes

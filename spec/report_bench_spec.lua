@@ -28,9 +28,16 @@ local SAMPLES = {
              units = { values = "ns" }, warnings = {} }
   end,
   loaded_latency = function()
-    return { benchmark = "loaded_latency", threads = 3, kernel = "read", cpus = { 0, 1, 2 },
-             points = { { delay = 0, gbps = 20, latency_ns = 180 },
-                        { delay = 1000, gbps = 3, latency_ns = 100 } }, warnings = {} }
+    return { benchmark = "loaded_latency", threads = 3, traffic = "read", cpus = { 0, 1, 2 },
+             repetitions = 3, step_time = 50000000,
+             points = { { delay_ns = 0, delay_achieved_ns = 0, gbps = 20, latency_ns = 180,
+                          spread = 0.05, mean_ns = 190, chunk_p99_ns = 300,
+                          stats = { n = 3, median = 180, min = 175, max = 184 } },
+                        { delay_ns = 1000, delay_achieved_ns = 1001, gbps = 3,
+                          latency_ns = 100, spread = 0.3, mean_ns = 101, chunk_p99_ns = 120,
+                          remeasured = true, unstable = true,
+                          stats = { n = 3, median = 100, min = 80, max = 110 } } },
+             warnings = {} }
   end,
   latency = function()
     return { benchmark = "latency", latency_ns = 98.5, size = 1 << 30, pattern = "random",

@@ -217,62 +217,111 @@ static int k_latency(lua_State *L) {
   return 1;
 }
 
-/* bench_loaded(chase_buf, traffic_buf, {cpus, kernel, isa, delays, step_time,
- * pattern, line, stride, seed}) -> {points = {{delay, latency_ns, chase_loads,
- * traffic_bytes, traffic_ns}...}, threads} */
-static int k_loaded(lua_State *L) {
-  static const char *const keys[] = {"cpus", "kernel", "isa", "delays", "step_time",
-                                     "pattern", "line", "stride", "seed", NULL};
-  lnuma_loaded_params p;
-  memset(&p, 0, sizeof p);
-  p.chase_mem = check_memory(L, 1, &p.chase_size);
-  p.traffic_mem = check_memory(L, 2, &p.traffic_size);
-  lnb_check_options(L, 3, keys, 0);
-  read_chase(L, 3, &p.chase);
-  int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
-  p.nthreads = field_cpus(L, 3, "cpus", cpus, LNUMA_TEAM_MAX);
-  p.cpus = cpus;
-  p.kernel = field_name(L, 3, "kernel", lnuma_kernel_from_name, LNUMA_KERNEL_READ);
-  p.isa = field_name(L, 3, "isa", lnuma_isa_from_name, LNUMA_ISA_AUTO);
-  p.step_ns = field_u64(L, 3, "step_time", 20000000, 1);
-  if (lua_getfield(L, 3, "delays") != LUA_TTABLE)
-    lnb_opterror(L, 3, "delays", "array of integers expected, got %s", luaL_typename(L, -1));
+/* An array of delays in ns at opts.delays (1..1000000 integers >= 0), copied
+ * into scratch memory. */
+static uint64_t *field_delays(lua_State *L, int arg, int *n) {
+  if (lua_getfield(L, arg, "delays") != LUA_TTABLE)
+    lnb_opterror(L, arg, "delays", "array of ns expected, got %s", luaL_typename(L, -1));
   lua_Integer nd = luaL_len(L, -1);
-  if (nd < 1 || nd > 10000) lnb_opterror(L, 3, "delays", "1 to 10000 steps, not %I", nd);
+  if (nd < 1 || nd > 1000000) lnb_opterror(L, arg, "delays", "1 to 1000000 steps, not %I", nd);
   uint64_t *delays = scratch(L, (size_t)nd * sizeof(uint64_t));
   for (lua_Integer i = 1; i <= nd; i++) {
     lua_geti(L, -2, i);
     int isint = 0;
     lua_Integer d = lua_tointegerx(L, -1, &isint);
-    if (!isint || d < 0) lnb_opterror(L, 3, "delays", "element %I is not a delay >= 0", i);
+    if (!isint || d < 0)
+      lnb_opterror(L, arg, "delays", "element %I is not an integer number of ns >= 0", i);
     delays[i - 1] = (uint64_t)d;
     lua_pop(L, 1);
   }
-  p.ndelays = (int)nd;
+  lua_remove(L, -2); /* the delays table; the scratch stays */
+  *n = (int)nd;
+  return delays;
+}
+
+static void push_loaded_step(lua_State *L, const lnuma_loaded_step *st) {
+  lua_createtable(L, 0, 16);
+  lua_pushinteger(L, (lua_Integer)st->delay_ns);
+  lua_setfield(L, -2, "delay_ns");
+  lua_pushinteger(L, (lua_Integer)st->chase_loads);
+  lua_setfield(L, -2, "chase_loads");
+  lua_pushinteger(L, (lua_Integer)st->chase_ns);
+  lua_setfield(L, -2, "chase_ns");
+  lua_pushinteger(L, (lua_Integer)st->chase_offcpu_ns);
+  lua_setfield(L, -2, "chase_offcpu_ns");
+  lua_pushnumber(L, st->latency_ns);
+  lua_setfield(L, -2, "latency_ns");
+  lua_pushnumber(L, st->chunk_p50_ns);
+  lua_setfield(L, -2, "chunk_p50_ns");
+  lua_pushnumber(L, st->chunk_p99_ns);
+  lua_setfield(L, -2, "chunk_p99_ns");
+  lua_pushinteger(L, (lua_Integer)st->chunks);
+  lua_setfield(L, -2, "chunks");
+  lua_pushinteger(L, (lua_Integer)st->traffic_bytes);
+  lua_setfield(L, -2, "traffic_bytes");
+  lua_pushnumber(L, st->traffic_gbps);
+  lua_setfield(L, -2, "traffic_gbps");
+  lua_pushinteger(L, (lua_Integer)st->traffic_chunks);
+  lua_setfield(L, -2, "traffic_chunks");
+  lua_pushinteger(L, (lua_Integer)st->delay_total_ns);
+  lua_setfield(L, -2, "delay_total_ns");
+  lua_pushinteger(L, (lua_Integer)st->delay_p50_ns);
+  lua_setfield(L, -2, "delay_p50_ns");
+  lua_pushinteger(L, (lua_Integer)st->traffic_offcpu_ns);
+  lua_setfield(L, -2, "traffic_offcpu_ns");
+  lua_pushinteger(L, (lua_Integer)st->traffic_ns);
+  lua_setfield(L, -2, "traffic_ns");
+}
+
+/* bench_loaded(chase_buf, traffic_buf, {cpus, traffic, isa, delays (ns, one per
+ * step, in the order run), step_time, pattern, line, stride, seed}) ->
+ * {isa, slots, chunk_bytes, steps = {{delay_ns, latency_ns, ...}...}, threads} */
+static int k_loaded(lua_State *L) {
+  static const char *const keys[] = {"cpus", "traffic", "isa", "delays", "step_time",
+                                     "pattern", "line", "stride", "seed", NULL};
+  lnb_check_live_buffer(L, 1);
+  lnb_check_live_buffer(L, 2);
+  lnb_check_options(L, 3, keys, 0);
+  /* Every option is copied first: reading them may run metamethods, which
+   * may free the buffers; they are checked again below. */
+  lnuma_loaded_params p;
+  memset(&p, 0, sizeof p);
+  read_chase(L, 3, &p.chase);
+  int *cpus = scratch(L, LNUMA_TEAM_MAX * sizeof(int));
+  p.nthreads = field_cpus(L, 3, "cpus", cpus, LNUMA_TEAM_MAX);
+  if (p.nthreads < 2) lnb_opterror(L, 3, "cpus", "a chaser and at least one traffic CPU");
+  p.cpus = cpus;
+  p.traffic = field_name(L, 3, "traffic", lnuma_traffic_from_name, LNUMA_TRAFFIC_READ);
+  p.isa = field_name(L, 3, "isa", lnuma_isa_from_name, LNUMA_ISA_AUTO);
+  p.step_ns = field_u64(L, 3, "step_time", 20000000, 1000);
+  p.delays_ns = field_delays(L, 3, &p.nsteps);
   p.clock = up_clock(L);
-  p.delays = delays;
-  lnuma_loaded_point *pts = scratch(L, (size_t)nd * sizeof *pts);
-  lnuma_team_thread *threads = scratch(L, (size_t)p.nthreads * sizeof *threads);
+  lnuma_loaded_result r;
+  memset(&r, 0, sizeof r);
+  r.steps = scratch(L, (size_t)p.nsteps * sizeof *r.steps);
+  r.threads = scratch(L, (size_t)p.nthreads * sizeof *r.threads);
+  lnb_buffer *chase = lnb_check_live_buffer(L, 1);
+  lnb_buffer *traffic = lnb_check_live_buffer(L, 2);
+  p.chase_mem = chase->ptr;
+  p.chase_size = chase->len;
+  p.traffic_mem = traffic->ptr;
+  p.traffic_size = traffic->len;
   lnuma_error err;
-  if (lnuma_loaded_measure(&p, pts, threads, &err) != 0) return lnb_fail(L, &err);
-  lua_createtable(L, 0, 2);
-  lua_createtable(L, (int)nd, 0);
-  for (int i = 0; i < (int)nd; i++) {
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, (lua_Integer)pts[i].delay);
-    lua_setfield(L, -2, "delay");
-    lua_pushnumber(L, pts[i].latency_ns);
-    lua_setfield(L, -2, "latency_ns");
-    lua_pushinteger(L, (lua_Integer)pts[i].chase_loads);
-    lua_setfield(L, -2, "chase_loads");
-    lua_pushinteger(L, (lua_Integer)pts[i].traffic_bytes);
-    lua_setfield(L, -2, "traffic_bytes");
-    lua_pushinteger(L, (lua_Integer)pts[i].traffic_ns);
-    lua_setfield(L, -2, "traffic_ns");
+  if (lnuma_loaded_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, lnuma_isa_name(r.isa));
+  lua_setfield(L, -2, "isa");
+  lua_pushinteger(L, (lua_Integer)r.slots);
+  lua_setfield(L, -2, "slots");
+  lua_pushinteger(L, (lua_Integer)r.chunk_bytes);
+  lua_setfield(L, -2, "chunk_bytes");
+  lua_createtable(L, p.nsteps, 0);
+  for (int i = 0; i < p.nsteps; i++) {
+    push_loaded_step(L, &r.steps[i]);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_setfield(L, -2, "points");
-  push_threads(L, threads, p.nthreads);
+  lua_setfield(L, -2, "steps");
+  push_threads(L, r.threads, p.nthreads);
   lua_setfield(L, -2, "threads");
   return 1;
 }
@@ -336,7 +385,9 @@ static int k_c2c(lua_State *L) {
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
 /* kernel_info() -> {kernels, isas (supported), best_isa, orders (kernel ->
- * the order AUTO picks here), patterns, c2c_modes} */
+ * the order AUTO picks here), patterns, c2c_modes, traffic (the
+ * loaded-latency traffic types: {name, arrays, reads, writes, write_allocate,
+ * nontemporal})} */
 static int k_info(lua_State *L) {
   lua_createtable(L, 0, 7);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
@@ -373,6 +424,25 @@ static int k_info(lua_State *L) {
     lua_rawseti(L, -2, m + 1);
   }
   lua_setfield(L, -2, "c2c_modes");
+  lua_createtable(L, LNUMA_TRAFFIC_COUNT, 0);
+  for (int t = 0; t < LNUMA_TRAFFIC_COUNT; t++) {
+    const lnuma_traffic_info *ti = lnuma_traffic_get(t);
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, ti->name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, ti->arrays);
+    lua_setfield(L, -2, "arrays");
+    lua_pushinteger(L, ti->reads);
+    lua_setfield(L, -2, "reads");
+    lua_pushinteger(L, ti->writes);
+    lua_setfield(L, -2, "writes");
+    lua_pushboolean(L, ti->write_allocate);
+    lua_setfield(L, -2, "write_allocate");
+    lua_pushboolean(L, ti->nontemporal);
+    lua_setfield(L, -2, "nontemporal");
+    lua_rawseti(L, -2, t + 1);
+  }
+  lua_setfield(L, -2, "traffic");
   return 1;
 }
 

@@ -27,7 +27,8 @@ end
 -- ---- facts and debugging aids -------------------------------------------------------------
 
 --- What the kernels can do here: `kernels`, `isas` (supported by this CPU),
--- `best_isa`, `patterns`, `clock`, `clock_overhead_ns`.
+-- `best_isa`, `patterns`, `traffic` (the loaded-latency traffic types:
+-- `{name, arrays, reads, writes, write_allocate, nontemporal}`).
 -- @treturn table
 function M.kernel_info() return core.kernel_info() end
 

@@ -41,7 +41,7 @@ local function settings(quick)
       bw_matrix = { size = 32 * MIB, repetitions = 2, min_time = 5000000 },
       peak = { size = 32 * MIB, repetitions = 2, min_time = 5000000 },
       loaded = { size = 16 * MIB, traffic_size = 32 * MIB, delays = { 0, 1000, 20000 },
-                 step_time = 10000000 },
+                 step_time = 10000000, repetitions = 2 },
       c2c = { samples = 3, roundtrips = 100 },
     }
   end
@@ -169,7 +169,7 @@ local function summary(lnuma, s, dir)
     local idle, busy = pts[#pts], pts[1]
     add(("Loaded latency (%d traffic thread%s, %s): %s ns with %s GB/s of traffic, %s ns "
          .. "with %s GB/s"):format(s.loaded_latency.threads - 1,
-         s.loaded_latency.threads == 2 and "" or "s", s.loaded_latency.kernel,
+         s.loaded_latency.threads == 2 and "" or "s", s.loaded_latency.traffic,
          num(idle.latency_ns), num(idle.gbps), num(busy.latency_ns), num(busy.gbps)))
     add("")
   end

@@ -62,6 +62,7 @@ local function subtitle(r)
   local parts = {}
   if r.size then parts[#parts + 1] = text.size(r.size) end
   if r.kernel then parts[#parts + 1] = r.kernel end
+  if r.traffic then parts[#parts + 1] = r.traffic .. " traffic" end
   if r.pattern then parts[#parts + 1] = r.pattern .. " chase" end
   if r.benchmark == "c2c" and r.mode then
     parts[#parts + 1] = ("%s, one way = half a round trip, lines on node %s"):format(r.mode,
@@ -284,7 +285,8 @@ function M.loaded(result)
   local x0, x1, y0, y1 = 80, w - 40, 70, h - 70
   local bmax, lmax = 0, 0
   for _, p in ipairs(pts) do
-    bmax, lmax = max(bmax, p.gbps or 0), max(lmax, p.latency_ns or 0)
+    bmax = max(bmax, p.gbps or 0)
+    lmax = max(lmax, p.stats and p.stats.max or p.latency_ns or 0)
   end
   local xt, xtop = linear_ticks(bmax * 1.05)
   local yt, ytop = linear_ticks(lmax * 1.1)
@@ -300,9 +302,10 @@ function M.loaded(result)
     body[#body + 1] = label(X(v), y1 + 18, tick(v), 'text-anchor="middle"')
   end
   axes(body, x0, y0, x1, y1)
-  local line = {}
-  table.sort(pts, function(a, b) return (a.gbps or 0) < (b.gbps or 0) end)
-  for _, p in ipairs(pts) do
+  local line, by_load = {}, {}
+  for i, p in ipairs(pts) do by_load[i] = p end -- sorted here, not in the result
+  table.sort(by_load, function(a, b) return (a.gbps or 0) < (b.gbps or 0) end)
+  for _, p in ipairs(by_load) do
     line[#line + 1] = num(X(p.gbps or 0)) .. "," .. num(Y(p.latency_ns or 0))
   end
   if #line > 0 then
@@ -311,11 +314,17 @@ function M.loaded(result)
   end
   for _, p in ipairs(pts) do
     local x, y = X(p.gbps or 0), Y(p.latency_ns or 0)
+    if p.stats and p.stats.min and p.stats.max then -- the repetitions' range
+      body[#body + 1] = fmt('<path d="M%s %sV%s" stroke="#1f77b4" stroke-width="1"/>\n',
+                            num(x), num(Y(p.stats.min)), num(Y(p.stats.max)))
+    end
     body[#body + 1] = fmt(
-      '<circle cx="%s" cy="%s" r="4" fill="#1f77b4"><title>%s</title></circle>\n',
-      num(x), num(y), esc(fmt("delay %s: %s GB/s, %s ns", tostring(p.delay),
-                              text.number(p.gbps), text.number(p.latency_ns))))
-    body[#body + 1] = label(x + 6, y - 6, "d=" .. tostring(p.delay),
+      '<circle cx="%s" cy="%s" r="4" fill="%s"><title>%s</title></circle>\n',
+      num(x), num(y), p.unstable and "#d62728" or "#1f77b4",
+      esc(fmt("delay %s ns: %s GB/s, %s ns (spread %s%%)", tostring(p.delay_ns),
+              text.number(p.gbps), text.number(p.latency_ns),
+              text.number((p.spread or 0) * 100))))
+    body[#body + 1] = label(x + 6, y - 6, tostring(p.delay_ns) .. " ns",
                             'font-size="10" fill="#555555"')
   end
   body[#body + 1] = label((x0 + x1) / 2, h - 28, "bandwidth of the traffic threads (GB/s)",

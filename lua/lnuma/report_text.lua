@@ -129,8 +129,13 @@ local function tabulate(r)
     return { "size", "latency_ns", "spread_pct" }, rows
   elseif b == "loaded_latency" then
     local rows = {}
-    for i, p in ipairs(r.points or {}) do rows[i] = { p.delay, p.gbps, p.latency_ns } end
-    return { "delay", "gbps", "latency_ns" }, rows
+    for i, p in ipairs(r.points or {}) do
+      rows[i] = { p.delay_ns, p.delay_achieved_ns, p.gbps, p.latency_ns,
+                  p.spread and p.spread * 100 or nil, p.mean_ns, p.chunk_p99_ns,
+                  p.unstable and "unstable" or p.remeasured and "remeasured" or nil }
+    end
+    return { "delay_ns", "achieved_ns", "gbps", "latency_ns", "spread_pct", "mean_ns",
+             "p99_ns", "note" }, rows
   elseif b == "latency" then
     local rows = {}
     for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
@@ -243,9 +248,9 @@ local function placement_line(p)
   for _, e in ipairs(p.pages_by_node or {}) do
     parts[#parts + 1] = ("%d:%d"):format(e.node, e.pages)
   end
-  return ("placement: %s of %d pages on node %s (pages per node %s%s)"):format(
-    pct(p.fraction), p.pages or 0, tostring(p.node), table.concat(parts, " "),
-    p.page_size and ("; " .. M.size(p.page_size) .. " pages") or "")
+  return ("placement: %s of %d pages%s on node %s (pages per node %s)"):format(
+    pct(p.fraction), p.pages or 0, p.page_size and (" of " .. M.size(p.page_size)) or "",
+    tostring(p.node), table.concat(parts, " "))
 end
 
 local function stats_line(s, unit, over)
@@ -360,11 +365,21 @@ function M.summary(result, opts)
       out[#out + 1] = "  caches: " .. table.concat(cs, ", ")
     end
   elseif b == "loaded_latency" then
-    out[#out + 1] = ("loaded latency (chaser on CPU %s, %d traffic thread%s, %s)"):format(
-      tostring(r.cpus and r.cpus[1]), (r.threads or 1) - 1, r.threads == 2 and "" or "s",
-      r.kernel or "read")
+    local t = r.traffic_info or {}
+    out[#out + 1] = ("loaded latency (chaser on CPU %s over %s, %d traffic thread%s over %s, "
+      .. "%s traffic, isa %s)"):format(tostring(r.cpus and r.cpus[1]), M.size(r.size or 0),
+      (r.threads or 1) - 1, r.threads == 2 and "" or "s", M.size(r.traffic_size or 0),
+      tostring(r.traffic), tostring(r.isa))
+    out[#out + 1] = ("%d repetitions of %s ms per point; GB/s counts %s"):format(
+      r.repetitions or 0, M.number((r.step_time or 0) / 1e6), t.counting or "-")
     local headers, rows = tabulate(r)
+    for _, row in ipairs(rows) do
+      if row[5] then row[5] = ("%.1f%%"):format(row[5]) end
+    end
+    headers[5] = "spread"
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
+    out[#out + 1] = "  (latency_ns: median per chunk of 1024 loads; mean_ns: all loads over "
+      .. "the step, MLC's figure)"
   elseif b == "bandwidth_kernels" then
     out[#out + 1] = ("bandwidth of every kernel (%s threads, %s)"):format(
       tostring(r.threads), M.size(r.size or 0))
@@ -379,7 +394,12 @@ function M.summary(result, opts)
   else
     error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
   end
-  if b ~= "matrix" then out[#out + 1] = placement_line(r.placement) end
+  if b ~= "matrix" then
+    out[#out + 1] = placement_line(r.placement)
+  end
+  if r.traffic_placement then
+    out[#out + 1] = "traffic " .. placement_line(r.traffic_placement)
+  end
   if where ~= "" and b ~= "bandwidth" then out[#out + 1] = "ran on " .. where end
   if r.clock then
     out[#out + 1] = ("clock: %s (%s ns per reading)"):format(r.clock.source,

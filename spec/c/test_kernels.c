@@ -308,30 +308,117 @@ static void latency_measures_ns_per_load(void **state) {
   free(mem);
 }
 
-static void loaded_latency_traces_one_point_per_delay(void **state) {
+/* A loaded-latency run over small buffers (freed by the caller). */
+typedef struct loaded_fixture {
+  int cpus[2];
+  char *chase, *traffic;
+  uint64_t delays[3];
+  lnuma_loaded_step steps[3];
+  lnuma_team_thread threads[2];
+  lnuma_loaded_params p;
+  lnuma_loaded_result r;
+} loaded_fixture;
+
+static void loaded_setup(loaded_fixture *f) {
+  memset(f, 0, sizeof *f);
+  if (allowed_cpus(f->cpus, 2) < 2) f->cpus[1] = f->cpus[0];
+  f->chase = aligned(1 << 20);
+  f->traffic = aligned(1 << 20);
+  f->delays[0] = 0, f->delays[1] = 500, f->delays[2] = 10000;
+  f->p = (lnuma_loaded_params){.chase_mem = f->chase, .chase_size = 1 << 20,
+                               .traffic_mem = f->traffic, .traffic_size = 1 << 20,
+                               .nthreads = 2, .cpus = f->cpus,
+                               .traffic = LNUMA_TRAFFIC_READ, .isa = LNUMA_ISA_AUTO,
+                               .nsteps = 3, .delays_ns = f->delays, .step_ns = 2000000};
+  f->r = (lnuma_loaded_result){.steps = f->steps, .threads = f->threads};
+}
+
+static void expect_loaded_error(loaded_fixture *f, int code, const char *msg) {
+  lnuma_error err;
+  memset(&err, 0, sizeof err);
+  assert_int_equal(lnuma_loaded_measure(&f->p, &f->r, &err), -1);
+  assert_int_equal(err.code, code);
+  if (strstr(err.msg, msg) == NULL) fail_msg("'%s' does not say '%s'", err.msg, msg);
+}
+
+static void loaded_latency_rejects_bad_parameters(void **state) {
+  (void)state;
+  loaded_fixture f;
+  lnuma_error err;
+  loaded_setup(&f);
+  assert_int_equal(lnuma_loaded_measure(NULL, &f.r, &err), -1);
+  assert_int_equal(err.code, EINVAL);
+  f.p.nsteps = 0;
+  expect_loaded_error(&f, EINVAL, "1 to 1000000 steps");
+  f.p.nsteps = 3, f.p.nthreads = 1;
+  expect_loaded_error(&f, EINVAL, "needs 2 to");
+  f.p.nthreads = 2, f.p.traffic = LNUMA_TRAFFIC_COUNT;
+  expect_loaded_error(&f, EINVAL, "no traffic type");
+  f.p.traffic = LNUMA_TRAFFIC_READ, f.p.isa = 99;
+  expect_loaded_error(&f, EINVAL, "no ISA 99");
+  f.p.isa = LNUMA_ISA_AUTO, f.p.step_ns = 999;
+  expect_loaded_error(&f, EINVAL, "below 1 us");
+  f.p.step_ns = 10000;
+  expect_loaded_error(&f, EINVAL, "delay of step 3 (10000 ns) is not below the step time");
+  f.p.step_ns = 2000000, f.p.traffic_mem = f.traffic + 8;
+  expect_loaded_error(&f, EINVAL, "64-byte aligned");
+  f.p.traffic_mem = f.traffic, f.p.traffic_size = 4096, f.p.traffic = LNUMA_TRAFFIC_COPY;
+  expect_loaded_error(&f, EINVAL, "too few");
+  f.p.traffic_size = 1 << 20, f.p.chase_size = 64; /* a chase needs two slots */
+  expect_loaded_error(&f, EINVAL, "");
+  free(f.chase), free(f.traffic);
+}
+
+static void loaded_latency_runs_each_step_in_order(void **state) {
   (void)state;
   int cpus[2];
   if (allowed_cpus(cpus, 2) < 2) skip();
-  size_t csize = 1 << 20, tsize = 1 << 20;
-  char *cm = aligned(csize), *tm = aligned(tsize);
-  uint64_t delays[3] = {0, 100, 10000};
-  lnuma_loaded_point pts[3];
-  lnuma_team_thread th[2];
-  lnuma_loaded_params p = {.chase_mem = cm, .chase_size = csize, .traffic_mem = tm,
-                           .traffic_size = tsize, .nthreads = 2, .cpus = cpus,
-                           .kernel = LNUMA_KERNEL_READ, .ndelays = 3, .delays = delays,
-                           .step_ns = 2000000};
+  loaded_fixture f;
+  loaded_setup(&f);
+  lnuma_clock clock;
+  assert_int_equal(lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, NULL), 0);
+  f.p.clock = &clock;
+  f.p.traffic = LNUMA_TRAFFIC_RW2_1;
   lnuma_error err;
-  assert_int_equal(lnuma_loaded_measure(&p, pts, th, &err), 0);
-  for (int d = 0; d < 3; d++) {
-    assert_int_equal(pts[d].delay, delays[d]);
-    assert_true(pts[d].latency_ns > 0);
-    assert_true(pts[d].traffic_bytes > 0);
-    assert_true(pts[d].traffic_ns > 0);
+  assert_int_equal(lnuma_loaded_measure(&f.p, &f.r, &err), 0);
+  assert_int_equal(f.r.slots, (1 << 20) / 64);
+  assert_int_equal(f.r.chunk_bytes, 3 * LNUMA_LOADED_CHUNK); /* 2 reads, 1 write */
+  assert_non_null(lnuma_isa_name(f.r.isa));
+  for (int s = 0; s < 3; s++) {
+    const lnuma_loaded_step *st = &f.steps[s];
+    assert_int_equal(st->delay_ns, f.delays[s]);
+    assert_true(st->chase_ns >= f.p.step_ns);
+    assert_int_equal(st->chase_loads % 1024, 0);
+    assert_true(st->latency_ns > 0 && st->chunk_p50_ns > 0);
+    assert_true(st->chunk_p99_ns >= st->chunk_p50_ns);
+    assert_int_equal(st->traffic_bytes, st->traffic_chunks * f.r.chunk_bytes);
+    if (st->traffic_chunks > 0 && st->delay_ns > 0) {
+      assert_true(st->delay_p50_ns >= st->delay_ns); /* a spin never ends early */
+      assert_true(st->delay_total_ns >= st->traffic_chunks * st->delay_ns);
+      /* a chunk per delay at most */
+      assert_true(st->traffic_gbps <= (double)f.r.chunk_bytes / (double)st->delay_ns * 1.001);
+    }
   }
-  /* a long pause between chunks moves fewer bytes */
-  assert_true(pts[2].traffic_bytes < pts[0].traffic_bytes);
-  free(cm), free(tm);
+  assert_int_equal(f.threads[0].cpu_asked, cpus[0]);
+  assert_int_equal(f.threads[1].cpu_asked, cpus[1]);
+  free(f.chase), free(f.traffic);
+}
+
+static void traffic_names_round_trip(void **state) {
+  (void)state;
+  for (int t = 0; t < LNUMA_TRAFFIC_COUNT; t++) {
+    const lnuma_traffic_info *i = lnuma_traffic_get(t);
+    assert_non_null(i);
+    assert_int_equal(lnuma_traffic_from_name(i->name), t);
+    assert_true(i->reads + i->writes >= 1 && i->arrays >= 1);
+  }
+  assert_null(lnuma_traffic_get(-1));
+  assert_null(lnuma_traffic_get(LNUMA_TRAFFIC_COUNT));
+  assert_int_equal(lnuma_traffic_from_name("rw3:1"), -1);
+  assert_int_equal(lnuma_traffic_from_name(NULL), -1);
+  assert_int_equal(lnuma_traffic_get(LNUMA_TRAFFIC_RW2_1)->reads, 2);
+  assert_int_equal(lnuma_traffic_get(LNUMA_TRAFFIC_WRITE)->write_allocate, 1);
+  assert_int_equal(lnuma_traffic_get(LNUMA_TRAFFIC_WRITE_NT)->write_allocate, 0);
 }
 
 static void tournament_meets_every_pair_once(void **state) {
@@ -478,7 +565,9 @@ int main(void) {
       cmocka_unit_test(team_threads_run_on_the_cpus_asked),
       cmocka_unit_test(team_with_a_missing_cpu_runs_nothing),
       cmocka_unit_test(latency_measures_ns_per_load),
-      cmocka_unit_test(loaded_latency_traces_one_point_per_delay),
+      cmocka_unit_test(loaded_latency_rejects_bad_parameters),
+      cmocka_unit_test(loaded_latency_runs_each_step_in_order),
+      cmocka_unit_test(traffic_names_round_trip),
       cmocka_unit_test(tournament_meets_every_pair_once),
       cmocka_unit_test(c2c_gives_every_pair_and_sample_a_line_of_its_own),
       cmocka_unit_test(c2c_measures_both_modes_on_fresh_lines),

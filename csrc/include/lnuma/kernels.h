@@ -273,36 +273,112 @@ LNUMA_API int lnuma_latency_measure(const lnuma_latency_params *p,
 
 /* ---- Loaded latency --------------------------------------------------------------- */
 
+/** The traffic of a loaded-latency measurement (what MLC's -R and -W offer). */
+typedef enum lnuma_traffic {
+  LNUMA_TRAFFIC_READ = 0, /**< "read": sum of a (1 read) */
+  LNUMA_TRAFFIC_RW2_1,    /**< "rw2:1": a += b in place (2 reads : 1 write) */
+  LNUMA_TRAFFIC_RW1_1,    /**< "rw1:1": a += 1 in place (1 read : 1 write) */
+  LNUMA_TRAFFIC_WRITE,    /**< "write": a = s (1 write; memory also reads each line
+                               before it is written: write-allocate) */
+  LNUMA_TRAFFIC_WRITE_NT, /**< "write_nt": a = s with non-temporal stores (1 write) */
+  LNUMA_TRAFFIC_COPY,     /**< "copy": a = b (1 read, 1 write, plus write-allocate) */
+  LNUMA_TRAFFIC_COUNT
+} lnuma_traffic;
+
+/** What a traffic type moves per pass over arrays of `bytes` bytes each:
+ *  counted bytes are (reads + writes) * bytes, the loads and stores the
+ *  program issues (STREAM's counting).  Stores to lines not read first
+ *  (write_allocate) make memory read each line too, uncounted: memory moves
+ *  (reads + 2 * writes) * bytes for those. */
+typedef struct lnuma_traffic_info {
+  const char *name;   /**< "read", "rw2:1", "rw1:1", "write", "write_nt", "copy" */
+  int arrays;         /**< arrays streamed (1 or 2) */
+  int reads;          /**< array reads per pass */
+  int writes;         /**< array writes per pass */
+  int write_allocate; /**< 1: its stores make the cache read the line first */
+  int nontemporal;    /**< 1: non-temporal stores (where the ISA has them) */
+} lnuma_traffic_info;
+
+/** The facts of a traffic type; NULL when out of range.  Any thread. */
+LNUMA_API const lnuma_traffic_info *lnuma_traffic_get(int traffic);
+/** The traffic type with this name, or -1.  Any thread. */
+LNUMA_API int lnuma_traffic_from_name(const char *name);
+
+/** Bytes each traffic thread streams per array between two delays. */
+#define LNUMA_LOADED_CHUNK 4096
+
+/** Most chase chunks sampled per step for the percentiles. */
+#define LNUMA_LOADED_SAMPLES 4096
+
 /** What lnuma_loaded_measure does. */
 typedef struct lnuma_loaded_params {
   void *chase_mem;        /**< the chaser's memory */
   size_t chase_size;
   lnuma_chase_params chase;
-  void *traffic_mem;      /**< split among the traffic threads */
+  void *traffic_mem;      /**< split among the traffic threads, 64-byte aligned */
   size_t traffic_size;
   int nthreads;           /**< 2..LNUMA_TEAM_MAX: one chaser + traffic */
   const int *cpus;        /**< cpus[0] chases, the others make traffic */
-  int kernel;             /**< traffic kernel (lnuma_kernel) */
-  int isa;
-  int ndelays;            /**< number of injection delay steps */
-  const uint64_t *delays; /**< pause iterations between traffic chunks */
-  uint64_t step_ns;       /**< how long each step is measured */
-  const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
-                                 read-only while the measurement runs */
+  int traffic;            /**< lnuma_traffic */
+  int isa;                /**< lnuma_isa of the traffic; AUTO for the best */
+  int nsteps;             /**< steps, run in this order (1..1000000) */
+  const uint64_t *delays_ns; /**< [nsteps] pause of each traffic thread after each
+                                  chunk, in ns (0: none), each below step_ns */
+  uint64_t step_ns;       /**< how long the chaser measures each step (>= 1 us) */
+  const lnuma_clock *clock; /**< times the work and the delays (NULL:
+                                 CLOCK_MONOTONIC_RAW); read-only meanwhile */
 } lnuma_loaded_params;
 
-/** One point of the loaded-latency curve. */
-typedef struct lnuma_loaded_point {
-  uint64_t delay;
-  double latency_ns;      /**< ns per load of the chaser */
-  uint64_t chase_loads;
-  uint64_t traffic_bytes; /**< counted bytes moved by the traffic threads */
-  uint64_t traffic_ns;    /**< the longest traffic thread time */
-} lnuma_loaded_point;
+/** One step: the chaser's latency while the traffic threads streamed with
+ *  one delay.  Both sides are measured over the same window: the traffic
+ *  threads count from the moment they see the chaser start to the moment
+ *  they see it stop. */
+typedef struct lnuma_loaded_step {
+  uint64_t delay_ns;        /**< the delay asked */
+  uint64_t chase_loads;     /**< dependent loads in the window */
+  uint64_t chase_ns;        /**< the chaser's window */
+  uint64_t chase_offcpu_ns; /**< of it, time the chaser was not running (0 when
+                                 the thread CPU clock is missing) */
+  double latency_ns;        /**< chase_ns / chase_loads */
+  double chunk_p50_ns;      /**< median ns per load of the timed chunks */
+  double chunk_p99_ns;      /**< 99th percentile of the same */
+  uint64_t chunks;          /**< chunks timed (at most LNUMA_LOADED_SAMPLES
+                                 sampled evenly for the percentiles) */
+  uint64_t traffic_bytes;   /**< counted bytes of all traffic threads */
+  double traffic_gbps;      /**< sum over traffic threads of bytes / their window */
+  uint64_t traffic_chunks;  /**< chunks all traffic threads streamed */
+  uint64_t delay_total_ns;  /**< time all traffic threads spent pausing (over
+                                 traffic_chunks: the mean pause, preemptions
+                                 included) */
+  uint64_t delay_p50_ns;    /**< the median pause of a chunk (the largest of the
+                                 traffic threads' medians); never below the
+                                 delay asked */
+  uint64_t traffic_offcpu_ns; /**< time the traffic thread that was off its CPU
+                                   the largest part of its window was off it */
+  uint64_t traffic_ns;      /**< that thread's window */
+} lnuma_loaded_step;
 
-/** Measures the curve; points has ndelays entries, threads nthreads. */
-LNUMA_API int lnuma_loaded_measure(const lnuma_loaded_params *p, lnuma_loaded_point *points,
-                                   lnuma_team_thread *threads, lnuma_error *err);
+/** What lnuma_loaded_measure found.  The arrays are the caller's. */
+typedef struct lnuma_loaded_result {
+  int isa;                    /**< the ISA the traffic ran with */
+  size_t slots;               /**< slots in the chase */
+  size_t chunk_bytes;         /**< counted bytes one traffic chunk moves */
+  lnuma_loaded_step *steps;   /**< [nsteps] */
+  lnuma_team_thread *threads; /**< [nthreads], may be NULL */
+} lnuma_loaded_result;
+
+/**
+ * Latency under load (MLC's loaded-latency curve): thread 0 writes the chase
+ * into chase_mem and follows it, the others first touch their part of
+ * traffic_mem and stream it with the traffic type, LNUMA_LOADED_CHUNK bytes
+ * per array at a time, pausing delays_ns[s] after each chunk (a spin on the
+ * clock, so the pause is a time, whatever the CPU's frequency).  For each
+ * step, in order, the chaser waits until every traffic thread streams, then
+ * times chunks of dependent loads for step_ns.  -1 with EINVAL for bad
+ * parameters (named in the message), ENOTSUP for an ISA this CPU lacks.
+ */
+LNUMA_API int lnuma_loaded_measure(const lnuma_loaded_params *p, lnuma_loaded_result *r,
+                                   lnuma_error *err);
 
 /* ---- Core to core ------------------------------------------------------------------- */
 

@@ -8,7 +8,8 @@
 static const char *const isa_names[LNUMA_ISA_COUNT] = {"auto", "c", "sse2", "avx2", "avx512"};
 static const char *const kernel_names[LNUMA_KERNEL_COUNT] = {
     "read", "write", "write_nt", "copy", "copy_nt", "triad"};
-static const char *const order_names[LNUMA_ORDER_COUNT] = {"auto", "linear", "pages"};
+static const char *const order_names[LNUMA_ORDER_COUNT] = {"auto", "linear", "split",
+                                                                 "pages"};
 static const int kernel_arrays[LNUMA_KERNEL_COUNT] = {1, 1, 1, 2, 2, 3};
 
 static int name_index(const char *const *names, int n, const char *name) {
@@ -69,17 +70,19 @@ int lnuma_order_from_name(const char *name) {
 }
 
 /* The walk order each kernel runs in by default, by vendor, as measured
- * one thread against the other order and against likwid-bench (make bench
- * prints both orders of every kernel):
- *  - AMD (Zen 5, 2026-12): LINEAR for read, write, copy and triad (PAGES
- *    was 13-27% slower on write, 16-20% on copy); PAGES for the
- *    non-temporal kernels (write_nt +70%, copy_nt +3%).
+ * one thread, each order against the others and against likwid-bench, in
+ * the same run (make bench prints every order of every kernel):
+ *  - AMD (EPYC Zen 5, 2026-12, 1 GB, 1 thread, AVX-512): SPLIT for read
+ *    (+10-15% over LINEAR), write (+5-7%), write_nt (+35%) and copy_nt
+ *    (+15-20%); LINEAR for copy and triad, whose two or three arrays
+ *    already make enough streams (SPLIT: -3 to -20%); PAGES was the
+ *    slowest but for write_nt.
  *  - Intel (Xeon, 2026-11): PAGES for all (+15% read, +25% copy_nt on one
  *    core over LINEAR), which is also the default for other vendors. */
 static const signed char amd_order[LNUMA_KERNEL_COUNT] = {
-    [LNUMA_KERNEL_READ] = LNUMA_ORDER_LINEAR,   [LNUMA_KERNEL_WRITE] = LNUMA_ORDER_LINEAR,
-    [LNUMA_KERNEL_WRITE_NT] = LNUMA_ORDER_PAGES, [LNUMA_KERNEL_COPY] = LNUMA_ORDER_LINEAR,
-    [LNUMA_KERNEL_COPY_NT] = LNUMA_ORDER_PAGES,  [LNUMA_KERNEL_TRIAD] = LNUMA_ORDER_LINEAR,
+    [LNUMA_KERNEL_READ] = LNUMA_ORDER_SPLIT,    [LNUMA_KERNEL_WRITE] = LNUMA_ORDER_SPLIT,
+    [LNUMA_KERNEL_WRITE_NT] = LNUMA_ORDER_SPLIT, [LNUMA_KERNEL_COPY] = LNUMA_ORDER_LINEAR,
+    [LNUMA_KERNEL_COPY_NT] = LNUMA_ORDER_SPLIT,  [LNUMA_KERNEL_TRIAD] = LNUMA_ORDER_LINEAR,
 };
 
 int lnuma_order_best(int kernel) {
@@ -93,7 +96,7 @@ int lnuma_order_best(int kernel) {
 lnuma__kfn lnuma__kernel_fn_order(int kernel, int isa, int order) {
   if (kernel < 0 || kernel >= LNUMA_KERNEL_COUNT) return NULL;
   if (order == LNUMA_ORDER_AUTO) order = lnuma_order_best(kernel);
-  if (order != LNUMA_ORDER_LINEAR && order != LNUMA_ORDER_PAGES) return NULL;
+  if (order <= LNUMA_ORDER_AUTO || order >= LNUMA_ORDER_COUNT) return NULL;
   if (isa == LNUMA_ISA_AUTO) isa = lnuma_isa_best();
   if (!lnuma_isa_supported(isa)) return NULL;
   int o = order - LNUMA_ORDER_LINEAR;

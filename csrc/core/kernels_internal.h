@@ -11,8 +11,8 @@ typedef uint64_t (*lnuma__kfn)(void *a, const void *b, const void *c, size_t byt
                                double s);
 
 /* The kernels of each ISA, indexed by [order - 1][lnuma_kernel] (orders
- * LINEAR and PAGES); an ISA that this build lacks (non-x86) has NULLs. */
-#define LNUMA__KORDER_COUNT 2
+ * LINEAR, SPLIT, PAGES); an ISA that this build lacks (non-x86) has NULLs. */
+#define LNUMA__KORDER_COUNT 3
 extern const lnuma__kfn lnuma__kernels_c[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
 extern const lnuma__kfn lnuma__kernels_sse2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];
 extern const lnuma__kfn lnuma__kernels_avx2[LNUMA__KORDER_COUNT][LNUMA_KERNEL_COUNT];

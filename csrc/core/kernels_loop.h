@@ -2,12 +2,15 @@
  *
  * A kernel is written as STEP(off, k): the work on the 64-byte line at byte
  * offset off of each array, with k (0..3) naming an independent accumulator.
- * Two walk orders (lnuma_order), chosen per call:
+ * Three walk orders (lnuma_order), chosen per call:
  *  - LINEAR walks each array front to back, four lines per iteration: one
  *    stream per array, as STREAM and likwid-bench walk;
+ *  - SPLIT walks the four quarters of each array side by side, a line of
+ *    each in turn: four long streams per array, so one core keeps more
+ *    misses in flight than one stream's prefetcher asks for;
  *  - PAGES walks four 4 KiB pages at a time, one line of each page in turn
- *    (as glibc's large memcpy does): the hardware prefetchers, which stop at
- *    a 4 KiB page, then follow four streams per array instead of one.
+ *    (as glibc's large memcpy does): four streams per array that restart at
+ *    every 16 KiB, since the hardware prefetchers stop at a 4 KiB page.
  * Which is faster depends on the processor and the kernel (spec/bench/
  * bandwidth.lua measures both); lnuma__korder_default holds the choice.
  * Arrays are a multiple of LNUMA_KERNEL_GRANULE (512 bytes): the PAGES tail
@@ -21,6 +24,16 @@
 #define LNUMA__KLOOP(order, bytes, STEP)                                                 \
   do {                                                                                   \
     size_t g_ = 0;                                                                       \
+    if ((order) == LNUMA_ORDER_SPLIT) {                                                  \
+      size_t q_ = (bytes) / 4; /* bytes is a multiple of 512: q_ of 128 */               \
+      for (; g_ < q_; g_ += 64) {                                                        \
+        STEP(g_, 0);                                                                     \
+        STEP(q_ + g_, 1);                                                                \
+        STEP(2 * q_ + g_, 2);                                                            \
+        STEP(3 * q_ + g_, 3);                                                            \
+      }                                                                                  \
+      g_ = (bytes);                                                                      \
+    }                                                                                    \
     if ((order) == LNUMA_ORDER_PAGES)                                                    \
       for (; g_ + LNUMA__KGROUP <= (bytes); g_ += LNUMA__KGROUP)                         \
         for (size_t i_ = 0; i_ < LNUMA__KPAGE; i_ += 64) {                               \
@@ -38,12 +51,16 @@
   } while (0)
 
 /* A kernel body is written once as `static inline ... NAME(int order, a, b,
- * c, bytes, s)`; this makes the two entry points the tables hold, each with
- * the order fixed so the compiler drops the other loop. */
+ * c, bytes, s)`; this makes the three entry points the tables hold, each
+ * with the order fixed so the compiler drops the other loops. */
 #define LNUMA__KORDERS(ATTR, NAME)                                                       \
   ATTR static uint64_t NAME##_linear(void *a, const void *b, const void *c, size_t n,   \
                                      double s) {                                         \
     return NAME(LNUMA_ORDER_LINEAR, a, b, c, n, s);                                      \
+  }                                                                                      \
+  ATTR static uint64_t NAME##_split(void *a, const void *b, const void *c, size_t n,    \
+                                    double s) {                                          \
+    return NAME(LNUMA_ORDER_SPLIT, a, b, c, n, s);                                       \
   }                                                                                      \
   ATTR static uint64_t NAME##_pages(void *a, const void *b, const void *c, size_t n,    \
                                     double s) {                                          \
@@ -59,6 +76,7 @@
   }
 #define LNUMA__KTABLE(R, W, WN, CP, CPN, TR)                                             \
   {LNUMA__KTABLE_ROW(_linear, R, W, WN, CP, CPN, TR),                                    \
+   LNUMA__KTABLE_ROW(_split, R, W, WN, CP, CPN, TR),                                     \
    LNUMA__KTABLE_ROW(_pages, R, W, WN, CP, CPN, TR)}
 
 #endif

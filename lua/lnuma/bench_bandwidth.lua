@@ -35,7 +35,7 @@ local M = {}
 local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true, node = true,
                          huge = true, isa = true, order = true, repetitions = true,
                          min_time = true, buffer = true }
-local ORDERS = { "auto", "linear", "pages" }
+local ORDERS = { "auto", "linear", "split", "pages" }
 
 -- How each kernel's bytes are counted, as STREAM and likwid-bench count
 -- them: every array the kernel reads or writes, once per pass.  The reads a
@@ -152,10 +152,11 @@ end
 --   `threads` (default 1) or `cpus` (array or cpulist), `node` (memory node;
 --   default: each thread's own), `huge`, `isa` ("auto",
 --   "avx512", "avx2", "sse2", "c"), `order` (how the kernel walks its
---   arrays: "linear", front to back as STREAM and likwid-bench do, "pages",
---   four 4 KiB pages at a time so the prefetchers follow four streams per
---   array, or "auto" (default): the one measured faster for this kernel on
---   this CPU's vendor, see `kernel_info().orders`), `repetitions` (5), `min_time` (ns per
+--   arrays: "linear", front to back as STREAM and likwid-bench do; "split",
+--   the four quarters of each array side by side, four long streams; "pages",
+--   four 4 KiB pages at a time, four streams that restart every 16 KiB; or
+--   "auto" (default): the one measured fastest for this kernel on this CPU's
+--   vendor, see `kernel_info().orders`), `repetitions` (5), `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
 --   its policy, or each thread's node)

@@ -7,8 +7,8 @@
 --
 -- Bandwidth: every kernel, at 1 thread and at all allowed CPUs, on the
 -- AVX-512 path (against every likwid variant) and on the AVX2 path (isa =
--- "avx2", against likwid's scalar, SSE and AVX variants), lnuma in both walk
--- orders so the choice `order = "auto"` makes here is checked, not assumed.
+-- "avx2", against likwid's scalar, SSE and AVX variants), lnuma in every walk
+-- order so the choice `order = "auto"` makes here is checked, not assumed.
 -- LNUMA_BENCH_KERNELS="read triad" narrows the kernels.
 -- bench: realtime (spec/bench/run: one thread per CPU, likwid's too)
 local lnuma = require "lnuma"
@@ -47,6 +47,7 @@ local LIKWID = {
   triad = { "stream", "stream_sse", "stream_avx", "stream_avx512", "stream_sse_fma",
             "stream_avx_fma", "stream_avx512_fma" },
 }
+local WALKS = { "linear", "split", "pages" }
 local ORDER = { "read", "write", "write_nt", "copy", "copy_nt", "triad" }
 if os.getenv("LNUMA_BENCH_KERNELS") then
   ORDER = {}
@@ -104,7 +105,7 @@ print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; ln
 print("# lnuma: lnuma.bench.bandwidth{kernel = K, size = " .. SIZE .. ", cpus = {...}, isa = I, "
       .. "order = O, repetitions = " .. REPS .. ", min_time = 200000000}")
 print("# likwid: " .. LIKWID_CMD:format("VARIANT", SIZE, 0):gsub(":0$", ":THREADS"))
-print("# two rounds, run in turn (lnuma in both orders, then every likwid variant; round 2 "
+print("# two rounds, run in turn (lnuma in every order, then every likwid variant; round 2 "
       .. "re-runs lnuma and the two best likwid variants); best of the rounds for each")
 if not next(available) then print("# likwid-bench not found: make deps-bench installs it") end
 local worst, table_rows = nil, {}
@@ -114,7 +115,7 @@ for _, isa in ipairs(ISAS) do
       local best_o = {}
       local lk_best = {}
       for round = 1, 2 do
-        for _, o in ipairs({ "linear", "pages" }) do
+        for _, o in ipairs(WALKS) do
           local g = lnuma_gbps(k, threads, isa, o)
           if not best_o[o] or g > best_o[o] then best_o[o] = g end
         end
@@ -131,9 +132,12 @@ for _, isa in ipairs(ISAS) do
       local auto = info.orders[k]
       local g = best_o[auto]
       local tag = ("%s.t%d.%s"):format(k, threads, isa)
-      line(("lnuma.%s.linear"):format(tag), best_o.linear, "GB/s")
-      line(("lnuma.%s.pages"):format(tag), best_o.pages, ("GB/s  (auto picks %s%s)"):format(
-        auto, best_o[auto] >= math.max(best_o.linear, best_o.pages) and "" or ", the slower here"))
+      local fastest = math.max(best_o.linear, best_o.split, best_o.pages)
+      for _, o in ipairs(WALKS) do
+        line(("lnuma.%s.%s"):format(tag, o), best_o[o], o ~= auto and "GB/s"
+          or ("GB/s  (the auto choice%s)"):format(best_o[o] >= fastest and ""
+          or (", %.0f%% below the fastest here"):format((1 - best_o[o] / fastest) * 100)))
+      end
       local best, best_name
       for _, lk in ipairs(LIKWID[k]) do
         if lk_best[lk] then

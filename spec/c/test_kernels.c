@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "kernels_internal.h" /* the kernels in each walk order */
 #include "lnuma.h"
 
 static void *aligned(size_t size) {
@@ -146,32 +147,56 @@ static void chase_rejects_bad_layouts(void **state) {
 
 /* ---- bandwidth kernels ------------------------------------------------------- */
 
+/* Every ISA in every walk order computes the same thing, on arrays that are
+ * a multiple of the granule but not of the 16 KiB PAGES group (its tail). */
 static void kernels_compute_the_right_thing_with_every_isa(void **state) {
   (void)state;
-  size_t bytes = 64 * 1024, n = bytes / 8;
+  size_t bytes = 64 * 1024 + 3 * LNUMA_KERNEL_GRANULE, n = bytes / 8;
   double *a = aligned(bytes), *b = aligned(bytes), *c = aligned(bytes);
   for (int isa = LNUMA_ISA_AUTO; isa < LNUMA_ISA_COUNT; isa++) {
     if (!lnuma_isa_supported(isa)) continue;
-    uint64_t *u = (uint64_t *)a;
-    for (size_t i = 0; i < n; i++) u[i] = i;
-    assert_int_equal(lnuma_kernel_pass(LNUMA_KERNEL_READ, isa, a, NULL, NULL, bytes, 0),
-                     (uint64_t)n * (n - 1) / 2);
-    for (int k = LNUMA_KERNEL_WRITE; k <= LNUMA_KERNEL_WRITE_NT; k++) {
-      memset(a, 0, bytes);
-      lnuma_kernel_pass(k, isa, a, NULL, NULL, bytes, 2.5);
-      for (size_t i = 0; i < n; i++) assert_true(a[i] == 2.5);
+    for (int order = LNUMA_ORDER_AUTO; order < LNUMA_ORDER_COUNT; order++) {
+      lnuma__kfn fn[LNUMA_KERNEL_COUNT];
+      for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+        fn[k] = lnuma__kernel_fn_order(k, isa, order);
+        assert_non_null(fn[k]);
+      }
+      uint64_t *u = (uint64_t *)a;
+      for (size_t i = 0; i < n; i++) u[i] = i;
+      assert_int_equal(fn[LNUMA_KERNEL_READ](a, NULL, NULL, bytes, 0), (uint64_t)n * (n - 1) / 2);
+      for (int k = LNUMA_KERNEL_WRITE; k <= LNUMA_KERNEL_WRITE_NT; k++) {
+        memset(a, 0, bytes);
+        fn[k](a, NULL, NULL, bytes, 2.5);
+        for (size_t i = 0; i < n; i++) assert_true(a[i] == 2.5);
+      }
+      for (int k = LNUMA_KERNEL_COPY; k <= LNUMA_KERNEL_COPY_NT; k++) {
+        memset(a, 0, bytes);
+        for (size_t i = 0; i < n; i++) b[i] = (double)i;
+        fn[k](a, b, NULL, bytes, 0);
+        assert_memory_equal(a, b, bytes);
+      }
+      for (size_t i = 0; i < n; i++) b[i] = (double)i, c[i] = 2.0;
+      fn[LNUMA_KERNEL_TRIAD](a, b, c, bytes, 3.0);
+      for (size_t i = 0; i < n; i++) assert_true(a[i] == (double)i + 6.0);
     }
-    for (int k = LNUMA_KERNEL_COPY; k <= LNUMA_KERNEL_COPY_NT; k++) {
-      memset(a, 0, bytes);
-      for (size_t i = 0; i < n; i++) b[i] = (double)i;
-      lnuma_kernel_pass(k, isa, a, b, NULL, bytes, 0);
-      assert_memory_equal(a, b, bytes);
-    }
-    for (size_t i = 0; i < n; i++) b[i] = (double)i, c[i] = 2.0;
-    lnuma_kernel_pass(LNUMA_KERNEL_TRIAD, isa, a, b, c, bytes, 3.0);
-    for (size_t i = 0; i < n; i++) assert_true(a[i] == (double)i + 6.0);
+    assert_null(lnuma__kernel_fn_order(LNUMA_KERNEL_READ, isa, LNUMA_ORDER_COUNT));
   }
   free(a), free(b), free(c);
+}
+
+static void walk_orders_have_names_and_a_choice_per_kernel(void **state) {
+  (void)state;
+  const char *names[] = {"auto", "linear", "split", "pages"};
+  for (int o = 0; o < LNUMA_ORDER_COUNT; o++) {
+    assert_string_equal(lnuma_order_name(o), names[o]);
+    assert_int_equal(lnuma_order_from_name(names[o]), o);
+  }
+  assert_null(lnuma_order_name(LNUMA_ORDER_COUNT));
+  assert_int_equal(lnuma_order_from_name("zigzag"), -1);
+  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
+    int o = lnuma_order_best(k);
+    assert_true(o > LNUMA_ORDER_AUTO && o < LNUMA_ORDER_COUNT);
+  }
 }
 
 static void kernel_names_round_trip(void **state) {
@@ -559,6 +584,7 @@ int main(void) {
       cmocka_unit_test(walk_rejects_a_broken_chase),
       cmocka_unit_test(chase_rejects_bad_layouts),
       cmocka_unit_test(kernels_compute_the_right_thing_with_every_isa),
+      cmocka_unit_test(walk_orders_have_names_and_a_choice_per_kernel),
       cmocka_unit_test(kernel_names_round_trip),
       cmocka_unit_test(bandwidth_counts_stream_bytes_per_kernel),
       cmocka_unit_test(bandwidth_rejects_too_little_memory),

@@ -71,16 +71,19 @@ LNUMA_API int lnuma_kernel_arrays(int kernel);
 typedef enum lnuma_order {
   LNUMA_ORDER_AUTO = 0, /**< the measured best for this vendor and kernel */
   LNUMA_ORDER_LINEAR,   /**< front to back, one stream per array (STREAM, likwid) */
+  LNUMA_ORDER_SPLIT,    /**< the four quarters of each array side by side:
+                             four long streams per array */
   LNUMA_ORDER_PAGES,    /**< four 4 KiB pages at a time, a line of each in turn:
                              four prefetch streams per array */
   LNUMA_ORDER_COUNT
 } lnuma_order;
 
-/** Name of an order ("auto", "linear", "pages"); NULL when out of range. */
+/** Name of an order ("auto", "linear", "split", "pages"); NULL when out of
+ *  range. */
 LNUMA_API const char *lnuma_order_name(int order);
 /** The order with this name, or -1. */
 LNUMA_API int lnuma_order_from_name(const char *name);
-/** The order AUTO resolves to for a kernel on this CPU (LINEAR or PAGES). */
+/** The order AUTO resolves to for a kernel on this CPU. */
 LNUMA_API int lnuma_order_best(int kernel);
 
 /** Granule of array lengths: every array passed to a kernel is a multiple of
@@ -156,7 +159,7 @@ typedef struct lnuma_bw_params {
 /** What lnuma_bw_measure found.  The arrays are the caller's. */
 typedef struct lnuma_bw_result {
   int isa;                /**< the ISA that ran */
-  int order;              /**< the walk order that ran (LINEAR or PAGES) */
+  int order;              /**< the walk order that ran (never AUTO) */
   uint64_t passes;        /**< kernel passes per repetition per thread */
   size_t thread_bytes;    /**< bytes one thread moves per pass (counted) */
   size_t bytes;           /**< bytes all threads move per repetition */

@@ -244,9 +244,11 @@ static int by_kpageflags(uintptr_t a, uintptr_t b, size_t base, lnuma_pagesizes 
 struct scan_region {
   uint64_t start, end, categories;
 };
-struct scan_arg {
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inverted,
-      category_mask, category_anyof_mask, return_mask;
+struct scan_arg { /* (the kernel reads the members cppcheck thinks unused) */
+  // cppcheck-suppress unusedStructMember
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+  // cppcheck-suppress unusedStructMember
+  uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
 };
 #define SCAN_IOCTL _IOWR('f', 16, struct scan_arg)
 #define PAGE_IS_PRESENT (1 << 3)

@@ -404,84 +404,13 @@ static size_t page_size_of(const lnuma_buffer *buf) {
   return lnuma_buffer_info_of(buf)->page_size;
 }
 
-int lnb_push_placement(lua_State *L, int opts_arg, const lnuma_buffer *buf, const char *ptr,
-                       size_t len) {
-  static const char *const known[] = {"pages", NULL};
-  int want_pages = 0;
-  if (lnb_check_options(L, opts_arg, known, 1)) lnb_field_boolean(L, opts_arg, "pages", &want_pages);
-  int base = lua_gettop(L);
-  /* Scratch space as userdata, so that an error cannot leak it. */
-  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
-  lnuma_error err;
-  size_t ps = page_size_of(buf);
-  uintptr_t first = (uintptr_t)ptr & ~(uintptr_t)(ps - 1);
-  size_t npages = (size_t)(((uintptr_t)ptr + len - first + ps - 1) / ps);
-  int *nodes = want_pages ? lua_newuserdatauv(L, npages * sizeof(int), 0) : NULL;
-  if (lnuma_placement_of(ptr, len, ps, pl, nodes, want_pages ? npages : 0, &err) != 0)
-    return lnb_fail(L, &err);
-  lua_createtable(L, 0, 6);
-  lua_pushinteger(L, (lua_Integer)pl->page_size);
-  lua_setfield(L, -2, "page_size");
-  lua_pushinteger(L, (lua_Integer)pl->pages);
-  lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, (lua_Integer)pl->absent);
-  lua_setfield(L, -2, "absent");
-  lua_pushinteger(L, (lua_Integer)len);
-  lua_setfield(L, -2, "bytes");
-  /* by_node: every online node, and any other holding pages. */
-  lnuma_set online;
-  if (lnuma_nodes_online(&online, NULL) != 0) lnuma_set_zero(&online);
-  lua_createtable(L, 0, lnuma_set_count(&online));
-  for (int n = 0; n < LNUMA_MAX_NODES; n++)
-    if (pl->by_node[n] > 0 || lnuma_set_has(&online, n)) {
-      lua_pushinteger(L, (lua_Integer)pl->by_node[n]);
-      lua_rawseti(L, -2, n);
-    }
-  lua_setfield(L, -2, "by_node");
-  if (want_pages) {
-    lua_createtable(L, npages < 0x7fffffff ? (int)npages : 0, 0);
-    for (size_t i = 0; i < npages; i++) {
-      lua_pushinteger(L, nodes[i]);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "page_nodes");
-  }
-  lua_replace(L, base + 1);
-  lua_settop(L, base + 1);
-  return 1;
-}
-
-void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
-                             size_t len) {
-  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
-  if (lnuma_placement_of(ptr, len, page_size_of(buf), pl, NULL, 0, NULL) != 0) {
-    lua_pop(L, 1);
-    lua_pushliteral(L, "?");
-    return;
-  }
-  luaL_Buffer sb;
-  luaL_buffinit(L, &sb);
-  int any = 0;
-  for (int n = 0; n < LNUMA_MAX_NODES; n++)
-    if (pl->by_node[n] > 0) {
-      lua_pushfstring(L, "%s%d:%I", any ? " " : "", n, (lua_Integer)pl->by_node[n]);
-      luaL_addvalue(&sb);
-      any = 1;
-    }
-  if (pl->absent > 0) {
-    lua_pushfstring(L, "%sabsent:%I", any ? " " : "", (lua_Integer)pl->absent);
-    luaL_addvalue(&sb);
-    any = 1;
-  }
-  if (!any) luaL_addchar(&sb, '-');
-  luaL_pushresult(&sb);
-  lua_remove(L, -2);
-}
-
-/* buf:placement([{pages = true}]) -> {page_size, pages, absent, by_node, page_nodes}. */
+/* buf:placement([{pages = true, huge_method = m}]) -> see lnb_push_placement. */
 static int buf_placement(lua_State *L) {
+  to_buffer(L, 1);
+  lnb_placement_opts o;
+  lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the buffer is checked */
   lnb_buffer *b = live_buffer(L, 1);
-  return lnb_push_placement(L, 2, b->region->buf, b->ptr, b->len);
+  return lnb_push_placement(L, &o, b->region->buf, b->ptr, b->len);
 }
 
 /* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */

@@ -296,6 +296,7 @@ static int by_pagemap_scan(uintptr_t a, uintptr_t b, size_t base, lnuma_pagesize
                            .vec = (uint64_t)(uintptr_t)v, .vec_len = REGIONS,
                            .category_anyof_mask = PAGE_IS_PRESENT,
                            .return_mask = PAGE_IS_PRESENT | PAGE_IS_HUGE};
+    memset(v, 0, sizeof v); /* (valgrind does not know that the kernel fills it) */
     long n = ioctl(fd, SCAN_IOCTL, &arg);
     if (n < 0) {
       int e = errno;

@@ -230,6 +230,32 @@ describe("benchmark results", function()
   end)
 end)
 
+describe("applied plans", function()
+  it("report the page sizes of each region", function()
+    local path = os.tmpname()
+    finally(function() os.remove(path) end)
+    local f = assert(io.open(path, "w"))
+    f:write("return { memory = {\n",
+            "  { name = 'book', size = '8M', node = topology.allowed.nodes[1], huge = 'thp' },\n",
+            "  { name = 'ring', size = '1M', node = topology.allowed.nodes[1], huge = false },\n",
+            "} }\n")
+    f:close()
+    local plan = assert(lnuma.plan.load(path))
+    local applied = assert(plan:apply())
+    finally(function()
+      for _, b in pairs(applied.memory) do b:free() end
+    end)
+    local book, ring = applied.report.memory[1].got, applied.report.memory[2].got
+    assert.same({ { page_size = PAGE, pages = 256, bytes = MiB } }, ring.pages_by_size)
+    assert.equal(0, ring.huge_fraction)
+    assert.is_string(book.huge_method)
+    local t = lnuma.thp()
+    if t.available and t.pmd_enabled ~= "never" and not t.process_disabled then
+      assert.is_true(book.huge_fraction > 0)
+    end
+  end)
+end)
+
 describe("hugetlb pages", function()
   it("returns nil and a message when no 2M pages are reserved", function()
     if sys.hugepages_free(2048) > 0 then pending("2M huge pages are reserved here") end

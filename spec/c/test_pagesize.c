@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -199,6 +200,40 @@ static void hugetlb_pages_count_at_their_size(void **state) {
   lnuma_buffer_free(b);
 }
 
+/* ---- plans applied by a C host carry the proof too --------------------------- */
+
+static void applied_plan_regions_carry_their_page_sizes(void **state) {
+  (void)state;
+  char dir[] = "/tmp/lnuma-pagesize-XXXXXX", path[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/plan.lua", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("return { memory = {\n"
+        "  { name = 'book', size = '8M', node = topology.allowed.nodes[1], huge = 'thp' },\n"
+        "  { name = 'ring', size = '1M', node = topology.allowed.nodes[1], huge = false },\n"
+        "} }\n", f);
+  fclose(f);
+  lnuma_error err;
+  lnuma_plan *p = lnuma_plan_load(path, NULL, &err);
+  remove(path);
+  rmdir(dir);
+  if (p == NULL) fail_msg("load: %s", err.msg);
+  lnuma_plan_applied *a = lnuma_plan_apply(p, &err);
+  if (a == NULL) fail_msg("apply: %s", err.msg);
+  const lnuma_plan_placed_region *book = lnuma_plan_applied_region_named(a, "book");
+  const lnuma_plan_placed_region *ring = lnuma_plan_applied_region_named(a, "ring");
+  assert_true(ring->pagesizes.method != LNUMA_PAGESIZE_AUTO);
+  assert_int_equal(ring->pagesizes.huge_bytes, 0);
+  assert_true(ring->pagesizes.present_bytes >= MiB);
+  if (thp_possible()) {
+    assert_true(book->pagesizes.method != LNUMA_PAGESIZE_AUTO);
+    assert_true(book->pagesizes.huge_bytes > 0);
+  }
+  lnuma_plan_applied_free(a);
+  lnuma_plan_free(p);
+}
+
 static void bad_requests_fail_and_names_round_trip(void **state) {
   (void)state;
   lnuma_pagesizes ps;
@@ -246,6 +281,7 @@ int main(void) {
       cmocka_unit_test(part_of_a_huge_page_counts_that_page_once),
       cmocka_unit_test(thp_switched_off_for_the_process_gives_none),
       cmocka_unit_test_teardown(hugetlb_pages_count_at_their_size, give_back_hugetlb),
+      cmocka_unit_test(applied_plan_regions_carry_their_page_sizes),
       cmocka_unit_test(bad_requests_fail_and_names_round_trip),
       cmocka_unit_test(thp_settings_are_the_kernels),
   };

@@ -164,6 +164,10 @@ describe("buf:placement() page sizes", function()
     local buf = assert(lnuma.alloc(PAGE))
     local opts = setmetatable({}, { __index = function() buf:free() end })
     assert.error_matches(function() buf:placement(opts) end, "attempt to use a freed buffer")
+    local other = assert(lnuma.alloc(PAGE))
+    local nodes = setmetatable({}, { __len = function() other:free(); return 1 end,
+                                     __index = function() return 0 end })
+    assert.error_matches(function() other:migrate(nodes) end, "attempt to use a freed buffer")
   end)
 end)
 

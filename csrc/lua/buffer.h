@@ -69,6 +69,12 @@ void lnb_read_placement_opts(lua_State *L, int arg, lnb_placement_opts *o);
  * the count. */
 int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_buffer *buf,
                        const char *ptr, size_t len);
+/* The methods of lnuma.Buffer that say where its memory is, move it, and
+ * read its policy back (placement.c). */
+int lnb_buf_placement(lua_State *L);
+int lnb_buf_migrate(lua_State *L);
+int lnb_buf_policy(lua_State *L);
+
 /* Pushes the info table of a buffer (what was asked and what happened). */
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
 /* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */

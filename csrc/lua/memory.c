@@ -397,88 +397,7 @@ static int buf_type(lua_State *L) {
   return 1;
 }
 
-/* ---- placement, migration, policy, info ------------------------------------ */
-
-/* The OS page size of the buffer's memory (2M/1G for hugetlbfs). */
-static size_t page_size_of(const lnuma_buffer *buf) {
-  return lnuma_buffer_info_of(buf)->page_size;
-}
-
-/* buf:placement([{pages = true, huge_method = m}]) -> see lnb_push_placement. */
-static int buf_placement(lua_State *L) {
-  to_buffer(L, 1);
-  lnb_placement_opts o;
-  lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the buffer is checked */
-  lnb_buffer *b = live_buffer(L, 1);
-  return lnb_push_placement(L, &o, b->region->buf, b->ptr, b->len);
-}
-
-/* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */
-static int buf_migrate(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  luaL_checkany(L, 2);
-  lnuma_set nodes;
-  lnb_to_set(L, 2, 2, "nodes", &nodes);
-  if (lnuma_set_count(&nodes) == 0) luaL_argerror(L, 2, "nodes: the set is empty");
-  lnuma_migrate_result r;
-  lnuma_error err;
-  if (lnuma_migrate(b->ptr, b->len, page_size_of(b->region->buf), &nodes, &r, &err) != 0) {
-    if (err.code == ENODEV) return luaL_argerror(L, 2, err.msg);
-    return lnb_fail(L, &err);
-  }
-  lua_createtable(L, 0, 8);
-  lua_pushinteger(L, (lua_Integer)r.pages);
-  lua_setfield(L, -2, "pages");
-  lua_pushinteger(L, (lua_Integer)r.moved);
-  lua_setfield(L, -2, "moved");
-  lua_pushinteger(L, (lua_Integer)r.already);
-  lua_setfield(L, -2, "already");
-  lua_pushinteger(L, (lua_Integer)r.failed);
-  lua_setfield(L, -2, "failed");
-  lua_pushinteger(L, (lua_Integer)r.absent);
-  lua_setfield(L, -2, "absent");
-  lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
-  lua_setfield(L, -2, "elapsed_ns");
-  if (r.first_error != 0) {
-    lua_pushstring(L, strerror(r.first_error));
-    lua_setfield(L, -2, "error");
-  }
-  lnb_push_set(L, &nodes);
-  lua_setfield(L, -2, "nodes");
-  return 1;
-}
-
-/* buf:policy() -> {policy, nodes, applied, reason, kernel = {policy, nodes}}. */
-static int buf_policy(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
-  lua_createtable(L, 0, 5);
-  lua_pushstring(L, lnuma_mempolicy_name(in->policy));
-  lua_setfield(L, -2, "policy");
-  lnb_push_set(L, &in->nodes);
-  lua_setfield(L, -2, "nodes");
-  lua_pushboolean(L, in->policy_applied);
-  lua_setfield(L, -2, "applied");
-  if (!in->policy_applied) {
-    lua_pushstring(L, in->policy_note);
-    lua_setfield(L, -2, "reason");
-  }
-  lnuma_mempolicy kp;
-  lnuma_set kn;
-  lnuma_error err;
-  if (lnuma_range_policy(b->ptr, &kp, &kn, &err) == 0) {
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, lnuma_mempolicy_name(kp));
-    lua_setfield(L, -2, "policy");
-    lnb_push_set(L, &kn);
-    lua_setfield(L, -2, "nodes");
-    lua_setfield(L, -2, "kernel");
-  } else {
-    lua_pushstring(L, err.msg);
-    lua_setfield(L, -2, "kernel_error");
-  }
-  return 1;
-}
+/* ---- info (placement, migration and policy: placement.c) -------------------- */
 
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
   const lnuma_buffer_info *in = lnuma_buffer_info_of(buf);
@@ -653,7 +572,8 @@ void lnuma_open_memory(lua_State *L) {
       {"size", buf_size},       {"address", buf_address},     {"get", buf_get},
       {"set", buf_set},         {"fill", buf_fill},           {"read", buf_read},
       {"write", buf_write},     {"copy", buf_copy},           {"view", buf_view},
-      {"placement", buf_placement}, {"migrate", buf_migrate}, {"policy", buf_policy},
+      {"placement", lnb_buf_placement}, {"migrate", lnb_buf_migrate},
+      {"policy", lnb_buf_policy},
       {"info", buf_info},       {"free", buf_free},           {NULL, NULL},
   };
   static const luaL_Reg metamethods[] = {

@@ -1,7 +1,7 @@
 /* Where memory is and what backs it: the one body of every :placement()
  * method (buffers, views, arenas, pools), the short placement text of their
- * __tostring, and the transparent huge page settings (lnuma.thp,
- * lnuma.set_thp). */
+ * __tostring, buf:migrate and buf:policy, and the transparent huge page
+ * settings (lnuma.thp, lnuma.set_thp). */
 #include <errno.h>
 #include <string.h>
 
@@ -129,6 +129,88 @@ void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *
   if (!any) luaL_addchar(&sb, '-');
   luaL_pushresult(&sb);
   lua_remove(L, -2);
+}
+
+/* ---- the buffer methods ---------------------------------------------------- */
+
+/* buf:placement([{pages = true, huge_method = m}]) -> see lnb_push_placement. */
+int lnb_buf_placement(lua_State *L) {
+  luaL_checkudata(L, 1, LNB_BUFFER);
+  lnb_placement_opts o;
+  lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the buffer is checked */
+  lnb_buffer *b = lnb_check_live_buffer(L, 1);
+  return lnb_push_placement(L, &o, b->region->buf, b->ptr, b->len);
+}
+
+/* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */
+int lnb_buf_migrate(lua_State *L) {
+  luaL_checkudata(L, 1, LNB_BUFFER);
+  luaL_checkany(L, 2);
+  lnuma_set nodes;
+  lnb_to_set(L, 2, 2, "nodes", &nodes); /* may run Lua: before the buffer is checked */
+  if (lnuma_set_count(&nodes) == 0) luaL_argerror(L, 2, "nodes: the set is empty");
+  lnb_buffer *b = lnb_check_live_buffer(L, 1);
+  lnuma_migrate_result r;
+  lnuma_error err;
+  size_t ps = lnuma_buffer_info_of(b->region->buf)->page_size;
+  if (lnuma_migrate(b->ptr, b->len, ps, &nodes, &r, &err) != 0) {
+    if (err.code == ENODEV) return luaL_argerror(L, 2, err.msg);
+    return lnb_fail(L, &err);
+  }
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, (lua_Integer)r.pages);
+  lua_setfield(L, -2, "pages");
+  lua_pushinteger(L, (lua_Integer)r.moved);
+  lua_setfield(L, -2, "moved");
+  lua_pushinteger(L, (lua_Integer)r.already);
+  lua_setfield(L, -2, "already");
+  lua_pushinteger(L, (lua_Integer)r.failed);
+  lua_setfield(L, -2, "failed");
+  lua_pushinteger(L, (lua_Integer)r.absent);
+  lua_setfield(L, -2, "absent");
+  lua_pushinteger(L, (lua_Integer)r.elapsed_ns);
+  lua_setfield(L, -2, "elapsed_ns");
+  if (r.first_error != 0) {
+    lua_pushstring(L, strerror(r.first_error));
+    lua_setfield(L, -2, "error");
+  }
+  lnb_push_set(L, &nodes);
+  lua_setfield(L, -2, "nodes");
+  return 1;
+}
+
+/* buf:policy() -> {policy, nodes, applied, reason, kernel = {policy, nodes}}. */
+int lnb_buf_policy(lua_State *L) {
+  lnb_buffer *b = lnb_check_live_buffer(L, 1);
+  /* Copied before anything is allocated (a finalizer may free the buffer). */
+  lnuma_buffer_info in = *lnuma_buffer_info_of(b->region->buf);
+  lnuma_mempolicy kp;
+  lnuma_set kn;
+  lnuma_error err;
+  int have_kernel = lnuma_range_policy(b->ptr, &kp, &kn, &err) == 0;
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, lnuma_mempolicy_name(in.policy));
+  lua_setfield(L, -2, "policy");
+  lnb_push_set(L, &in.nodes);
+  lua_setfield(L, -2, "nodes");
+  lua_pushboolean(L, in.policy_applied);
+  lua_setfield(L, -2, "applied");
+  if (!in.policy_applied) {
+    lua_pushstring(L, in.policy_note);
+    lua_setfield(L, -2, "reason");
+  }
+  if (have_kernel) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, lnuma_mempolicy_name(kp));
+    lua_setfield(L, -2, "policy");
+    lnb_push_set(L, &kn);
+    lua_setfield(L, -2, "nodes");
+    lua_setfield(L, -2, "kernel");
+  } else {
+    lua_pushstring(L, err.msg);
+    lua_setfield(L, -2, "kernel_error");
+  }
+  return 1;
 }
 
 /* ---- transparent huge pages ----------------------------------------------- */

@@ -43,4 +43,7 @@ uint64_t lnuma__now_ns(void);
 /* The system's base page size. */
 size_t lnuma__page_size(void);
 
+/* Bytes of a PMD-size transparent huge page (2 MiB with 4 KiB pages). */
+size_t lnuma__pmd_size(void);
+
 #endif

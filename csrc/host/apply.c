@@ -34,14 +34,17 @@ static lnuma_huge huge_of(const char *name) {
   return LNUMA_HUGE_DEFAULT;
 }
 
-/* Where the pages of buf are, and whether they are all on nodes (any node
- * when nodes is empty, as for policy "local"). */
+/* Where the pages of buf are, whether they are all on nodes (any node when
+ * nodes is empty, as for policy "local"), and the page sizes that back them
+ * (left zeroed, method AUTO, where they cannot be read). */
 static int verify(const lnuma_buffer *buf, const lnuma_set *nodes, lnuma_placement *out,
-                  int *ok, lnuma_error *err) {
+                  lnuma_pagesizes *sizes, int *ok, lnuma_error *err) {
   const lnuma_buffer_info *info = lnuma_buffer_info_of(buf);
   if (lnuma_placement_of(lnuma_buffer_data(buf), lnuma_buffer_size(buf), info->page_size, out,
                          NULL, 0, err) != 0)
     return -1;
+  if (lnuma_pagesizes_of(lnuma_buffer_data(buf), lnuma_buffer_size(buf), sizes, NULL) != 0)
+    memset(sizes, 0, sizeof *sizes);
   uint64_t on_target = 0;
   for (int n = 0; n < LNUMA_MAX_NODES; n++)
     if (lnuma_set_count(nodes) == 0 || lnuma_set_has(nodes, n)) on_target += out->by_node[n];
@@ -86,7 +89,8 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
       lnuma__fail(&why, ENOMEM, "out of memory");
     } else if (lnuma_mempolicy_parse(r->policy, &o.policy, &why) == 0 &&
                (out->buffer = lnuma_buffer_alloc(r->size, &o, &why)) != NULL &&
-               verify(out->buffer, &r->nodes, &out->placement, &out->ok, &why) == 0) {
+               verify(out->buffer, &r->nodes, &out->placement, &out->pagesizes, &out->ok,
+                      &why) == 0) {
       out->data = lnuma_buffer_data(out->buffer);
       out->size = r->size;
       continue;
@@ -107,8 +111,8 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
     if (out->name == NULL) {
       lnuma__fail(&why, ENOMEM, "out of memory");
     } else if ((out->pool = lnuma_pool_create(p->size, p->count, 0, &o, &why)) != NULL &&
-               verify(lnuma_pool_buffer(out->pool), &o.nodes, &out->placement, &out->ok,
-                      &why) == 0) {
+               verify(lnuma_pool_buffer(out->pool), &o.nodes, &out->placement,
+                      &out->pagesizes, &out->ok, &why) == 0) {
       continue;
     }
     lnuma__fail(err, why.code, "%s: pools[%zu] (%s): %s", lnuma_plan_file(plan), i + 1,

@@ -74,11 +74,14 @@ static int arena_available(lua_State *L) {
   return 1;
 }
 
-/* arena:placement([{pages = true}]): where the arena's pages are. */
+/* arena:placement([opts]): where the arena's pages are (as buf:placement). */
 static int arena_placement(lua_State *L) {
+  to_arena(L, 1);
+  lnb_placement_opts o;
+  lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the arena is checked */
   lnuma_arena *a = live_arena(L, 1)->arena;
   lnuma_buffer *buf = lnuma_arena_buffer(a);
-  return lnb_push_placement(L, 2, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a));
+  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a));
 }
 
 static int arena_info(lua_State *L) {

@@ -15,6 +15,7 @@ void lnuma_open_memory(lua_State *L);
 void lnuma_open_arena(lua_State *L);
 void lnuma_open_pool(lua_State *L);
 void lnuma_open_mempolicy(lua_State *L);
+void lnuma_open_placement(lua_State *L);
 void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
 void lnuma_open_clock(lua_State *L);

@@ -52,12 +52,29 @@ lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx);
 lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
                             int flags, int parent);
 
-/* The body of every :placement([{pages = true}]) method: checks the options
- * table at opts_arg, then pushes placement of [ptr, ptr+len) of buf as a
- * table (with page_nodes when asked); on failure pushes nil, msg, errno.
- * Returns the count. */
-int lnb_push_placement(lua_State *L, int opts_arg, const lnuma_buffer *buf, const char *ptr,
-                       size_t len);
+/* The options of every :placement([opts]) method. */
+typedef struct lnb_placement_opts {
+  int pages;                    /* page_nodes wanted */
+  lnuma_pagesize_method method; /* how to count page sizes */
+} lnb_placement_opts;
+
+/* Reads the options table at arg (nil: defaults); raises on unknown keys and
+ * bad values.  May run Lua (metamethods): call it before checking that the
+ * buffer, arena or pool is alive. */
+void lnb_read_placement_opts(lua_State *L, int arg, lnb_placement_opts *o);
+
+/* The body of every :placement([opts]) method (csrc/lua/placement.c): pushes
+ * the placement of [ptr, ptr+len) of buf as a table (page_nodes when asked,
+ * the page sizes that back it); on failure pushes nil, msg, errno.  Returns
+ * the count. */
+int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_buffer *buf,
+                       const char *ptr, size_t len);
+/* The methods of lnuma.Buffer that say where its memory is, move it, and
+ * read its policy back (placement.c). */
+int lnb_buf_placement(lua_State *L);
+int lnb_buf_migrate(lua_State *L);
+int lnb_buf_policy(lua_State *L);
+
 /* Pushes the info table of a buffer (what was asked and what happened). */
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
 /* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */

@@ -90,11 +90,14 @@ static int pool_stride(lua_State *L) {
   return 1;
 }
 
-/* pool:placement([{pages = true}]): where the pool's pages are. */
+/* pool:placement([opts]): where the pool's pages are (as buf:placement). */
 static int pool_placement(lua_State *L) {
+  to_pool(L, 1);
+  lnb_placement_opts o;
+  lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the pool is checked */
   lnuma_pool *p = live_pool(L, 1)->pool;
   lnuma_buffer *buf = lnuma_pool_buffer(p);
-  return lnb_push_placement(L, 2, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
+  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
 }
 
 static int pool_info(lua_State *L) {

@@ -9,6 +9,14 @@
 -- (`placement`, read back with move_pages), the clock and its overhead, the
 -- repetitions with their median and spread (`stats`), and `warnings`, a list
 -- that says loudly when placement or pinning did not hold.
+--
+-- `placement` is `{node, fraction, pages, page_size, absent, pages_by_node,
+-- pages_by_size, huge_bytes, huge_fraction, huge_method, huge_scope,
+-- huge_asked}`: the share of pages on the intended node, and the page sizes
+-- that actually back the buffer (see `buf:placement()`), against what was
+-- asked (`huge_asked`: `"thp"`, `"2M"`, `"1G"` or false).  When huge pages
+-- were asked and not all of the buffer is on pages of that size, a warning
+-- says how much is ("asked for THP and got none: ...", with the THP modes).
 -- @module lnuma.bench_memory
 
 local core = require "lnuma.core"

@@ -268,8 +268,77 @@ local function numa_balancing_warning(r, topo)
   end
 end
 
+-- The page sizes of a placement, summed into acc ({[page_size] = {pages, bytes}}).
+local function add_page_sizes(acc, pl)
+  for _, e in ipairs(pl.pages_by_size or {}) do
+    local a = acc[e.page_size] or { pages = 0, bytes = 0 }
+    a.pages, a.bytes = a.pages + e.pages, a.bytes + e.bytes
+    acc[e.page_size] = a
+  end
+end
+
+local function page_size_list(acc)
+  local sizes, list = {}, {}
+  for size in pairs(acc) do sizes[#sizes + 1] = size end
+  table.sort(sizes)
+  for _, size in ipairs(sizes) do
+    list[#list + 1] = { page_size = size, pages = acc[size].pages, bytes = acc[size].bytes }
+  end
+  return list
+end
+
+-- "512 x 2M, 3 x 4K": the page sizes of a placement, largest first.
+local function page_sizes_text(list) return require("lnuma.report_text").page_sizes(list) end
+
+-- Why THP may not have been given: the system's modes and this process's switch.
+local function thp_text(pmd_size)
+  local t = core.thp()
+  if not t.available then return "this kernel has no transparent huge pages" end
+  local s = ("THP mode: %s; defrag: %s"):format(t.enabled, t.defrag)
+  if t.pmd_enabled ~= t.enabled then
+    s = s .. ("; %s pages: %s"):format(L().report.size(pmd_size or t.pmd_size), t.pmd_enabled)
+  end
+  if t.process_disabled then s = s .. "; THP is off for this process (prctl)" end
+  return s
+end
+
+-- What a buffer's info says was asked: "thp", "2M", "1G", or false.
+local function huge_asked(info)
+  local h = info and info.huge
+  if h == "thp" or h == "2M" or h == "1G" then return h end
+  return false
+end
+
+-- Warns when huge pages were asked and the pages that back the buffer are
+-- not (all) of the size asked.
+local function check_huge(r, p)
+  local asked = p.huge_asked
+  if not asked or not p.huge_method then return end
+  local want = asked == "thp" and core.thp().pmd_size or core.size(asked)
+  local present, got = 0, 0
+  for _, e in ipairs(p.pages_by_size) do
+    present = present + e.bytes
+    if e.page_size >= want then got = got + e.bytes end
+  end
+  local what = asked == "thp" and "THP" or (asked .. " hugetlb pages")
+  local scope = p.huge_scope == "mapping"
+    and (" (%s counts the whole mapping)"):format(p.huge_method) or ""
+  local why = asked == "thp" and (" (%s)"):format(thp_text(want)) or ""
+  if present == 0 then
+    warn(r, "asked for %s, but no page of the buffer is present to check%s", what, scope)
+  elseif got == 0 then
+    warn(r, "asked for %s and got none: the buffer is on %s pages%s%s", what,
+         page_sizes_text(p.pages_by_size), why, scope)
+  elseif got < present then
+    warn(r, "asked for %s, but only %.1f%% of the buffer is backed by %s pages (%s)%s%s",
+         what, got / present * 100, L().report.size(want), page_sizes_text(p.pages_by_size),
+         why, scope)
+  end
+end
+
 -- Where the pages of buf (or of the parts of it given as {offset, length,
--- node}) are, against where they were meant to be.
+-- node}) are, against where they were meant to be, and which page sizes back
+-- them against the huge pages the buffer asked for.
 local function placement(r, buf, parts)
   -- Neighbouring parts meant for the same node are read as one range.
   local merged = {}
@@ -284,6 +353,7 @@ local function placement(r, buf, parts)
   end
   parts = merged
   local total, on_target, absent, by_node, page_size = 0, 0, 0, {}, nil
+  local sizes, huge, method, scope, size_error = {}, 0, nil, nil, nil
   for _, part in ipairs(parts) do
     local view = (part.offset == 0 and part.length == buf:size()) and buf
       or buf:view(part.offset, part.length)
@@ -301,6 +371,11 @@ local function placement(r, buf, parts)
         on_target = on_target + pages
       end
     end
+    add_page_sizes(sizes, pl)
+    huge = huge + (pl.huge_bytes or 0)
+    method = method or pl.huge_method
+    if pl.huge_scope == "mapping" or not scope then scope = pl.huge_scope end
+    size_error = size_error or pl.huge_error
   end
   local list, nodes = {}, {}
   for node in pairs(by_node) do nodes[#nodes + 1] = node end
@@ -313,9 +388,28 @@ local function placement(r, buf, parts)
     if part.node ~= intended then intended = "local" end
   end
   local shown = type(intended) == "table" and core.cpulist(intended) or tostring(intended)
+  local info = buf.info and buf:info() or nil
+  if scope == "mapping" and #parts > 1 then
+    -- smaps counts whole mappings: parts in one mapping would count it twice.
+    local first, stop = math.huge, 0
+    for _, part in ipairs(parts) do
+      first, stop = min(first, part.offset), max(stop, part.offset + part.length)
+    end
+    local pl = buf:view(first, stop - first):placement()
+    if pl and pl.pages_by_size then
+      sizes, huge = {}, pl.huge_bytes
+      add_page_sizes(sizes, pl)
+    end
+  end
+  local by_size = page_size_list(sizes)
+  local present = 0
+  for _, e in ipairs(by_size) do present = present + e.bytes end
   local p = {
     node = intended, fraction = total > 0 and on_target / total or 0, pages = total,
     page_size = page_size, absent = absent, pages_by_node = list,
+    pages_by_size = by_size, huge_bytes = huge,
+    huge_fraction = present > 0 and huge / present or 0,
+    huge_method = method, huge_scope = scope, huge_asked = huge_asked(info),
   }
   if p.fraction < 1 then
     local where = {}
@@ -324,11 +418,14 @@ local function placement(r, buf, parts)
          .. "does not describe that node", p.fraction * 100, total, shown,
          table.concat(where, ", "), absent > 0 and (", not present: " .. absent) or "")
   end
-  local info = buf.info and buf:info() or nil
   if info and info.policy_applied == false then
     warn(r, "memory policy was not applied (%s): pages are where first touch put them",
          tostring(info.policy_note or "refused"))
   end
+  if size_error then
+    warn(r, "the page sizes that back the buffer could not be read: %s", size_error)
+  end
+  check_huge(r, p)
   return p
 end
 

@@ -57,6 +57,8 @@ lnuma.set_policy = memory.set_policy
 lnuma.get_policy = memory.get_policy
 lnuma.numastat = memory.numastat
 lnuma.meminfo = memory.meminfo
+lnuma.thp = memory.thp
+lnuma.set_thp = memory.set_thp
 
 --- Topology of this machine (cached), of an hwloc XML file or of a synthetic
 -- description: see `lnuma.topology`.

@@ -9,6 +9,23 @@
 -- `buf:fill(byte [, off [, len]])`, `buf:copy(src [, dst_off [, src_off [, len]]])`,
 -- `buf:read([off [, len]])`, `buf:write(off, str)`, `buf:view([off [, len]])`,
 -- `buf:address()`, `buf:free()`; they work with `<close>`.
+--
+-- `buf:placement([opts])` (also of views, arenas and pools) reads back from
+-- the kernel where the pages are and what backs them:
+-- `{page_size, pages, absent, bytes, by_node = {[node] = pages},
+-- pages_by_size = {{page_size, pages, bytes}, ...}, huge_bytes, huge_fraction,
+-- huge_method, huge_scope}`.  `page_size` is the size the nodes were counted
+-- in (the buffer's base page, 2M/1G for hugetlb); `pages_by_size` lists the
+-- page sizes that actually back the present bytes (sorted, only sizes with
+-- pages), `huge_bytes` those on pages larger than the base page and
+-- `huge_fraction` their share of the present bytes.  `huge_method` says how
+-- they were read: `"kpageflags"` (page frame flags, root: exact, every folio
+-- size), `"pagemap_scan"` (Linux 6.7, any user: exact for PMD-mapped THP and
+-- hugetlb) or `"smaps"` (totals of the whole mapping, `huge_scope =
+-- "mapping"`; otherwise `"range"`).  opts: `pages = true` adds `page_nodes`
+-- (the node of each page, -1 when absent); `huge_method` picks the method
+-- (`"auto"` by default; a method this process may not use returns nil,
+-- message, errno).  When no method works, `huge_error` says why.
 -- @module lnuma.memory
 
 local core = require "lnuma.core"
@@ -62,6 +79,28 @@ memory.pool = core.pool
 -- @treturn[2] string message
 -- @treturn[2] integer errno
 memory.set_policy = core.set_policy
+
+--- The transparent huge page settings that decide whether a THP request is
+-- given huge pages: `{available, enabled, pmd_enabled, defrag, pmd_size,
+-- process_disabled}`.  `enabled` and `defrag` are the selected words of
+-- /sys/kernel/mm/transparent_hugepage/{enabled,defrag}; `pmd_enabled` the
+-- mode of PMD-size pages (the per-size setting of Linux 6.8+, "inherit"
+-- resolved); `pmd_size` bytes (2 MiB on x86-64); `process_disabled` true when
+-- THP is off for this process (`lnuma.set_thp(false)` or a parent's prctl).
+-- @function thp
+-- @treturn table
+memory.thp = core.thp
+
+--- Turns transparent huge pages off (`false`) or back on (`true`) for this
+-- process and the children it starts (prctl `PR_SET_THP_DISABLE`): pages
+-- faulted in later are base pages even where `huge = "thp"` asks for THP;
+-- pages already backed stay as they are.  For runs that compare THP with
+-- base pages for the whole process (heap included).
+-- @function set_thp
+-- @tparam boolean enabled
+-- @treturn[1] boolean true
+-- @return[2] nil, message, errno where the kernel refuses
+memory.set_thp = core.set_thp
 
 --- The calling thread's memory policy.
 -- @function get_policy

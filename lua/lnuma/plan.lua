@@ -729,7 +729,9 @@ function Plan:apply()
     out.report.memory[i] = {
       name = r.name,
       asked = { size = r.size, nodes = r.nodes, policy = r.policy, huge = r.huge },
-      got = { pages = got.pages, page_size = got.page_size, by_node = got.by_node },
+      got = { pages = got.pages, page_size = got.page_size, by_node = got.by_node,
+              pages_by_size = got.pages_by_size, huge_fraction = got.huge_fraction,
+              huge_method = got.huge_method },
       ok = on_target == got.pages,
     }
   end

@@ -242,15 +242,34 @@ end
 
 local function pct(x) return x and ("%.1f%%"):format(x * 100) or "-" end
 
+--- The page sizes of a placement, largest first: `{{page_size = 4096,
+-- pages = 3}, {page_size = 2097152, pages = 512}}` -> "512 x 2M, 3 x 4K".
+-- @tparam table list `pages_by_size` of a placement
+-- @treturn string
+function M.page_sizes(list)
+  local out = {}
+  for i = #list, 1, -1 do
+    out[#out + 1] = ("%d x %s"):format(list[i].pages, M.size(list[i].page_size))
+  end
+  return table.concat(out, ", ")
+end
+
 local function placement_line(p)
   if not p then return nil end
   local parts = {}
   for _, e in ipairs(p.pages_by_node or {}) do
     parts[#parts + 1] = ("%d:%d"):format(e.node, e.pages)
   end
-  return ("placement: %s of %d pages%s on node %s (pages per node %s)"):format(
+  local line = ("placement: %s of %d pages%s on node %s (pages per node %s)"):format(
     pct(p.fraction), p.pages or 0, p.page_size and (" of " .. M.size(p.page_size)) or "",
     tostring(p.node), table.concat(parts, " "))
+  if p.pages_by_size and p.huge_method then
+    line = line .. ("\npages: %s (%s huge, %s%s)"):format(
+      #p.pages_by_size > 0 and M.page_sizes(p.pages_by_size) or "none present",
+      pct(p.huge_fraction), p.huge_method,
+      p.huge_scope == "mapping" and ", whole mapping" or "")
+  end
+  return line
 end
 
 local function stats_line(s, unit, over)

@@ -143,6 +143,62 @@ LNUMA_API int lnuma_placement_of(const void *addr, size_t len, size_t page_size,
                                  lnuma_placement *out, int *page_nodes, size_t cap,
                                  lnuma_error *err);
 
+/* ---- Page sizes: what backs a range -------------------------------------- */
+
+/** How the page sizes of a range were read. */
+typedef enum lnuma_pagesize_method {
+  LNUMA_PAGESIZE_AUTO = 0,     /**< the first of the three below this process may use */
+  LNUMA_PAGESIZE_KPAGEFLAGS,   /**< /proc/self/pagemap + /proc/kpageflags: exact, page by
+                                    page, every folio size (multi-size THP included);
+                                    needs CAP_SYS_ADMIN (page frame numbers) */
+  LNUMA_PAGESIZE_PAGEMAP_SCAN, /**< the PAGEMAP_SCAN ioctl (Linux 6.7): exact, page by page,
+                                    for PMD-mapped THP and hugetlb pages; any user; folios
+                                    smaller than a PMD count as base pages */
+  LNUMA_PAGESIZE_SMAPS         /**< /proc/self/smaps (AnonHugePages, *_Hugetlb): totals of
+                                    the whole mapping(s) the range touches, not the range */
+} lnuma_pagesize_method;
+
+/** "auto", "kpageflags", "pagemap_scan", "smaps". */
+LNUMA_API const char *lnuma_pagesize_method_name(lnuma_pagesize_method method);
+
+/** Page sizes a count can hold (base, the multi-size THP sizes, PMD, PUD). */
+#define LNUMA_PAGESIZES_MAX 16
+
+/** The pages of one size in a range. */
+typedef struct lnuma_pagesize_count {
+  size_t page_size; /**< bytes */
+  uint64_t pages;   /**< pages of this size that back part of the range */
+  uint64_t bytes;   /**< bytes of the range they back */
+} lnuma_pagesize_count;
+
+/** What backs a range, by page size. */
+typedef struct lnuma_pagesizes {
+  lnuma_pagesize_method method; /**< the method that counted (never AUTO) */
+  int whole_mapping;            /**< 1 when the counts are of the whole mapping(s) the
+                                     range touches (smaps), not of the range alone */
+  uint64_t bytes;               /**< bytes looked at: the range rounded out to base
+                                     pages, or the whole mappings */
+  uint64_t present_bytes;       /**< of those, backed by memory now */
+  uint64_t huge_bytes;          /**< of those, on pages larger than the base page */
+  int n;                        /**< entries used in sizes[] */
+  lnuma_pagesize_count sizes[LNUMA_PAGESIZES_MAX]; /**< by page_size, smallest first;
+                                                        only sizes with pages */
+} lnuma_pagesizes;
+
+/**
+ * Counts the bytes and pages of [addr, addr+len) backed by each page size,
+ * with the best method this process may use (LNUMA_PAGESIZE_AUTO).  Pages not
+ * faulted in are in no count.  Any thread.
+ */
+LNUMA_API int lnuma_pagesizes_of(const void *addr, size_t len, lnuma_pagesizes *out,
+                                 lnuma_error *err);
+/** The same with a chosen method: EACCES when kpageflags is not readable (or
+ *  page frame numbers are hidden), ENOSYS when the kernel lacks PAGEMAP_SCAN.
+ *  Any thread. */
+LNUMA_API int lnuma_pagesizes_of_method(const void *addr, size_t len,
+                                        lnuma_pagesize_method method, lnuma_pagesizes *out,
+                                        lnuma_error *err);
+
 /** What a migration did. */
 typedef struct lnuma_migrate_result {
   uint64_t pages;      /**< pages in the range */

@@ -125,6 +125,8 @@ typedef struct lnuma_plan_placed_region {
   lnuma_buffer *buffer;      /**< the core buffer; owned by the applied plan */
   lnuma_placement placement; /**< pages per node, read back from the kernel just
                                   after allocation */
+  lnuma_pagesizes pagesizes; /**< the page sizes that back it (method AUTO: could
+                                  not be read) */
   int ok;                    /**< 1 when every page is on a node the plan asked for */
 } lnuma_plan_placed_region;
 
@@ -134,6 +136,7 @@ typedef struct lnuma_plan_placed_pool {
   lnuma_pool *pool;          /**< the core pool; owned by the applied plan.  One
                                   thread at a time (see lnuma/memory.h). */
   lnuma_placement placement; /**< pages of its memory per node */
+  lnuma_pagesizes pagesizes; /**< the page sizes that back it (as for regions) */
   int ok;                    /**< 1 when every page is on the plan's node */
 } lnuma_plan_placed_pool;
 

@@ -78,6 +78,29 @@ LNUMA_API int lnuma_mem_binding(lnuma_mempolicy *mode, lnuma_set *nodes, lnuma_e
  *  "weighted_interleave" (or "unknown"). */
 LNUMA_API const char *lnuma_mempolicy_name(lnuma_mempolicy mode);
 
+/** The transparent huge page settings that decide whether THP is given. */
+typedef struct lnuma_thp_settings {
+  int available;        /**< 1 when the kernel has THP (/sys/kernel/mm/transparent_hugepage) */
+  char enabled[16];     /**< the system mode: "always", "madvise", "never" ("" without THP) */
+  char pmd_enabled[16]; /**< the mode for PMD-size pages: hugepages-<PMD>kB/enabled where
+                             the kernel has per-size modes ("inherit" resolved), else
+                             enabled */
+  char defrag[16];      /**< "always", "defer", "defer+madvise", "madvise", "never" */
+  size_t pmd_size;      /**< bytes of a PMD-size THP (hpage_pmd_size; 2 MiB on x86-64) */
+  int process_disabled; /**< 1 when THP is off for this process (prctl PR_SET_THP_DISABLE,
+                             inherited from the parent: /proc/self/status THP_enabled 0) */
+} lnuma_thp_settings;
+
+/** Reads the THP settings (every field is filled, also without THP).  Any
+ *  thread. */
+LNUMA_API int lnuma_thp_settings_read(lnuma_thp_settings *out, lnuma_error *err);
+
+/** Turns THP off (enabled 0) or back on (1) for this process and the
+ *  children it starts (prctl PR_SET_THP_DISABLE): pages faulted in later
+ *  are base pages even where MADV_HUGEPAGE asks for THP; pages already
+ *  backed stay as they are.  Affects the whole process. */
+LNUMA_API int lnuma_thp_set_process(int enabled, lnuma_error *err);
+
 #ifdef __cplusplus
 }
 #endif

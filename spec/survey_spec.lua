@@ -142,12 +142,16 @@ describe("lnuma survey --quick", function()
     assert.matches("Latency by working set", out)
     assert.matches("Peak [%a ]*bandwidth", out)
     local summary = assert(slurp(folder .. "/summary.txt"))
-    assert.is_nil(summary:find("\27", 1, true), "an escape code in summary.txt")
+    local s = assert(lnuma.report.load(folder .. "/survey.json"))
+    -- every file is plain: no escape code, wherever stdout went
+    for _, file in ipairs({ "summary.txt", "survey.json", table.unpack(s.files) }) do
+      local body = assert(slurp(folder .. "/" .. file), file)
+      assert.is_nil(body:find("\27", 1, true), "an escape code in " .. file)
+    end
     assert.matches("Latency by working set", summary)
     assert.matches("series 1 %(main%)", summary)
     assert.matches("main series on ", summary)
     if tty then assert.truthy(out:find("\27", 1, true)) end -- the terminal got colour
-    local s = assert(lnuma.report.load(folder .. "/survey.json"))
     assert.equal("survey", s.benchmark)
     assert.is_true(s.quick)
     -- every part is there, with its picture

@@ -15,8 +15,9 @@ local fmt = string.format
 -- four times the level; memory for the last level).
 M.RATIO = 0.7
 
---- The 4 KiB series departs from the huge-page one at the first size where it
--- is more than `TLB_RATIO` times slower.
+--- The 4 KiB series departs from the huge-page one at the first size from
+-- which on it stays more than `TLB_RATIO` times slower (a one-off, noise or
+-- a cache effect of page colouring, is not a departure).
 M.TLB_RATIO = 1.15
 
 --- The rule `curve_levels` applies, in words (results carry it).
@@ -218,8 +219,8 @@ function M.curve_levels(points, caches, opts)
 end
 
 --- Where a 4 KiB-page series departs from a huge-page series of the same
--- sizes: the first size where it is more than `TLB_RATIO` times slower (the
--- 4 KiB TLB no longer covers the working set).
+-- sizes: the first size from which on it stays more than `TLB_RATIO` times
+-- slower (the 4 KiB TLB no longer covers the working set).
 -- @tparam table huge points of the huge-page series
 -- @tparam table small points of the 4 KiB series
 -- @tparam[opt] table opts `ratio` (default `TLB_RATIO`)
@@ -229,18 +230,23 @@ function M.curve_tlb(huge, small, opts)
   local ratio = opts and opts.ratio or M.TLB_RATIO
   local by_size = {}
   for _, p in ipairs(clean(huge)) do by_size[p.size] = p.latency_ns end
-  local out = { compared = 0, rule = fmt("the first size where the 4 KiB series is more than "
-    .. "%.2fx the huge-page one", ratio) }
+  local out = { compared = 0, rule = fmt("the first size from which on the 4 KiB series "
+    .. "stays more than %.2fx the huge-page one", ratio) }
+  local ratios = {}
   for _, p in ipairs(clean(small)) do
     local h = by_size[p.size]
     if h and h > 0 then
-      out.compared = out.compared + 1
       local r = p.latency_ns / h
+      ratios[#ratios + 1] = { size = p.size, ratio = r }
       if not out.largest_ratio or r > out.largest_ratio then
         out.largest_ratio, out.largest_at = r, p.size
       end
-      if not out.departs_at and r > ratio then out.departs_at, out.ratio = p.size, r end
     end
+  end
+  out.compared = #ratios
+  for i = #ratios, 1, -1 do
+    if ratios[i].ratio <= ratio then break end
+    out.departs_at, out.ratio = ratios[i].size, ratios[i].ratio
   end
   return out
 end

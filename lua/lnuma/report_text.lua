@@ -314,15 +314,13 @@ function M.curve_lines(r, opts)
     end
     out[#out + 1] = "latency steps up at " .. table.concat(st, ", ")
   end
-  if r.tlb then
-    if r.tlb.departs_at then
-      out[#out + 1] = ("TLB: the 4 KiB series departs from the huge-page one at %s (%.2fx; "
-        .. "most %.2fx at %s)"):format(M.size(r.tlb.departs_at), r.tlb.ratio,
-        r.tlb.largest_ratio, M.size(r.tlb.largest_at))
-    elseif r.tlb.compared and r.tlb.compared > 0 then
-      out[#out + 1] = ("TLB: the 4 KiB series stays within %.2fx of the huge-page one at "
-        .. "every size measured"):format(r.tlb.largest_ratio or 1)
-    end
+  if r.tlb and r.tlb.departs_at then
+    out[#out + 1] = ("TLB: the 4 KiB series stays above the huge-page one from %s on "
+      .. "(%.2fx there; most %.2fx at %s)"):format(M.size(r.tlb.departs_at), r.tlb.ratio,
+      r.tlb.largest_ratio, M.size(r.tlb.largest_at))
+  elseif r.tlb and (r.tlb.compared or 0) > 0 then
+    out[#out + 1] = ("TLB: the 4 KiB series does not stay above the huge-page one (%s; "
+      .. "most %.2fx at %s)"):format(r.tlb.rule, r.tlb.largest_ratio, M.size(r.tlb.largest_at))
   end
   if r.caches and #r.caches > 0 and opts.caches ~= false then
     local cs = {}

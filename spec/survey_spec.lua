@@ -64,6 +64,69 @@ describe("lnuma.survey.stability (what to do with a figure's spread)", function(
   end)
 end)
 
+describe("lnuma.survey.ledger (measuring a figure again)", function()
+  it("measures again only above the bound, and flags what stays above", function()
+    local led, remeasure = survey.ledger(0.1)
+    local calls = 0
+    local calm, settles, noisy = { spread = 0.05 }, { spread = 0.3 }, { spread = 0.24 }
+    remeasure(calm, "calm", function() calls = calls + 1 end)
+    assert.equal(0, calls)
+    remeasure(settles, "settles", function()
+      calls = calls + 1
+      settles.spread = 0.04
+      return 0.04
+    end)
+    remeasure(noisy, "noisy", function()
+      calls = calls + 1
+      noisy.spread = 0.3
+      return 0.3
+    end)
+    assert.equal(2, calls)
+    assert.equal(2, led.remeasured)
+    assert.is_nil(settles.unstable)
+    assert.equal(0.3, settles.first_spread)
+    assert.equal("unstable (spread 30%)", noisy.unstable)
+    assert.same({ "noisy: unstable (spread 30%)" }, led.unstable)
+    -- plain data, for survey.json
+    assert.same(led, lnuma.report.decode(lnuma.report.json(led)))
+  end)
+end)
+
+-- A matrix whose every cell looked noisy is measured again, cell by cell.
+local function settle_a_matrix(metric, size)
+  local opts = { repetitions = 2, min_time = 1000000 }
+  local m = assert(lnuma.bench.matrix { metric = metric, size = size, progress = false,
+                                        repetitions = 2, min_time = 1000000 })
+  for _, cell in ipairs(m.cells) do cell.spread = 5 end
+  local led, remeasure = survey.ledger()
+  survey.settle_matrix(m, opts, remeasure)
+  assert.equal(#m.cells, led.remeasured)
+  for _, cell in ipairs(m.cells) do
+    assert.equal(5, cell.first_spread)
+    assert.is_true(cell.spread < 5)
+    local v = metric == "latency" and cell.latency_ns or cell.gbps
+    assert.equal(v, m.values[cell.row][cell.column])
+    assert.equal(cell.spread > 0.1, cell.unstable ~= nil)
+  end
+  return m
+end
+
+describe("lnuma.survey.settle_matrix", function()
+  it("measures a cell above the bound again and puts the new figure in its place", function()
+    settle_a_matrix("latency", "1M")
+  end)
+end)
+
+describe("lnuma.survey.settle_matrix on several nodes #multinode", function()
+  it("measures every cell again on its own nodes", function()
+    if #lnuma.topology().allowed.nodes < 2 then
+      pending("needs ≥2 NUMA nodes: runs in the emulated machines (make test-vm)")
+    end
+    local m = settle_a_matrix("bandwidth", "4M")
+    assert.is_true(#m.cells >= 4)
+  end)
+end)
+
 describe("lnuma.survey sizes", function()
   -- Two packages of 32 MiB L3, four cores each.
   local topo = assert(lnuma.topology { synthetic =

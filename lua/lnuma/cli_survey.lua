@@ -83,8 +83,13 @@ local function curve_section(rep, curve, add)
   for _, line in ipairs(text.curve_lines(curve, { levels = false, caches = false })) do
     add("  " .. line)
   end
-  for _, pt in ipairs(curve.points or {}) do
-    if pt.unstable then add(("  %s: %s"):format(rep.size(pt.size), pt.unstable)) end
+  for _, s in ipairs(curve.series or { { points = curve.points } }) do
+    for _, pt in ipairs(s.points or {}) do
+      if pt.unstable then
+        add(("  %s%s: %s"):format(rep.size(pt.size), s.label and (" (" .. s.label .. ")") or "",
+                                  pt.unstable))
+      end
+    end
   end
 end
 

@@ -54,6 +54,31 @@ function M.stability(spreads, bound)
   return out
 end
 
+--- A ledger of re-measured figures, and the function that fills it:
+-- `remeasure(figure, name, again)` measures a figure (a table with `spread`)
+-- that is above the bound again with `again()`, which updates the figure and
+-- returns its new spread; a figure still above is flagged (`figure.unstable =
+-- "unstable (spread N%)"`) and listed in the ledger's `unstable`.
+-- @tparam[opt] number bound default `BOUND`
+-- @treturn table the ledger `{bound, remeasured = 0, unstable = {}}` (plain data)
+-- @treturn function remeasure
+function M.ledger(bound)
+  local led = { bound = bound or M.BOUND, remeasured = 0, unstable = {} }
+  local function remeasure(fig, name, again)
+    local st = M.stability({ fig.spread }, led.bound)
+    if st.state ~= "remeasure" then return end
+    fig.first_spread = fig.spread
+    led.remeasured = led.remeasured + 1
+    local spread = again()
+    st = M.stability({ fig.first_spread, spread or fig.first_spread }, led.bound)
+    if st.state == "unstable" then
+      fig.unstable = st.note
+      led.unstable[#led.unstable + 1] = ("%s: %s"):format(name, st.note)
+    end
+  end
+  return led, remeasure
+end
+
 --- The last-level cache of the allowed CPUs: `one` (the largest cache one
 -- CPU sees) and `all` (the sum of the distinct last-level caches that serve
 -- the allowed CPUs: what threads on all of them share); both nil when the
@@ -181,27 +206,20 @@ local function peak_bandwidth(lnuma, opts, remeasure)
   return r
 end
 
--- Re-measures the points of a curve whose spread is above the bound, series
--- by series, and reads its levels again.
-local function settle_curve(lnuma, curve, opts, remeasure)
-  local again_by = {}
-  for si, s in ipairs(curve.series or {}) do
+--- Re-measures the points of a curve whose spread is above the bound, series
+-- by series, reads its levels again, and flags a level whose figure rests on
+-- an unstable point (`level.unstable`).
+-- @tparam table curve a `latency_curve` result (changed in place)
+-- @tparam table opts the options it was measured with
+-- @tparam function remeasure as `ledger` returns it
+function M.settle_curve(curve, opts, remeasure)
+  local lnuma = require "lnuma"
+  for _, s in ipairs(curve.series or {}) do
     for _, pt in ipairs(s.points) do
       remeasure(pt, ("%s, %s"):format(lnuma.report.size(pt.size), s.label), function()
-        local key = si
-        if again_by[key] == nil then
-          -- One curve per series over every unstable size of that series.
-          local sizes = {}
-          for _, q in ipairs(s.points) do
-            if (q.spread or 0) > M.BOUND then sizes[#sizes + 1] = q.size end
-          end
-          local o = copy(opts, { sizes = sizes, huge = s.huge, progress = false,
-                                 cpu = curve.cpu, node = curve.node })
-          local res = lnuma.bench.latency_curve(o)
-          again_by[key] = {}
-          for _, q in ipairs(res and res.points or {}) do again_by[key][q.size] = q end
-        end
-        local q = again_by[key][pt.size]
+        local res = lnuma.bench.latency_curve(copy(opts, { sizes = { pt.size }, huge = s.huge,
+          progress = false, cpu = curve.cpu, node = curve.node }))
+        local q = res and res.points[1]
         if not q then return nil end
         pt.latency_ns, pt.spread, pt.p99 = q.latency_ns, q.spread, q.p99
         return q.spread
@@ -221,8 +239,14 @@ local function settle_curve(lnuma, curve, opts, remeasure)
   end
 end
 
--- Re-measures the cells of a matrix whose spread is above the bound.
-local function settle_matrix(lnuma, m, opts, remeasure)
+--- Re-measures the cells of a matrix whose spread is above the bound (their
+-- values, spreads and `unstable` notes change in place).
+-- @tparam table m a `matrix` result
+-- @tparam table opts the options it was measured with (`repetitions`,
+--   `min_time`, `huge`)
+-- @tparam function remeasure as `ledger` returns it
+function M.settle_matrix(m, opts, remeasure)
+  local lnuma = require "lnuma"
   for _, cell in ipairs(m.cells or {}) do
     remeasure(cell, ("node %d -> node %d"):format(cell.cpu_node, cell.memory_node), function()
       local res
@@ -262,7 +286,6 @@ function M.run(opts)
     settings = { llc = set.llc, bandwidth_size = set.bandwidth_size,
                  latency_size = set.latency_size, huge = set.huge or false,
                  bandwidth_scope = M.bandwidth_scope(set.bandwidth_size, set.llc.all) },
-    stability = { bound = M.BOUND, remeasured = 0, unstable = {} },
     seconds = {},
   }
   if not set.llc.all then
@@ -270,22 +293,11 @@ function M.run(opts)
       .. "and latency buffers of %s are assumed to be well beyond the last-level cache")
       :format(lnuma.report.size(set.bandwidth_size), lnuma.report.size(set.latency_size))
   end
-  -- remeasure(figure, name, again): a figure (a table with `spread`) above
-  -- the bound is measured again by again() (which returns the new spread);
-  -- still above, it is flagged: figure.unstable = "unstable (spread N%)".
+  local led, settle = M.ledger()
+  s.stability = led
   local current
   local function remeasure(fig, name, again)
-    local st = M.stability({ fig.spread })
-    if st.state ~= "remeasure" then return end
-    fig.first_spread = fig.spread
-    s.stability.remeasured = s.stability.remeasured + 1
-    local spread = again()
-    st = M.stability({ fig.first_spread, spread or fig.first_spread })
-    if st.state == "unstable" then
-      fig.unstable = st.note
-      s.stability.unstable[#s.stability.unstable + 1] = ("%s (%s): %s"):format(current, name,
-                                                                             st.note)
-    end
+    settle(fig, current .. " (" .. name .. ")", again)
   end
   local function part(name, label, fn)
     say(label .. "...")
@@ -304,19 +316,19 @@ function M.run(opts)
   end
   part("latency_curve", "latency curve", function()
     local res, msg, code = lnuma.bench.latency_curve(copy(set.curve, { progress = false }))
-    if res then settle_curve(lnuma, res, set.curve, remeasure) end
+    if res then M.settle_curve(res, set.curve, remeasure) end
     return res, msg, code
   end)
   part("latency_matrix", "latency matrix", function()
     local res, msg, code = lnuma.bench.matrix(copy(set.lat_matrix,
       { metric = "latency", progress = false }))
-    if res then settle_matrix(lnuma, res, set.lat_matrix, remeasure) end
+    if res then M.settle_matrix(res, set.lat_matrix, remeasure) end
     return res, msg, code
   end)
   part("bandwidth_matrix", "bandwidth matrix", function()
     local res, msg, code = lnuma.bench.matrix(copy(set.bw_matrix,
       { metric = "bandwidth", progress = false }))
-    if res then settle_matrix(lnuma, res, set.bw_matrix, remeasure) end
+    if res then M.settle_matrix(res, set.bw_matrix, remeasure) end
     return res, msg, code
   end)
   part("peak_bandwidth", "peak bandwidth", function()

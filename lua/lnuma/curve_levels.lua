@@ -165,10 +165,14 @@ function M.curve_levels(points, caches, opts)
         if p.latency_ns < ratio * ref then shown[#shown + 1] = p else break end
       end
       if #shown == 0 then
-        local p = cand[#cand]
+        -- The best case the level had: its fastest size.
+        local p = cand[1]
+        for _, q in ipairs(cand) do
+          if q.latency_ns < p.latency_ns then p = q end
+        end
         out.indistinct[#out.indistinct + 1] = { name = name, size = c.size, reason = fmt(
-          "%s cannot be told from %s here: %s costs %s ns, %.2fx the %s ns at %s "
-          .. "(a level needs < %.1fx)", what, ref_what, size_text(p.size),
+          "%s cannot be told from %s here: the fastest size that fits in it, %s, costs %s ns, "
+          .. "%.2fx the %s ns at %s (a level needs < %.1fx)", what, ref_what, size_text(p.size),
           ns_text(p.latency_ns), p.latency_ns / ref, ns_text(ref), size_text(ref_size), ratio) }
       else
         local lats, sizes = {}, {}

@@ -249,6 +249,18 @@ describe("lnuma.bench.latency_curve", function()
     assert.equal(2, #r.series[2].points)
   end)
 
+  it("reads the system's transparent huge page mode", function()
+    local mode = lnuma.bench.thp_mode()
+    local f = io.open("/sys/kernel/mm/transparent_hugepage/enabled")
+    if not f then
+      assert.is_nil(mode)
+      return
+    end
+    local line = f:read("l")
+    f:close()
+    assert.truthy(line:find("[" .. mode .. "]", 1, true))
+  end)
+
   it("by default goes from 4 KiB to four times the last-level cache", function()
     local sizes = lnuma.bench.curve_sizes()
     assert.equal(4096, sizes[1])

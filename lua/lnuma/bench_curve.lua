@@ -75,6 +75,17 @@ local function sparse_sizes(topo, cpu)
   return sizes
 end
 
+--- The system's transparent huge page mode ("always", "madvise", "never"),
+-- or nil where the kernel has no THP.
+-- @treturn string|nil
+function M.thp_mode()
+  local f = io.open("/sys/kernel/mm/transparent_hugepage/enabled", "r")
+  if not f then return nil end
+  local mode = (f:read("l") or ""):match("%[(%a+)%]")
+  f:close()
+  return mode
+end
+
 -- Which huge pages a series of `bytes` on `node` can have: hugetlb 2M pages
 -- when enough are free on the node, else THP unless the system has it off.
 -- nil and the reason when neither.
@@ -82,9 +93,7 @@ local function huge_available(node, bytes)
   local ok, mi = pcall(L().meminfo, node)
   local h = ok and type(mi) == "table" and mi.huge and mi.huge["2M"]
   if h and h.free and h.page_size and h.free * h.page_size >= bytes then return "2M" end
-  local f = io.open("/sys/kernel/mm/transparent_hugepage/enabled", "r")
-  local mode = f and (f:read("l") or ""):match("%[(%a+)%]")
-  if f then f:close() end
+  local mode = M.thp_mode()
   if mode and mode ~= "never" then return "thp" end
   return nil, ("no huge pages here (transparent huge pages %s, no 2M pages free on node %d)")
     :format(mode and ("'" .. mode .. "'") or "absent", node)

@@ -118,10 +118,7 @@ end
 -- Transparent huge pages where the system gives them: faster to set up
 -- (fewer page faults) and no TLB misses in the latency figures.
 local function thp_or_default()
-  local f = io.open("/sys/kernel/mm/transparent_hugepage/enabled", "r")
-  if not f then return nil end
-  local mode = (f:read("l") or ""):match("%[(%a+)%]")
-  f:close()
+  local mode = require("lnuma").bench.thp_mode()
   return mode and mode ~= "never" and "thp" or nil
 end
 

@@ -169,39 +169,6 @@ describe("lnuma.bench.latency", function()
   end)
 end)
 
-describe("lnuma.bench.latency_curve", function()
-  it("measures each size, smallest first, and marks the caches of the topology", function()
-    local r = assert(lnuma.bench.latency_curve(quick { sizes = { "1M", 4096, "64K" } }))
-    assert.equal("latency_curve", r.benchmark)
-    assert.same({ 4096, 65536, MiB }, { r.points[1].size, r.points[2].size, r.points[3].size })
-    for _, p in ipairs(r.points) do assert.is_true(p.latency_ns > 0) end
-    assert.equal(1.0, r.placement.fraction)
-    local levels = 0
-    for _, c in ipairs(lnuma.topology().caches) do
-      if c.type ~= "instruction" then levels = levels + 1 end
-    end
-    if levels > 0 then assert.is_true(#r.caches > 0) end
-  end)
-
-  it("by default goes from 4 KiB to beyond the last-level cache", function()
-    local cpu = allowed_cpus()[1]
-    local sizes = lnuma.bench.curve_sizes(cpu)
-    assert.equal(4096, sizes[1])
-    local llc = 0
-    for _, c in ipairs(lnuma.topology().caches) do
-      if c.type ~= "instruction" then llc = math.max(llc, c.size) end
-    end
-    assert.is_true(sizes[#sizes] > llc)
-    for i = 2, #sizes do assert.equal(2 * sizes[i - 1], sizes[i]) end
-  end)
-
-  it("rejects a single size and an empty list", function()
-    assert.has_error(function() lnuma.bench.latency_curve { size = 4096 } end,
-      "bad argument #1 to 'latency_curve' (unknown option 'size')")
-    assert.has_error(function() lnuma.bench.latency_curve { sizes = {} } end)
-  end)
-end)
-
 describe("lnuma.bench.bandwidth", function()
   local ARRAYS = { read = 1, write = 1, write_nt = 1, copy = 2, copy_nt = 2, triad = 3 }
 

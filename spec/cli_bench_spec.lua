@@ -27,12 +27,6 @@ local function tmpdir()
   return dir
 end
 
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
-end
-
 local function xml_ok(path)
   return os.execute("xmllint --noout " .. sh_quote(path) .. " 2>/dev/null")
 end
@@ -165,34 +159,5 @@ describe("lnuma run", function()
     local _, err, code = run("run /nonexistent.lua")
     assert.equal(1, code)
     assert.matches("nonexistent", err)
-  end)
-end)
-
-describe("lnuma survey", function()
-  it("writes survey.json and SVG pictures in a results folder and prints a summary",
-     function()
-    local dir = tmpdir()
-    finally(function() os.execute("rm -rf " .. sh_quote(dir)) end)
-    local out, err, code = run("survey --quick --out " .. sh_quote(dir))
-    assert.equal(0, code, err)
-    assert.matches("Latency by working set", out)
-    assert.matches("Peak bandwidth", out)
-    local folder = out:match("Results: (%S+)/ ")
-    assert.is_string(folder)
-    local s = assert(lnuma.report.load(folder .. "/survey.json"))
-    assert.equal("survey", s.benchmark)
-    assert.is_table(s.topology.nodes)
-    for _, part in ipairs({ "latency_curve", "latency_matrix", "bandwidth_matrix",
-                            "peak_bandwidth" }) do
-      assert.is_table(s[part], part)
-      local svg = folder .. "/" .. part:gsub("_", "-") .. ".svg"
-      assert.is_true(exists(svg), svg)
-      assert.is_true(xml_ok(svg), svg)
-    end
-    assert.is_true(exists(folder .. "/summary.txt"))
-    -- and lnuma report renders the saved survey again
-    local again, err2, code2 = run("report " .. sh_quote(folder .. "/survey.json"))
-    assert.equal(0, code2, err2)
-    assert.matches("== latency_curve", again)
   end)
 end)

@@ -18,7 +18,10 @@ function cmd.setup(parser)
     .. "load is the latency.  The order defeats the prefetchers (pattern random),\n"
     .. "and the pages are checked to be on the node asked.  With --curve, the\n"
     .. "latency is measured for working sets from 4 KiB to beyond the last-level\n"
-    .. "cache, so that every cache level shows.")
+    .. "cache, so that every cache level shows: on huge pages (where they can be\n"
+    .. "had) and on 4 KiB pages, which show where the TLB runs out; --huge\n"
+    .. "measures that one page kind.  A cache level is named only where the\n"
+    .. "curve steps at it.")
   parser:epilog("Examples:\n"
     .. "  lnuma latency\n"
     .. "  lnuma latency --size 1G --huge thp --node 0 --cpu 1\n"
@@ -37,8 +40,8 @@ function cmd.setup(parser)
   parser:option("--min-time", "Milliseconds per repetition (default 20)."):argname("MS")
     :convert(cb.ms)
   parser:flag("--curve", "Measure the latency curve instead of one size.")
-  parser:option("--sizes", "Sizes of the curve, e.g. 4K,64K,1M,64M (default: 4K to twice "
-                .. "the last-level cache)."):argname("LIST"):convert(cb.sizes)
+  parser:option("--sizes", "Sizes of the curve, e.g. 4K,64K,1M,64M (default: 4K to four "
+                .. "times the last-level cache)."):argname("LIST"):convert(cb.sizes)
   cb.output_options(parser)
 end
 

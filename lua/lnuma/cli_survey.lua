@@ -1,10 +1,12 @@
 --- `lnuma survey`: the main job.  Measures what a performance engineer wants
 -- to know about a machine's memory in one go -- topology, the latency curve,
 -- the latency and bandwidth matrices, peak bandwidth per kernel, loaded
--- latency and core-to-core latency -- prints a short summary, and writes a
--- JSON file and SVG pictures into a results folder under the current
--- directory.
+-- latency and core-to-core latency (lnuma.survey) -- prints a short summary,
+-- and writes a JSON file, SVG pictures and the summary (plain text) into a
+-- results folder.
 -- @module lnuma.cli_survey
+
+local survey = require "lnuma.survey"
 
 local cmd = {
   name = "survey",
@@ -12,47 +14,24 @@ local cmd = {
 }
 
 --- The parts of a survey, in order (keys of the survey result).
-cmd.PARTS = { "latency_curve", "latency_matrix", "bandwidth_matrix", "peak_bandwidth",
-              "loaded_latency", "c2c" }
-
-local MIB = 1024 * 1024
+cmd.PARTS = survey.PARTS
 
 function cmd.setup(parser)
   parser:summary(cmd.summary)
   parser:description(
-    "Runs, in order: the topology; the latency curve from 4 KiB to beyond the\n"
-    .. "last-level cache; the node-to-node latency and bandwidth matrices; peak\n"
-    .. "bandwidth of every kernel on all allowed CPUs; the loaded-latency curve;\n"
-    .. "core-to-core latency.  Prints a summary and writes survey.json, the SVG\n"
-    .. "pictures and summary.txt into DIR/survey-<date>-<time>/.")
+    "Runs, in order: the topology; the latency curve from 4 KiB to well beyond\n"
+    .. "the last-level cache (on huge pages, with a 4 KiB series beside it); the\n"
+    .. "node-to-node latency and bandwidth matrices; peak bandwidth of every\n"
+    .. "kernel on all allowed CPUs; the loaded-latency curve; core-to-core\n"
+    .. "latency.  Buffers are at least 4x the last-level cache, so the figures\n"
+    .. "are memory's; a figure whose spread is above 10% is measured again and,\n"
+    .. "still above, flagged unstable.  Prints a summary and writes survey.json,\n"
+    .. "the SVG pictures and summary.txt into DIR/survey-<date>-<time>/.")
   parser:epilog("Examples:\n  lnuma survey\n  lnuma survey --out /tmp/results --quick")
   parser:option("--out", "Folder for the results folder (default ./lnuma-results)."):argname("DIR")
-  parser:flag("--quick", "Small sizes and few repetitions (seconds; figures are rough).")
+  parser:flag("--quick", "Fewer sizes and repetitions (seconds; figures are rough, but of "
+              .. "memory, not cache).")
   parser:flag("--json", "Print the survey as JSON instead of the summary.")
-end
-
--- Sizes and repetitions of the full and the quick survey.
-local function settings(quick)
-  if quick then
-    return {
-      curve = { sizes = { 4096, 32768, 262144, 2 * MIB, 16 * MIB }, repetitions = 2,
-                min_time = 2000000 },
-      lat_matrix = { size = 16 * MIB, repetitions = 2, min_time = 2000000 },
-      bw_matrix = { size = 32 * MIB, repetitions = 2, min_time = 5000000 },
-      peak = { size = 32 * MIB, repetitions = 2, min_time = 5000000 },
-      loaded = { size = 16 * MIB, traffic_size = 32 * MIB, delays = { 0, 1000, 20000 },
-                 step_time = 10000000, repetitions = 2 },
-      c2c = { samples = 3, roundtrips = 100 },
-    }
-  end
-  return {
-    curve = { repetitions = 3, min_time = 10000000 },
-    lat_matrix = { size = 256 * MIB, repetitions = 5, min_time = 20000000 },
-    bw_matrix = { repetitions = 3, min_time = 50000000 },
-    peak = { repetitions = 3, min_time = 50000000 },
-    loaded = { size = 256 * MIB, traffic_size = 1024 * MIB, step_time = 50000000 },
-    c2c = { samples = 11, roundtrips = 500 },
-  }
 end
 
 local function read_line(path, pattern)
@@ -68,65 +47,87 @@ local function read_line(path, pattern)
   f:close()
 end
 
-local function progress(enabled, text)
-  if enabled then
-    io.stderr:write("\r\27[K[lnuma] survey: ", text)
-    io.stderr:flush()
-  end
+local function range(sizes, fmt_size)
+  if not sizes or #sizes == 0 then return "" end
+  if #sizes == 1 then return fmt_size(sizes[1]) end
+  return fmt_size(sizes[1]) .. "-" .. fmt_size(sizes[#sizes])
 end
 
--- Peak bandwidth: every kernel on every allowed CPU.
-local function peak_bandwidth(lnuma, opts)
-  local r = {
-    benchmark = "bandwidth_kernels", lnuma_version = lnuma._VERSION, kernels = {},
-    warnings = {}, units = { gbps = "GB/s (1e9 bytes/s)", size = "bytes" },
-    size = opts.size, parameters = opts,
-  }
-  for _, k in ipairs(lnuma.bench.kernel_info().kernels) do
-    local res, msg = lnuma.bench.bandwidth { kernel = k, size = opts.size, cpus = opts.cpus,
-      repetitions = opts.repetitions, min_time = opts.min_time }
-    if not res then return nil, msg end
-    r.kernels[#r.kernels + 1] = { kernel = k, gbps = res.gbps, spread = res.stats.spread,
-                                  isa = res.isa, fraction = res.placement.fraction }
-    r.threads, r.cpus, r.cpus_ran, r.clock = res.threads, res.cpus, res.cpus_ran, res.clock
-    r.size = res.size
-    for _, w in ipairs(res.warnings) do r.warnings[#r.warnings + 1] = k .. ": " .. w end
-  end
-  return r
-end
-
--- The latency a curve shows inside each cache level and in memory.
-local function levels(curve)
-  local size = require("lnuma.report_text").size
-  local out, pts = {}, curve.points or {}
-  local function at_most(limit)
-    local best
-    for _, p in ipairs(pts) do
-      if p.size <= limit then best = p end
+-- The curve: a table of the levels the data show (or of the points, where
+-- none can be named), then what the curve's own summary says about series,
+-- indistinct levels and the TLB.
+local function curve_section(rep, curve, add)
+  local text = require "lnuma.report_text"
+  local main = curve.series and curve.series[curve.main_series or 1]
+  add(("Latency by working set (ns per load; %s):"):format(main and main.label or "one series"))
+  local rows = {}
+  if curve.levels and #curve.levels > 0 then
+    for _, lv in ipairs(curve.levels) do
+      rows[#rows + 1] = { lv.name .. (lv.size and (" (" .. rep.size(lv.size) .. ")") or ""),
+                          lv.latency_ns, range(lv.sizes, rep.size), lv.unstable or "" }
     end
-    return best
+    add(rep.table({ "level", "ns", "sizes", "note" }, rows, { indent = "  " }))
+  else
+    local headers, data = text.rows(curve)
+    for _, row in ipairs(data) do
+      row[1] = rep.size(row[1])
+      row[3] = row[3] and ("%.1f%%"):format(row[3]) or ""
+    end
+    headers[2], headers[3] = "ns", "spread"
+    for i = 4, #headers do
+      local kind = headers[i]:match("^latency_(%w+)_ns$")
+      if kind then headers[i] = (kind == "4k" and "4K" or kind:upper()) .. " pages ns" end
+    end
+    add(rep.table(headers, data, { indent = "  " }))
   end
-  local seen = {}
-  for _, c in ipairs(curve.caches or {}) do
-    local p = at_most(c.size // 2)
-    if p and not seen[c.level] then
-      seen[c.level] = true
-      out[#out + 1] = { ("L%d (%s)"):format(c.level, size(c.size)),
-                        p.latency_ns, size(p.size) }
+  for _, line in ipairs(text.curve_lines(curve, { levels = false, caches = false })) do
+    add("  " .. line)
+  end
+  for _, s in ipairs(curve.series or { { points = curve.points } }) do
+    for _, pt in ipairs(s.points or {}) do
+      if pt.unstable then
+        add(("  %s%s: %s"):format(rep.size(pt.size), s.label and (" (" .. s.label .. ")") or "",
+                                  pt.unstable))
+      end
     end
   end
-  local last = pts[#pts]
-  if last then out[#out + 1] = { "memory", last.latency_ns, size(last.size) } end
-  return out
 end
 
-local function summary(lnuma, s, dir)
+local function unstable_cells(m, add)
+  for _, cell in ipairs(m.cells or {}) do
+    if cell.unstable then
+      add(("  node %d -> node %d: %s"):format(cell.cpu_node, cell.memory_node, cell.unstable))
+    end
+  end
+end
+
+-- What the bandwidth buffers are against the last-level cache.
+local function scope_text(rep, s)
+  local st = s.settings or {}
+  local llc = st.llc and st.llc.all
+  if st.bandwidth_scope == "memory" then
+    return ("%s buffers, %dx+ the last-level caches (%s)"):format(
+      rep.size(st.bandwidth_size), survey.LLC_MULTIPLE, rep.size(llc))
+  elseif st.bandwidth_scope == "cache" then
+    return ("%s buffers, less than %dx the last-level caches (%s): cache bandwidth"):format(
+      rep.size(st.bandwidth_size), survey.LLC_MULTIPLE, rep.size(llc))
+  end
+  return ("%s buffers; last-level cache size unknown"):format(rep.size(st.bandwidth_size or 0))
+end
+
+--- The survey's summary text; colour (escape codes) only when `color`.
+-- @tparam table s the survey (lnuma.survey.run, plus host, date, files...)
+-- @tparam string dir the results folder
+-- @tparam boolean color
+-- @treturn string
+function cmd.summary_text(s, dir, color)
+  local lnuma = require "lnuma"
   local rep = lnuma.report
   local num = require("lnuma.report_text").number
-  local color = lnuma.core.isatty(1)
   local out = {}
   local function add(x) out[#out + 1] = x end
-  add(("lnuma survey of %s (%s), %s"):format(s.host or "?", s.cpu_model or "?", s.date))
+  add(("lnuma survey of %s (%s), %s%s"):format(s.host or "?", s.cpu_model or "?", s.date or "?",
+    s.quick and " (quick)" or ""))
   local topo = s.topology
   if topo then
     local caches = {}
@@ -135,33 +136,44 @@ local function summary(lnuma, s, dir)
     end
     add(("%d node%s, %d CPUs (%d allowed), caches %s"):format(#topo.nodes,
       #topo.nodes == 1 and "" or "s", #topo.cpus, #topo.allowed.cpus,
-      #caches > 0 and table.concat(caches, ", ") or "unknown"))
+      #caches > 0 and table.concat(caches, ", ") or "unknown (the topology names none)"))
+  end
+  local st = s.settings
+  if st then
+    add(("Buffers: latency %s, bandwidth %s%s."):format(
+      rep.size(st.latency_size), scope_text(rep, s),
+      st.huge and "; transparent huge pages" or ""))
   end
   add("")
   if s.latency_curve then
-    add("Latency by working set (ns per load):")
-    add(rep.table({ "level", "ns", "at size" }, levels(s.latency_curve), { indent = "  " }))
+    curve_section(rep, s.latency_curve, add)
     add("")
   end
   if s.latency_matrix then
-    add("Latency matrix (ns, CPU node -> memory node):")
+    add(("Latency matrix (ns, CPU node -> memory node, %s per cell):"):format(
+      rep.size(s.latency_matrix.size)))
     add(rep.heatmap(s.latency_matrix, { color = color }))
+    unstable_cells(s.latency_matrix, add)
     add("")
   end
+  local cache_bw = st and st.bandwidth_scope == "cache" and "cache " or ""
   if s.bandwidth_matrix then
-    add(("Bandwidth matrix (GB/s, %s kernel, all CPUs of the row node):"):format(
+    add(("Bandwidth matrix (%sGB/s, %s kernel, all CPUs of the row node):"):format(cache_bw,
       s.bandwidth_matrix.parameters.kernel))
     add(rep.heatmap(s.bandwidth_matrix, { color = color }))
+    unstable_cells(s.bandwidth_matrix, add)
     add("")
   end
   if s.peak_bandwidth then
     local rows = {}
     for _, k in ipairs(s.peak_bandwidth.kernels) do
-      rows[#rows + 1] = { k.kernel, k.gbps, ("%.1f%%"):format(k.spread * 100), k.isa }
+      rows[#rows + 1] = { k.kernel, k.gbps, ("%.1f%%"):format(k.spread * 100), k.isa,
+                          k.unstable or "" }
     end
-    add(("Peak bandwidth (%d threads on CPUs %s, %s):"):format(s.peak_bandwidth.threads or 0,
-      lnuma.cpulist(s.peak_bandwidth.cpus or {}), rep.size(s.peak_bandwidth.size)))
-    add(rep.table({ "kernel", "GB/s", "spread", "isa" }, rows, { indent = "  " }))
+    add(("Peak %sbandwidth (%d threads on CPUs %s, %s):"):format(cache_bw,
+      s.peak_bandwidth.threads or 0, lnuma.cpulist(s.peak_bandwidth.cpus or {}),
+      rep.size(s.peak_bandwidth.size)))
+    add(rep.table({ "kernel", "GB/s", "spread", "isa", "note" }, rows, { indent = "  " }))
     add("")
   end
   if s.loaded_latency then
@@ -174,11 +186,18 @@ local function summary(lnuma, s, dir)
     add("")
   end
   if s.c2c then
-    local st = s.c2c.stats -- over the pairs' medians
+    local cs = s.c2c.stats -- over the pairs' medians
     add(("Core-to-core latency (%s, one way, %d CPUs, %d pairs in %d rounds): min %s, median "
          .. "%s, max %s ns"):format(s.c2c.mode, #s.c2c.rows, #s.c2c.pairs, s.c2c.rounds,
-         num(st.min), num(st.median), num(st.max)))
+         num(cs.min), num(cs.median), num(cs.max)))
     if #s.c2c.rows <= 16 then add(rep.heatmap(s.c2c, { color = color })) end
+    add("")
+  end
+  local sb = s.stability
+  if sb then
+    add(("Spreads above %.0f%% were measured again (%d figure%s); %s"):format(sb.bound * 100,
+      sb.remeasured, sb.remeasured == 1 and "" or "s", #sb.unstable == 0
+      and "none is unstable." or ("still unstable: %d (marked above)."):format(#sb.unstable)))
     add("")
   end
   if #s.warnings > 0 then
@@ -186,8 +205,10 @@ local function summary(lnuma, s, dir)
     for _, w in ipairs(s.warnings) do add("  - " .. w) end
     add("")
   end
-  add(("Took %.1f s.  Results: %s/ (survey.json, summary.txt, %s)"):format(s.elapsed_s, dir,
-      table.concat(s.files, ", ")))
+  local files = { "survey.json", "summary.txt" }
+  for _, f in ipairs(s.files or {}) do files[#files + 1] = f end
+  add(("Took %.1f s.  Results: %s/ (%s)"):format(s.elapsed_s or 0, dir,
+                                                  table.concat(files, ", ")))
   return table.concat(out, "\n")
 end
 
@@ -200,85 +221,40 @@ function cmd.run(args)
   local lnuma = require "lnuma"
   local t_start = lnuma.clock.now()
   local c0 = lnuma.core.isatty(2)
-  local set = settings(args.quick)
-  local topo, terr = lnuma.topology()
-  if not topo then error("topology: " .. tostring(terr), 0) end
-  local s = {
-    benchmark = "survey", lnuma_version = lnuma._VERSION, quick = args.quick or false,
-    host = read_line("/proc/sys/kernel/hostname", "^(.+)$"),
-    cpu_model = read_line("/proc/cpuinfo", "^model name%s*:%s*(.-)%s*$"),
-    date = os.date("!%Y-%m-%dT%H:%M:%SZ"), topology = topo, warnings = {}, files = {},
-  }
-  local function part(name, label, fn)
-    progress(c0, label .. "...")
-    local ok, res, msg = pcall(fn)
-    if not ok or not res then
-      s.warnings[#s.warnings + 1] = ("%s failed: %s"):format(name, tostring(ok and msg or res))
-      return
-    end
-    s[name] = res
-    for _, w in ipairs(res.warnings or {}) do
-      s.warnings[#s.warnings + 1] = name .. ": " .. w
-    end
-  end
-  part("latency_curve", "latency curve", function()
-    local o = { progress = false }
-    for k, v in pairs(set.curve) do o[k] = v end
-    return lnuma.bench.latency_curve(o)
-  end)
-  part("latency_matrix", "latency matrix", function()
-    local o = { metric = "latency", progress = false }
-    for k, v in pairs(set.lat_matrix) do o[k] = v end
-    return lnuma.bench.matrix(o)
-  end)
-  part("bandwidth_matrix", "bandwidth matrix", function()
-    local o = { metric = "bandwidth", progress = false }
-    for k, v in pairs(set.bw_matrix) do o[k] = v end
-    return lnuma.bench.matrix(o)
-  end)
-  part("peak_bandwidth", "peak bandwidth", function()
-    local o = { cpus = topo.allowed.cpus }
-    for k, v in pairs(set.peak) do o[k] = v end
-    return peak_bandwidth(lnuma, o)
-  end)
-  if #topo.allowed.cpus >= 2 then
-    part("loaded_latency", "loaded latency", function()
-      local o = { progress = false }
-      for k, v in pairs(set.loaded) do o[k] = v end
-      return lnuma.bench.loaded_latency(o)
-    end)
-    part("c2c", "core-to-core latency", function()
-      return lnuma.bench.c2c(set.c2c)
-    end)
-  else
-    s.warnings[#s.warnings + 1] = "loaded latency and c2c need two CPUs; this process may use one"
-  end
-  progress(c0, "writing results")
+  local s, err = survey.run { quick = args.quick, progress = c0 and function(text)
+    io.stderr:write("\r\27[K[lnuma] survey: ", text)
+    io.stderr:flush()
+  end or nil }
+  if not s then error(err, 0) end
+  s.host = read_line("/proc/sys/kernel/hostname", "^(.+)$")
+  s.cpu_model = read_line("/proc/cpuinfo", "^model name%s*:%s*(.-)%s*$")
+  s.date = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  s.files = {}
   local base = args.out or "lnuma-results"
   local dir = ("%s/survey-%s"):format(base, os.date("%Y%m%d-%H%M%S"))
   if not mkdir(dir) then error("cannot create " .. dir, 0) end
   for _, name in ipairs(cmd.PARTS) do
     if s[name] then
       local file = name:gsub("_", "-") .. ".svg"
-      local ok, err = lnuma.report.save(s[name], dir .. "/" .. file)
+      local ok, werr = lnuma.report.save(s[name], dir .. "/" .. file)
       if ok then s.files[#s.files + 1] = file
-      else s.warnings[#s.warnings + 1] = "writing " .. file .. ": " .. tostring(err) end
+      else s.warnings[#s.warnings + 1] = "writing " .. file .. ": " .. tostring(werr) end
     end
   end
   s.elapsed_s = (lnuma.clock.now() - t_start) / 1e9
-  local text = summary(lnuma, s, dir)
-  local ok, err = lnuma.report.save(s, dir .. "/survey.json")
-  if not ok then error("writing survey.json: " .. tostring(err), 0) end
+  local ok, jerr = lnuma.report.save(s, dir .. "/survey.json")
+  if not ok then error("writing survey.json: " .. tostring(jerr), 0) end
+  -- Files are plain text; colour only on a terminal.
   local f = io.open(dir .. "/summary.txt", "w")
   if f then
-    f:write(text, "\n")
+    f:write(cmd.summary_text(s, dir, false), "\n")
     f:close()
   end
   if c0 then io.stderr:write("\r\27[K") end
   if args.json then
     io.stdout:write(lnuma.report.json(s, { indent = true }), "\n")
   else
-    io.stdout:write(text, "\n")
+    io.stdout:write(cmd.summary_text(s, dir, lnuma.core.isatty(1)), "\n")
   end
   return 0
 end

@@ -174,7 +174,8 @@ local SERIES_COLOURS = { "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", 
 
 --- A line chart of a `latency_curve` result: ns per load against the
 -- working-set size on a log axis, cache sizes marked with dashed lines.
--- Extra curves (`result.series`, each `{label =, points =}`) are drawn too.
+-- Every series (`result.series`, each `{label =, points =}`) is drawn, and
+-- cache levels the data cannot tell apart (`result.indistinct`) are marked.
 -- @tparam table result
 -- @tparam[opt] table opts `log_y` (boolean, default true)
 -- @treturn string SVG text
@@ -225,10 +226,14 @@ function M.curve(result, opts)
       body[#body + 1] = label(x, y1 + 18, text.size(floor(2 ^ e)), 'text-anchor="middle"')
     end
   end
+  -- Levels the data cannot tell apart are marked so (lnuma.curve_levels).
+  local indistinct = {}
+  for _, x in ipairs(r.indistinct or {}) do indistinct[x.name] = true end
   for _, c in ipairs(r.caches or {}) do
     if c.size and c.size >= smin / 2 and c.size <= smax * 2 then
       local x = X(min(max(c.size, smin), smax))
-      local name = ("L%d%s %s"):format(c.level, c.type == "data" and "d" or "", text.size(c.size))
+      local name = ("L%d%s %s%s"):format(c.level, c.type == "data" and "d" or "", text.size(c.size),
+        indistinct["L" .. c.level] and " (not distinct)" or "")
       body[#body + 1] = fmt('<path d="M%s %sV%s" stroke="#888888" stroke-dasharray="5,4"/>\n',
                             num(x), num(y0), num(y1))
       body[#body + 1] = x > x1 - 70

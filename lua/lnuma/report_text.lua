@@ -122,11 +122,29 @@ local function tabulate(r)
     for j, c in ipairs(r.columns or {}) do headers[j + 1] = c end
     return headers, matrix_rows(r)
   elseif b == "latency_curve" then
+    -- The main series, then the others' latency at the same sizes, then the
+    -- level each size is counted in.
+    local headers, extra = { "size", "latency_ns", "spread_pct" }, {}
+    for k, s in ipairs(r.series or {}) do
+      if k ~= (r.main_series or 1) then
+        local by_size = {}
+        for _, p in ipairs(s.points or {}) do by_size[p.size] = p.latency_ns end
+        extra[#extra + 1] = by_size
+        headers[#headers + 1] = ("latency_%s_ns"):format(s.huge == false and "4k"
+          or tostring(s.huge):lower())
+      end
+    end
+    local levels = false
+    for _, p in ipairs(r.points or {}) do levels = levels or p.level ~= nil end
+    if levels then headers[#headers + 1] = "level" end
     local rows = {}
     for i, p in ipairs(r.points or {}) do
-      rows[i] = { p.size, p.latency_ns, p.spread and p.spread * 100 or nil }
+      local row = { p.size, p.latency_ns, p.spread and p.spread * 100 or nil }
+      for _, by_size in ipairs(extra) do row[#row + 1] = by_size[p.size] or "" end
+      if levels then row[#row + 1] = p.level or "" end
+      rows[i] = row
     end
-    return { "size", "latency_ns", "spread_pct" }, rows
+    return headers, rows
   elseif b == "loaded_latency" then
     local rows = {}
     for i, p in ipairs(r.points or {}) do
@@ -325,6 +343,61 @@ local function warnings_lines(r, out)
   for _, w in ipairs(r.warnings or {}) do out[#out + 1] = "WARNING: " .. w end
 end
 
+--- What a latency curve shows, in lines of text: the series and their
+-- huge-page coverage, the levels the data show, the levels they cannot tell
+-- apart (and why), the TLB, the caches of the topology.  The curve's summary
+-- and the survey's both print these.
+-- @tparam table r a `latency_curve` result
+-- @tparam[opt] table opts `levels = false`, `caches = false`: leave those lines out
+-- @treturn table array of lines
+function M.curve_lines(r, opts)
+  opts = opts or {}
+  local out = {}
+  for k, s in ipairs(r.series or {}) do
+    local got = s.huge_fraction and ("%.0f%% of its memory on huge pages"):format(
+      s.huge_fraction * 100) or (s.huge and "huge-page coverage unknown" or nil)
+    out[#out + 1] = ("series %d%s: %s%s"):format(k, k == (r.main_series or 1) and " (main)"
+      or "", s.huge == "thp" and "transparent huge pages" or s.huge and ("hugetlb " .. s.huge)
+      or "4 KiB pages", got and (", " .. got) or "")
+  end
+  if r.main_reason then out[#out + 1] = "main series on " .. r.main_reason end
+  local named = {}
+  for _, lv in ipairs(r.levels or {}) do
+    named[#named + 1] = ("%s%s %s ns%s"):format(lv.name,
+      lv.size and (" (" .. M.size(lv.size) .. ")") or "", M.number(lv.latency_ns),
+      lv.unstable and (" " .. lv.unstable) or "")
+  end
+  if #named > 0 and opts.levels ~= false then
+    out[#out + 1] = "levels: " .. table.concat(named, ", ")
+  end
+  for _, lv in ipairs(r.levels or {}) do
+    if lv.note then out[#out + 1] = ("%s: %s"):format(lv.name, lv.note) end
+  end
+  for _, x in ipairs(r.indistinct or {}) do out[#out + 1] = "not named: " .. x.reason end
+  if r.levels and #r.levels == 0 and r.steps and #r.steps > 0 then
+    local st = {}
+    for _, s in ipairs(r.steps) do
+      st[#st + 1] = ("%s (%s -> %s ns)"):format(M.size(s.size), M.number(s.from_ns),
+                                                 M.number(s.to_ns))
+    end
+    out[#out + 1] = "latency steps up at " .. table.concat(st, ", ")
+  end
+  if r.tlb and r.tlb.departs_at then
+    out[#out + 1] = ("TLB: the 4 KiB series stays above the huge-page one from %s on "
+      .. "(%.2fx there; most %.2fx at %s)"):format(M.size(r.tlb.departs_at), r.tlb.ratio,
+      r.tlb.largest_ratio, M.size(r.tlb.largest_at))
+  elseif r.tlb and (r.tlb.compared or 0) > 0 then
+    out[#out + 1] = ("TLB: the 4 KiB series does not stay above the huge-page one (%s; "
+      .. "most %.2fx at %s)"):format(r.tlb.rule, r.tlb.largest_ratio, M.size(r.tlb.largest_at))
+  end
+  if r.caches and #r.caches > 0 and opts.caches ~= false then
+    local cs = {}
+    for _, c in ipairs(r.caches) do cs[#cs + 1] = ("L%d %s"):format(c.level, M.size(c.size)) end
+    out[#out + 1] = "caches: " .. table.concat(cs, ", ")
+  end
+  return out
+end
+
 --- A readable summary of any benchmark result (what `lnuma <command>`
 -- prints): the headline figure, how it was measured, placement and
 -- pinning, the table of its data, and its warnings.
@@ -378,11 +451,7 @@ function M.summary(result, opts)
     local headers, rows = tabulate(r)
     for _, row in ipairs(rows) do row[1] = M.size(row[1]) end
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
-    if r.caches and #r.caches > 0 then
-      local cs = {}
-      for _, c in ipairs(r.caches) do cs[#cs + 1] = ("L%d %s"):format(c.level, M.size(c.size)) end
-      out[#out + 1] = "  caches: " .. table.concat(cs, ", ")
-    end
+    for _, line in ipairs(M.curve_lines(r)) do out[#out + 1] = "  " .. line end
   elseif b == "loaded_latency" then
     local t = r.traffic_info or {}
     out[#out + 1] = ("loaded latency (chaser on CPU %s over %s, %d traffic thread%s over %s, "

@@ -200,7 +200,7 @@ static inline uint64_t lnuma_clock_stop(const lnuma_clock *c) {
      * loads are visible; LFENCE before RDTSC gives exactly that (Intel SDM,
      * RDTSC; on AMD, LFENCE is dispatch-serializing as start() also needs).
      * The trailing LFENCE keeps later work out of the region either way.
-     * The branch is on a field fixed at init: predicted, about free. */
+     * The branch is on a field fixed at init, so it is always predicted. */
     if (c->has_rdtscp) {
       uint32_t aux;
       __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");

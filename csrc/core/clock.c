@@ -220,8 +220,16 @@ static uint64_t enumerated_tsc_hz(int *method, uint64_t *nominal) {
   return 0;
 }
 
-/* Fills the TSC facts; returns 1 when the TSC may be used. */
-static int probe_tsc(lnuma_clock *c) {
+/* Fills the TSC facts; returns 1 when the TSC may be used.
+ *
+ * lnuma_clock_stop() uses RDTSCP only when CPUID 0x80000001 EDX bit 27 and the
+ * kernel's "rdtscp" flag both say it exists.  CPUID alone is not enough: a
+ * binary translator answers CPUID itself (valgrind 3.19 reports a model with
+ * RDTSCP on every AVX2 host) yet can only run RDTSCP where the host has it, so
+ * on a host without it (a VM that hides RDTSCP) the translated program dies
+ * of SIGILL.  The kernel's flag describes the host.  Without RDTSCP, stop()
+ * fences instead, with the same ordering (see lnuma_clock_stop). */
+static int probe_tsc(lnuma_clock *c, unsigned flags) {
   unsigned a, b, cx, d;
   unsigned ext = __get_cpuid_max(0x80000000, NULL);
   int rdtscp = 0, inv = 0;
@@ -233,7 +241,8 @@ static int probe_tsc(lnuma_clock *c) {
     __cpuid(0x80000007, a, b, cx, d);
     inv = (d >> 8) & 1;
   }
-  c->has_rdtscp = rdtscp;
+  if (flags & LNUMA__CLOCK_NO_RDTSCP) rdtscp = 0;
+  c->has_rdtscp = rdtscp && cpuinfo_has("rdtscp");
   if (inv) {
     c->invariant = 1;
     c->invariant_from = "cpuid";
@@ -265,7 +274,12 @@ static void use_monotonic_raw(lnuma_clock *c) {
 }
 
 int lnuma_clock_init(lnuma_clock *c, int source, lnuma_error *err) {
+  return lnuma__clock_init(c, source, 0, err);
+}
+
+int lnuma__clock_init(lnuma_clock *c, int source, unsigned flags, lnuma_error *err) {
   memset(c, 0, sizeof *c);
+  (void)flags; /* x86-64 only */
   c->error_ppm = -1;
   if (source < LNUMA_CLOCK_AUTO || source > LNUMA_CLOCK_CNTVCT)
     return lnuma__fail(err, EINVAL, "unknown clock source %d", source);
@@ -273,7 +287,7 @@ int lnuma_clock_init(lnuma_clock *c, int source, lnuma_error *err) {
 #if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
   if (want == LNUMA_CLOCK_CNTVCT)
     return lnuma__fail(err, ENOTSUP, "cntvct: not an arm64 machine");
-  int ok = probe_tsc(c); /* also for info() when monotonic_raw is requested */
+  int ok = probe_tsc(c, flags); /* also for info() when monotonic_raw is requested */
   if (want == LNUMA_CLOCK_AUTO || want == LNUMA_CLOCK_TSC) {
     if (ok) {
       int method = LNUMA_FREQ_NONE;

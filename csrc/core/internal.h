@@ -15,4 +15,10 @@ int lnuma__fail_sys(lnuma_error *err, int code, const char *what);
 /* Clears err (code 0, empty message) when not NULL. */
 void lnuma__clear(lnuma_error *err);
 
+/* lnuma_clock_init() with flags: LNUMA__CLOCK_NO_RDTSCP makes the clock end
+ * timed regions with the fenced RDTSC it uses where RDTSCP is missing (so
+ * tests and benchmarks reach that path on any x86-64). */
+#define LNUMA__CLOCK_NO_RDTSCP 1u
+int lnuma__clock_init(lnuma_clock *c, int source, unsigned flags, lnuma_error *err);
+
 #endif

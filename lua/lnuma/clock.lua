@@ -36,7 +36,8 @@ clock.to_ns = C.to_ns
 -- @treturn integer ticks
 clock.start = C.start
 
---- Fenced counter read for the end of a timed region (`rdtscp; lfence`).
+--- Fenced counter read for the end of a timed region (`rdtscp; lfence`, or
+-- `lfence; rdtsc; lfence` where CPUID or the kernel lacks RDTSCP: `info().rdtscp`).
 -- With the ticks from `start()`, returns the ns elapsed since then:
 -- `local t0 = clock.start(); work(); local ns = clock.stop(t0)`.
 -- @function stop
@@ -85,7 +86,7 @@ end
 -- "cntfrq" or "definition"), `invariant`, `invariant_from`, `reason`,
 -- `error_ppm` and `calibration_ns` (of the last calibration), `resolution_ns`,
 -- `cost_c_ns` and `cost_lua_ns` (one `now()` from C and from Lua),
--- `kernel_clocksource`, `rdtscp`, `unit` = "ns".
+-- `kernel_clocksource`, `rdtscp` (true when `stop()` uses RDTSCP), `unit` = "ns".
 function clock.info()
   local t = C.info()
   lua_cost = lua_cost or measure_lua_cost()

@@ -7,6 +7,8 @@
  *  - error of the clock's start-up calibration against CLOCK_MONOTONIC_RAW
  *    over 1 s, and the error lnuma_clock_calibrate() estimates for 1 s
  *  - ns per lnuma_histogram_record() from C and per h:record(v) from Lua
+ *  - ns per start()+stop() pair, with the stop the clock chose and with the
+ *    fenced rdtsc used where RDTSCP is missing (what RDTSCP saves, if anything)
  *
  * Each figure is the best of several interleaved rounds (the machines are
  * shared: the minimum is the least disturbed).  Lines: "name value unit". */
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "internal.h" /* lnuma__clock_init(LNUMA__CLOCK_NO_RDTSCP) */
 #include "lnuma.h"
 
 #if defined(__x86_64__)
@@ -51,6 +54,21 @@ static double ns_per_now(const lnuma_clock *c) {
   int64_t acc = 0;
   int64_t t0 = lnuma_monotonic_raw_ns();
   for (int i = 0; i < N_CALLS; i++) acc += lnuma_clock_now(c);
+  int64_t t1 = lnuma_monotonic_raw_ns();
+  sink = acc;
+  (void)sink;
+  return (double)(t1 - t0) / N_CALLS;
+}
+
+/* One start() and one stop(), back to back: the fences' cost. */
+static double ns_per_start_stop(const lnuma_clock *c) {
+  volatile uint64_t sink = 0;
+  uint64_t acc = 0;
+  int64_t t0 = lnuma_monotonic_raw_ns();
+  for (int i = 0; i < N_CALLS; i++) {
+    uint64_t a = lnuma_clock_start(c);
+    acc += lnuma_clock_stop(c) - a;
+  }
   int64_t t1 = lnuma_monotonic_raw_ns();
   sink = acc;
   (void)sink;
@@ -190,6 +208,21 @@ int main(void) {
   printf("clock.c_rdtsc %.2f ns\n", rdtsc);
   printf("clock.c_now %.2f ns\n", now);
   printf("clock.c_now_over_rdtsc %.3f ratio (target <= 1.2)\n", now / rdtsc);
+
+  lnuma_clock fenced;
+  if (lnuma__clock_init(&fenced, LNUMA_CLOCK_AUTO, LNUMA__CLOCK_NO_RDTSCP, &err) != 0) {
+    fprintf(stderr, "clock: %s\n", err.msg);
+    return 1;
+  }
+  double pair = 1e30, pair_fenced = 1e30;
+  for (int r = 0; r < ROUNDS; r++) {
+    pair = min2(pair, ns_per_start_stop(&c));
+    pair_fenced = min2(pair_fenced, ns_per_start_stop(&fenced));
+  }
+  printf("clock.c_start_stop %.2f ns (stop with %s)\n", pair,
+         c.has_rdtscp ? "rdtscp; lfence" : "lfence; rdtsc; lfence");
+  printf("clock.c_start_stop_fenced %.2f ns (stop with lfence; rdtsc; lfence)\n", pair_fenced);
+  printf("clock.c_start_stop_over_fenced %.3f ratio\n", pair / pair_fenced);
 
   lnuma_histogram *h = lnuma_histogram_new(1, INT64_C(3600000000000), 3, &err);
   if (h == NULL) {

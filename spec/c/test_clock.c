@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "internal.h" /* lnuma__clock_init: the no-RDTSCP path on any x86-64 */
 #include "lnuma.h"
 
 static int64_t iabs64(int64_t v) { return v < 0 ? -v : v; }
@@ -104,6 +105,40 @@ static void fenced_reads_bracket_a_region(void **state) {
   uint64_t ns = lnuma_clock_to_ns(&c, t1 - t0);
   assert_true(ns >= 1000000);
   assert_true(ns < 1000000000);
+}
+
+/* The end of a region without RDTSCP (lfence; rdtsc; lfence), as on CPUs and
+ * under emulators that lack it: the same source and frequency as the default
+ * clock, reads that never go back, and a region's ns within the
+ * CLOCK_MONOTONIC_RAW readings that bracket it. */
+static void stop_without_rdtscp_is_fenced_and_sane(void **state) {
+  (void)state;
+  lnuma_clock c, ref;
+  lnuma_error err;
+  assert_int_equal(lnuma__clock_init(&c, LNUMA_CLOCK_AUTO, LNUMA__CLOCK_NO_RDTSCP, &err), 0);
+  assert_int_equal(c.has_rdtscp, 0);
+  assert_int_equal(lnuma_clock_init(&ref, LNUMA_CLOCK_AUTO, NULL), 0);
+  assert_int_equal(c.source, ref.source); /* the flag changes the fence only */
+  double change = ((double)c.hz - (double)ref.hz) / (double)ref.hz;
+  assert_true(change > -1e-3 && change < 1e-3);
+  uint64_t prev = lnuma_clock_start(&c);
+  int backwards = 0;
+  for (int i = 0; i < 100000; i++) {
+    uint64_t t0 = lnuma_clock_start(&c);
+    uint64_t t1 = lnuma_clock_stop(&c);
+    if (t0 < prev || t1 < t0) backwards++;
+    prev = t1;
+  }
+  assert_int_equal(backwards, 0);
+  int64_t r0 = lnuma_monotonic_raw_ns();
+  uint64_t t0 = lnuma_clock_start(&c);
+  lnuma_sleep_ns(2000000);
+  uint64_t t1 = lnuma_clock_stop(&c);
+  int64_t r1 = lnuma_monotonic_raw_ns();
+  int64_t ns = (int64_t)lnuma_clock_to_ns(&c, t1 - t0);
+  assert_true(ns >= 2000000 - 2000); /* 1000 ppm for the frequency's error */
+  assert_true(ns <= r1 - r0 + 2000);
+  assert_true(iabs64(offset_vs_raw(&c)) < 20000);
 }
 
 static void calibration_estimates_its_error(void **state) {
@@ -222,6 +257,7 @@ int main(void) {
       cmocka_unit_test(now_is_monotonic_over_a_million_calls),
       cmocka_unit_test(now_follows_monotonic_raw),
       cmocka_unit_test(fenced_reads_bracket_a_region),
+      cmocka_unit_test(stop_without_rdtscp_is_fenced_and_sane),
       cmocka_unit_test(calibration_estimates_its_error),
       cmocka_unit_test(calibration_rejects_bad_durations),
       cmocka_unit_test(monotonic_raw_source_is_the_reference),

@@ -504,7 +504,9 @@ static void c2c_measures_both_modes_on_fresh_lines(void **state) {
   (void)state;
   int cpus[2];
   if (allowed_cpus(cpus, 2) < 2) skip();
-  enum { SAMPLES = 5 };
+  /* Few round trips: under valgrind, which runs one thread at a time, every
+   * handoff waits for the spinning thread's time slice to end. */
+  enum { SAMPLES = 5, ROUNDTRIPS = 20, WARMUP = 4 };
   size_t size = lnuma_c2c_memory(2, SAMPLES);
   char *mem = aligned(size);
   uint64_t ns[SAMPLES], off[SAMPLES];
@@ -517,17 +519,20 @@ static void c2c_measures_both_modes_on_fresh_lines(void **state) {
   assert_int_equal(lnuma_c2c_mode_from_name("xchg"), -1);
   for (int mode = 0; mode < LNUMA_C2C_MODE_COUNT; mode++) {
     lnuma_c2c_params p = {.mem = mem, .size = size, .n = 2, .cpus = cpus, .mode = mode,
-                          .samples = SAMPLES, .roundtrips = 100, .warmup = 4, .clock = &clock};
+                          .samples = SAMPLES, .roundtrips = ROUNDTRIPS, .warmup = WARMUP,
+                          .clock = &clock};
     lnuma_c2c_result r = {.sample_ns = ns, .line_offset = off, .threads = th};
     assert_int_equal(lnuma_c2c_measure(&p, &r, &err), 0);
     for (int s = 0; s < SAMPLES; s++) {
-      double one_way = (double)ns[s] / 100 / 2;
-      assert_true(one_way > 0.1 && one_way < 1e6);
+      double one_way = (double)ns[s] / ROUNDTRIPS / 2;
+      /* The upper bound only catches garbage: a handoff may wait out a time
+       * slice (an oversubscribed VM), or tens of ms under valgrind. */
+      assert_true(one_way > 0.1 && one_way < 1e9);
       assert_int_equal(off[s], (uint64_t)lnuma_c2c_line(2, SAMPLES, 0, 1, s) *
                                    LNUMA_C2C_LINE_STRIDE);
       /* every line ends at the count of its last handoff */
       uint64_t last = *(uint64_t *)(mem + off[s]);
-      assert_int_equal(last, 2 * (100 + 4));
+      assert_int_equal(last, 2 * (ROUNDTRIPS + WARMUP));
     }
 #if defined(__x86_64__)
     assert_int_equal(r.flushed, 1);

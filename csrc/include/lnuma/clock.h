@@ -55,7 +55,8 @@ typedef enum lnuma_clock_freq_method {
  *  them.  The first four fields are the hot ones. */
 typedef struct lnuma_clock {
   int source;            /**< lnuma_clock_source in use */
-  int has_rdtscp;        /**< 1 when RDTSCP exists (x86-64) */
+  int has_rdtscp;        /**< 1 when stop() uses RDTSCP: CPUID and the kernel's
+                              cpuinfo flag both report it (x86-64) */
   uint64_t mult;         /**< ns = ticks * mult >> LNUMA_CLOCK_SHIFT */
   int64_t offset_ns;     /**< now() = to_ns(ticks) + offset_ns (CLOCK_MONOTONIC_RAW epoch) */
   uint64_t hz;           /**< ticks per second (rounded) */
@@ -194,12 +195,19 @@ static inline uint64_t lnuma_clock_start(const lnuma_clock *c) {
 static inline uint64_t lnuma_clock_stop(const lnuma_clock *c) {
 #if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
   if (c->source == LNUMA_CLOCK_TSC) {
-    uint32_t lo, hi, aux;
-    if (c->has_rdtscp)
+    uint32_t lo, hi;
+    /* RDTSCP reads once every earlier instruction has executed and earlier
+     * loads are visible; LFENCE before RDTSC gives exactly that (Intel SDM,
+     * RDTSC; on AMD, LFENCE is dispatch-serializing as start() also needs).
+     * The trailing LFENCE keeps later work out of the region either way.
+     * The branch is on a field fixed at init, so it is always predicted. */
+    if (c->has_rdtscp) {
+      uint32_t aux;
       __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-    else
+      (void)aux;
+    } else {
       __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
-    (void)aux;
+    }
     return ((uint64_t)hi << 32) | lo;
   }
 #elif LNUMA_CLOCK_INLINE_COUNTER && defined(__aarch64__)

@@ -70,19 +70,19 @@ int lnuma_order_from_name(const char *name) {
 }
 
 /* The walk order each kernel runs in by default, by vendor, as measured
- * one thread, each order against the others and against likwid-bench, in
- * the same run (make bench prints every order of every kernel):
- *  - AMD (EPYC Zen 5, 2026-12, 1 GB, 1 thread, AVX-512): SPLIT for read
- *    (+10-15% over LINEAR), write (+5-7%), write_nt (+35%) and copy_nt
- *    (+15-20%); LINEAR for copy and triad, whose two or three arrays
- *    already make enough streams (SPLIT: -3 to -20%); PAGES was the
- *    slowest but for write_nt.
+ * each order against the others and against likwid-bench in the same run
+ * (make bench BENCH=bandwidth prints every order of every kernel):
+ *  - AMD (EPYC Zen 5 VM, 2026-12, 1 GB, AVX-512 and AVX2, 1 and 2
+ *    threads): SPLIT for read (+5-50% over LINEAR), write (+5-17%), copy_nt
+ *    and triad (first or a close second in every run); PAGES for write_nt
+ *    (+8-40% over SPLIT); LINEAR for copy (SPLIT -6 to -12%).  Differences
+ *    under ~10% changed sign between runs on that shared machine.
  *  - Intel (Xeon, 2026-11): PAGES for all (+15% read, +25% copy_nt on one
  *    core over LINEAR), which is also the default for other vendors. */
 static const signed char amd_order[LNUMA_KERNEL_COUNT] = {
     [LNUMA_KERNEL_READ] = LNUMA_ORDER_SPLIT,    [LNUMA_KERNEL_WRITE] = LNUMA_ORDER_SPLIT,
-    [LNUMA_KERNEL_WRITE_NT] = LNUMA_ORDER_SPLIT, [LNUMA_KERNEL_COPY] = LNUMA_ORDER_LINEAR,
-    [LNUMA_KERNEL_COPY_NT] = LNUMA_ORDER_SPLIT,  [LNUMA_KERNEL_TRIAD] = LNUMA_ORDER_LINEAR,
+    [LNUMA_KERNEL_WRITE_NT] = LNUMA_ORDER_PAGES, [LNUMA_KERNEL_COPY] = LNUMA_ORDER_LINEAR,
+    [LNUMA_KERNEL_COPY_NT] = LNUMA_ORDER_SPLIT,  [LNUMA_KERNEL_TRIAD] = LNUMA_ORDER_SPLIT,
 };
 
 int lnuma_order_best(int kernel) {

@@ -9,7 +9,8 @@
 -- AVX-512 path (against every likwid variant) and on the AVX2 path (isa =
 -- "avx2", against likwid's scalar, SSE and AVX variants), lnuma in every walk
 -- order so the choice `order = "auto"` makes here is checked, not assumed.
--- LNUMA_BENCH_KERNELS="read triad" narrows the kernels.
+-- LNUMA_BENCH_KERNELS="read triad" narrows the kernels, LNUMA_BENCH_THREADS="2"
+-- the thread counts, LNUMA_BENCH_ISAS="avx2" the paths.
 -- bench: realtime (spec/bench/run: one thread per CPU, likwid's too)
 local lnuma = require "lnuma"
 
@@ -19,6 +20,10 @@ local topo = lnuma.topology()
 local cpus = topo.allowed.cpus
 local THREADS = { 1 }
 if #cpus > 1 then THREADS[2] = #cpus end
+if os.getenv("LNUMA_BENCH_THREADS") then -- e.g. "1" or "2": only those counts
+  THREADS = {}
+  for t in os.getenv("LNUMA_BENCH_THREADS"):gmatch("%d+") do THREADS[#THREADS + 1] = tonumber(t) end
+end
 local info = lnuma.bench.kernel_info()
 
 local function sh(cmd)
@@ -54,7 +59,11 @@ if os.getenv("LNUMA_BENCH_KERNELS") then
   for k in os.getenv("LNUMA_BENCH_KERNELS"):gmatch("%S+") do ORDER[#ORDER + 1] = k end
 end
 local ISAS = {}
-for _, isa in ipairs({ "avx512", "avx2" }) do
+local want_isas = {}
+for isa in (os.getenv("LNUMA_BENCH_ISAS") or "avx512 avx2"):gmatch("%S+") do
+  want_isas[#want_isas + 1] = isa
+end
+for _, isa in ipairs(want_isas) do
   for _, have_isa in ipairs(info.isas) do
     if have_isa == isa then ISAS[#ISAS + 1] = isa end
   end

@@ -198,6 +198,8 @@ function bench.run(fn, opts)
     local n = 1
     while true do
       local t = time_calls(fn, n)
+      -- a run the scheduler preempted looks long: confirm with a second one
+      if t >= min_time and n < max_iter then t = math.min(t, time_calls(fn, n)) end
       if t >= min_time or n >= max_iter then break end
       local mult = 10
       if t > min_time / 10 then mult = min_time * 1.4 / t end

@@ -8,7 +8,7 @@
 
 #include "kernels_internal.h"
 
-#define BLOCK 4096 /* bytes of the blocks the "random" pattern groups by */
+#define BLOCK LNUMA_CHASE_BLOCK
 
 static const char *const pattern_names[LNUMA_CHASE_COUNT] = {"random", "uniform",
                                                              "sequential", "stride"};

@@ -311,9 +311,9 @@ static int k_c2c(lua_State *L) {
 
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
-/* kernel_info() -> {kernels, isas (supported), best_isa, patterns} */
+/* kernel_info() -> {kernels, isas (supported), best_isa, patterns, chase_block} */
 static int k_info(lua_State *L) {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
   for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
     lua_pushstring(L, lnuma_kernel_name(k));
@@ -336,6 +336,8 @@ static int k_info(lua_State *L) {
     lua_rawseti(L, -2, k + 1);
   }
   lua_setfield(L, -2, "patterns");
+  lua_pushinteger(L, LNUMA_CHASE_BLOCK);
+  lua_setfield(L, -2, "chase_block");
   return 1;
 }
 

@@ -106,21 +106,173 @@ function M.measure(r, buf, p)
   return r
 end
 
+-- ---- what a chase does, and how other chasers do the same -------------------
+
+-- A size as multichase's and MLC's parsers read it ("256m", or bytes).
+local function tool_size(n)
+  for _, u in ipairs({ { 1 << 30, "g" }, { 1 << 20, "m" }, { 1 << 10, "k" } }) do
+    if n % u[1] == 0 then return ("%d%s"):format(n // u[1], u[2]) end
+  end
+  return tostring(n)
+end
+
+-- lat_mem_rd takes whole MiB and sweeps from 512 bytes up to them; the row
+-- of the size measured is the one to read.
+local function lat_mem_rd(size, stride, thrash)
+  return ("lat_mem_rd%s %d %d"):format(thrash and " -t" or "", math.max(1, -(-size // (1 << 20))),
+    stride)
+end
+local LMR_NOTE = "; lat_mem_rd takes whole MiB, sweeps from 512 bytes up to them and reports "
+  .. "the minimum: read the row of this size"
+
+-- multichase's page options for lnuma's `huge`.
+local function multichase_pages(huge)
+  if huge == "thp" then return " -H", { H = true } end
+  if huge == "2M" or huge == "1G" then
+    return " -p " .. huge:lower(), { p = huge:lower() }
+  end
+  return "", {}
+end
+
+local function multichase_entry(memory, stride, tlb, huge, exact, note, ordered)
+  local flags, page = multichase_pages(huge)
+  local e = {
+    command = ("multichase%s -m %s -s %d -T %s%s"):format(ordered and " -o" or "",
+      tool_size(memory), stride, tool_size(tlb), flags),
+    m = memory, s = stride, T = tlb, o = ordered or nil, exact = exact, note = note,
+  }
+  for k, v in pairs(page) do e[k] = v end
+  return e
+end
+
+--- What a chase of these settings does, in a sentence, and the settings of
+-- other chasers (multichase, Intel MLC, lmbench's lat_mem_rd) that make the
+-- same loads, so that a figure can be reproduced with another tool.
+-- @tparam table p `pattern`, `size` (bytes), `line` (default 64), `stride`
+--   (the stride pattern), `huge` (false, "thp", "2M", "1G")
+-- @treturn string description
+-- @treturn table equivalents by tool: `command`, the tool's settings (for
+--   multichase `m`, `s`, `T`, and `H` or `p`), `exact` (true when the tool
+--   makes the same loads in the same kind of order) and `note`
+function M.describe_chase(p)
+  local line, size, huge = p.line or 64, p.size, p.huge
+  local block = core.kernel_info().chase_block
+  local pattern = p.pattern
+  local per_block = block // line
+  if pattern == "random" and (size // block < 2 or per_block < 4) then
+    pattern = "uniform" -- what the C core does with fewer than two blocks
+  end
+  local lines = size // line
+  local mlc_pages = huge == "2M" and " -L" or huge == "1G" and " -h" or ""
+  local best = "multichase prints its best 0.5 s sample unless -a (average) is given; "
+    .. "lnuma's latency_ns is a median (compare with -a, or with lnuma's stats.min)"
+  if pattern == "random" then
+    local used = size // block * block
+    local visit = per_block // 2
+    local desc = ("%d-byte lines in %d-byte blocks, as %d pairs of adjacent lines per "
+      .. "block; one cycle passes through all %d blocks twice, each pass in its own random "
+      .. "block order; a visit makes %d dependent loads in its block, one line of each "
+      .. "%d-byte pair, the pairs in random order, and the second visit takes the other "
+      .. "line of each pair: every line once per cycle (%d loads), %d loads in a row in "
+      .. "one block, the two lines of a pair half a cycle apart"):format(line, block,
+      visit, size // block, visit, 2 * line, used // line, visit)
+    if used < size then
+      desc = desc .. ("; the last %d bytes (less than a block) are not visited"):format(size - used)
+    end
+    return desc, {
+      multichase = multichase_entry(used, 2 * line, block, huge, false,
+        "the same visits: groups of " .. block .. " bytes in random order, " .. visit
+        .. " loads in random order in a group, one line of each " .. 2 * line
+        .. "-byte pair; but multichase visits each group once and always the same line of "
+        .. "a pair (half the lines, " .. used // (2 * line) .. " loads a cycle), so its "
+        .. "cache footprint is half lnuma's: compare sizes well inside a cache level or "
+        .. "beyond the last one, not near a level's size; " .. best),
+      mlc = { command = ("mlc --idle_latency -b%d -r -l%d -D%d%s"):format(size // 1024,
+                2 * line, block, mlc_pages), exact = false,
+              note = "nearest: random loads " .. 2 * line .. " bytes apart within "
+                .. block .. "-byte ranges; MLC is closed source and does not document the "
+                .. "order within a range; it reports a mean" },
+      lat_mem_rd = { command = nil, exact = false,
+                     note = "no equivalent: lat_mem_rd walks a fixed stride backwards, or "
+                       .. "with -t one line per page in random page order" },
+    }
+  elseif pattern == "uniform" then
+    local desc = ("one random cycle (Sattolo) through all %d %d-byte lines: every line once "
+      .. "per cycle, each load to a line anywhere in the %d bytes, so once the buffer "
+      .. "exceeds the TLB's reach nearly every load also misses the TLB"):format(lines, line,
+      lines * line)
+    return desc, {
+      multichase = multichase_entry(lines * line, line, lines * line, huge, true,
+        "one TLB group as large as the buffer: one random permutation of all "
+        .. line .. "-byte elements, the same loads; " .. best),
+      mlc = { command = ("mlc --idle_latency -b%d -r -l%d -D%d%s"):format(size // 1024,
+                line, lines * line, mlc_pages), exact = false,
+              note = "nearest: random loads " .. line .. " bytes apart over the whole "
+                .. "buffer; MLC is closed source and does not document its order; it "
+                .. "reports a mean" },
+      lat_mem_rd = { command = lat_mem_rd(size, line, true), exact = false,
+                     note = "nearest: -t goes to a different page every load (random page "
+                       .. "order) but not to a random line" .. LMR_NOTE },
+    }
+  elseif pattern == "sequential" then
+    return ("every %d-byte line in address order, then back to the first: what hardware "
+      .. "prefetchers make fast"):format(line), {
+      multichase = multichase_entry(lines * line, line, lines * line, huge, true,
+        "-o: ordered traversal of all elements; " .. best, true),
+      lat_mem_rd = { command = lat_mem_rd(size, line), exact = false,
+                     note = "nearest: the same lines, backwards" .. LMR_NOTE },
+    }
+  end
+  local stride = p.stride
+  return ("every %d-th byte (one %d-byte line in %d), then the same from the next line, "
+    .. "until every line is visited"):format(stride, line, stride // line), {
+    multichase = multichase_entry(lines * line, stride, lines * line, huge, false,
+      "-o -s " .. stride .. " visits only the first line of each stride (one "
+      .. "residue); lnuma continues with the others; " .. best, true),
+    lat_mem_rd = { command = lat_mem_rd(size, stride), exact = false,
+                   note = "nearest: one line per stride, backwards" .. LMR_NOTE },
+  }
+end
+
 --- Load-to-use latency of memory: a dependent pointer chase through a
 -- random cycle of cache lines, on one pinned thread.
+--
+-- Patterns (64-byte lines):
+--
+-- * "random" (default): the buffer as 4 KiB blocks of 32 pairs of adjacent
+--   lines (128 bytes).  One cycle passes through all blocks twice, each
+--   pass in its own random block order.  A visit makes 32 dependent loads
+--   in its block, one line of each pair, the pairs in random order; the
+--   second visit takes the other line of each pair.  So every line is
+--   loaded once per cycle, 32 loads in a row share a 4 KiB page (a TLB miss
+--   per 32 loads at most), and the two lines of a pair are half a cycle
+--   apart (adjacent-line prefetch does not help).  multichase's nearest
+--   settings are `-s 128 -T 4096 -m SIZE` (the same visits, but each group
+--   once and half the lines).  Bytes past the last whole block are not
+--   visited; below 8 KiB this is "uniform".
+-- * "uniform": one random cycle (Sattolo) through all lines, each load
+--   anywhere in the buffer: a TLB miss per load once the buffer exceeds the
+--   TLB's reach.  multichase: `-s 64 -T SIZE -m SIZE`, the same loads.
+-- * "sequential": line after line; "stride": every `stride`-th byte, then
+--   the next residue.
+--
+-- The result says the same in `pattern_description`, and `equivalents`
+-- gives the other chasers' command lines (see `describe_chase`).
+-- `spec/bench/latency_agree.lua` (make bench) checks the figures against an
+-- independent chaser.
 -- @tparam table opts `size` (default "256M"), `node` (memory node; default:
 --   the CPU's), `cpu` (default: the first allowed CPU of the node), `huge`
---   (false, true/"thp", "2M", "1G"), `pattern` ("random" (default): 4 KiB
---   blocks in random order, lines in random order, adjacent lines never in
---   the same visit; "uniform": one random cycle over all lines, a TLB miss
---   per load on large buffers; "sequential"; "stride" with `stride` bytes),
---   `line` (slot size, 64), `repetitions` (5), `min_time` (ns per repetition,
---   20 ms), `chunks` (timed chunks per repetition, 32), `seed`, `buffer` (an
+--   (false, true/"thp", "2M", "1G"), `pattern` ("random", "uniform",
+--   "sequential", "stride" with `stride` bytes; see above), `line` (slot
+--   size, 64), `repetitions` (5), `min_time` (ns per repetition, 20 ms),
+--   `chunks` (timed chunks per repetition, 32), `seed`, `buffer` (an
 --   `lnuma.alloc` buffer to measure instead of a new one: its first `size`
 --   bytes are overwritten; `node` is then the node the pages should be on,
 --   by default the nodes of the buffer's policy or the CPU's node)
 -- @treturn table result with `latency_ns` (median ns per load), `stats`,
 --   `repetitions`, `chunks` (percentiles of per-chunk ns per load),
+--   `pattern_description` (a sentence), `equivalents` (multichase, mlc,
+--   lat_mem_rd: `command`, settings, `exact`, `note`),
 --   `placement = {node, fraction, ...}`, `cpus_ran`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
@@ -138,6 +290,7 @@ function M.latency(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   r.parameters.buffer = user_buf and tostring(user_buf) or nil
+  r.pattern_description, r.equivalents = M.describe_chase(p)
   local buf = user_buf
   if not buf then
     local amsg, acode

@@ -27,7 +27,8 @@ end
 -- ---- facts and debugging aids -------------------------------------------------------------
 
 --- What the kernels can do here: `kernels`, `isas` (supported by this CPU),
--- `best_isa`, `patterns`, `clock`, `clock_overhead_ns`.
+-- `best_isa`, `patterns`, `chase_block` (bytes of the blocks the "random"
+-- chase groups its loads by).
 -- @treturn table
 function M.kernel_info() return core.kernel_info() end
 

@@ -164,11 +164,20 @@ LNUMA_API int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r,
 
 /* ---- Pointer chase (latency) ---------------------------------------------------- */
 
+/** Bytes of the blocks (a 4 KiB page) the RANDOM pattern groups its loads by. */
+#define LNUMA_CHASE_BLOCK 4096
+
 /** Orders of the chase. */
 typedef enum lnuma_chase_pattern {
-  /** 4 KiB blocks in random order, each visited twice, each visit one
-   *  random line of every 128-byte pair in random order: defeats the
-   *  adjacent-line and stream prefetchers, one TLB miss per 32 loads. */
+  /** The buffer as LNUMA_CHASE_BLOCK-byte blocks of pairs of adjacent lines.
+   *  The cycle passes through all blocks twice, each pass in its own random
+   *  block order; a visit makes one load per pair (block / line / 2 loads,
+   *  32 with 64-byte lines), one line of each pair, the pairs in random
+   *  order, and the second visit takes the other line of each pair.  Every
+   *  line once per cycle; one TLB miss per 32 loads at most; the two lines
+   *  of a pair half a cycle apart (no help from adjacent-line prefetch).
+   *  Bytes past the last whole block are not visited; with fewer than two
+   *  blocks, or fewer than four lines a block, this is UNIFORM. */
   LNUMA_CHASE_RANDOM = 0,
   /** One random cycle (Sattolo) over all lines: a TLB miss per load once
    *  the buffer exceeds the TLB's reach (shows what huge pages save). */

@@ -242,16 +242,39 @@ typedef struct lat_job {
   lnuma_error err;
 } lat_job;
 
-/* Loads per chunk such that chunks of them last min_time_ns altogether. */
+/* Calibration runs: each size is timed a few times and the fastest kept,
+ * growing until the fastest lasts CAL_NS. */
+#define CAL_NS 250000
+#define CAL_TRIES 3
+#define CAL_MORE 6
+
+static uint64_t timed_run(const lnuma_clock *clock, void **pos, uint64_t n) {
+  uint64_t t0 = lnuma__kt_start(clock);
+  lnuma_chase_run(pos, n);
+  return lnuma__kt_since(clock, t0);
+}
+
+/* Loads per chunk such that chunks of them last min_time_ns altogether.  The
+ * time per load is that of the fastest of several short runs: a run during
+ * which the thread was switched out or disturbed (a shared machine) would
+ * make the chunks shorter, and the median of short chunks filters more
+ * disturbances than that of long ones, so the figure would depend on the
+ * luck of the calibration (and differ from another chaser's). */
 static uint64_t calibrate(const lnuma_clock *clock, void **pos, uint64_t min_time_ns,
                           int chunks) {
   uint64_t n = 256, t;
   for (;;) {
-    uint64_t t0 = lnuma__kt_start(clock);
-    lnuma_chase_run(pos, n);
-    t = lnuma__kt_since(clock, t0);
-    if (t >= 2000000 || n >= ((uint64_t)1 << 32)) break;
+    t = UINT64_MAX;
+    for (int i = 0; i < CAL_TRIES; i++) {
+      uint64_t u = timed_run(clock, pos, n);
+      if (u < t) t = u;
+    }
+    if (t >= CAL_NS || n >= ((uint64_t)1 << 32)) break;
     n *= 2;
+  }
+  for (int i = 0; i < CAL_MORE; i++) {
+    uint64_t u = timed_run(clock, pos, n);
+    if (u < t) t = u;
   }
   double per_load = (double)(t ? t : 1) / (double)n;
   double loads = (double)min_time_ns / per_load / (double)chunks;

@@ -149,11 +149,14 @@ static uint64_t now_ns(void) {
 #define LOAD10 LOAD LOAD LOAD LOAD LOAD LOAD LOAD LOAD LOAD LOAD
 
 /* n dependent loads from p; returns where the chain stopped.  Unrolled 100
- * times, not a multiple of the 32 loads of a "random" visit: unrolled 32 or
- * 64 times, each copy of the load meets the same position of every visit,
- * and a prefetcher that learns per instruction then helps (a 512 KiB random
- * chase with THP measured 3.61 ns unrolled 32 and 64 times, 3.74 to 3.82 ns
- * unrolled 1, 4, 8, 16 or 100 times, AMD EPYC Zen 5 VM, medians of 6 runs). */
+ * times, as lat_mem_rd is: not a multiple of the 32 loads of a "random"
+ * visit, and more than one visit long.  Unrolled 32 or 64 times, each copy
+ * of the load meets the same position of every visit, and a prefetcher that
+ * learns per instruction helps: a 512 KiB random chase with THP measured
+ * 3.61 ns unrolled 32 and 64 times, 3.74 to 3.82 ns unrolled 1, 4, 8, 16 or
+ * 100 times; a 256 MiB one 105-110 ns unrolled 32, 64 or 96 times, 117 ns
+ * unrolled 8 times and 125-129 ns unrolled 100, 101, 127, 200 or 255 times
+ * (AMD EPYC Zen 5 VM, medians of interleaved runs). */
 __attribute__((noinline)) static const void *walk(const void *p, uint64_t n) {
   for (; n >= 100; n -= 100) {
     LOAD10 LOAD10 LOAD10 LOAD10 LOAD10 LOAD10 LOAD10 LOAD10 LOAD10 LOAD10

@@ -1,19 +1,22 @@
 -- make bench: lnuma.bench.latency against an independent pointer chaser
 -- (spec/bench/tools/chaser.c: its own mapping, shuffle, RNG and clock), for
 -- the "uniform" and "random" patterns, at an L1, an L2, a last-level-cache
--- and a DRAM size, with 4 KiB pages and with transparent huge pages.  The two
+-- and a DRAM size (16 KiB, half the L2, half the last-level cache, four
+-- times it), with 4 KiB pages and with transparent huge pages.  The two
 -- alternate on the same CPU for several rounds (each round a new buffer and a
 -- new chase on both sides); each side's figure is the median of its rounds'
--- medians, and the pair agrees when the ratio is within 3%.  Lines are
--- "name value unit" (the runner appends them to the results file).
+-- medians, and the pair agrees when their ratio is within 3%.  Also printed:
+-- the median of the rounds' paired ratios (less moved by a neighbour that
+-- starts or stops between rounds) and the ratio of the best windows.  Lines
+-- are "name value unit" (the runner appends them to the results file).
 --
--- Environment: LNUMA_AGREE_ROUNDS (default 5), LNUMA_AGREE_SIZES (a subset of
+-- Environment: LNUMA_AGREE_ROUNDS (default 9), LNUMA_AGREE_SIZES (a subset of
 -- "L1,L2,LLC,DRAM"), LNUMA_BENCH_L2 / LNUMA_BENCH_LLC (cache sizes, such as
 -- "1M", where the topology does not report them: virtual machines often do not).
 local lnuma = require "lnuma"
 
 local BUILD = os.getenv("BUILD") or "build"
-local ROUNDS = math.tointeger(tonumber(os.getenv("LNUMA_AGREE_ROUNDS") or "")) or 7
+local ROUNDS = math.tointeger(tonumber(os.getenv("LNUMA_AGREE_ROUNDS") or "")) or 9
 local TOLERANCE = 0.03
 -- About 100 ms of timed chase on each side, in windows of the same length
 -- (the median of short windows filters more disturbances than that of long
@@ -21,7 +24,7 @@ local TOLERANCE = 0.03
 -- the chaser 161 chains of 0.625 ms.
 local LNUMA_OPTS = {}
 local CHASER_OPTS = "-r 161 -t 0.625"
-local KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
+local KIB, MIB = 1024, 1024 * 1024
 
 local function line(name, value, unit)
   print(("%-40s %12s %s"):format(name, type(value) == "number" and ("%.3f"):format(value)
@@ -85,7 +88,10 @@ end
 local l2 = size_of("L2", cache_size(2), "LNUMA_BENCH_L2", MIB)
 local llc = size_of("last-level cache", cache_size(3) and last_level(), "LNUMA_BENCH_LLC",
                     32 * MIB)
-local dram = GIB
+-- DRAM: four times the last-level cache (a power of two, at least 64 MiB),
+-- well past the TLB's reach with 4 KiB pages; 1 GiB chases take minutes to
+-- build on both sides, round after round.
+local dram = 64 * MIB
 while dram < 4 * llc do dram = dram * 2 end
 local LEVELS = {
   { name = "L1", size = 16 * KIB },

@@ -181,6 +181,30 @@ describe("lnuma.bench.describe_chase: the other chasers' settings", function()
   end)
 end)
 
+describe("lnuma.bench.describe_chase: bad arguments", function()
+  it("names the option it rejects", function()
+    assert.has_error(function() lnuma.bench.describe_chase { sise = 4096 } end,
+      "bad argument #1 to 'describe_chase' (unknown option 'sise')")
+    assert.has_error(function() lnuma.bench.describe_chase { pattern = "zigzag" } end,
+      "bad argument #1 to 'describe_chase' (pattern: 'zigzag' is not one of random, "
+      .. "uniform, sequential, stride)")
+    assert.has_error(function() lnuma.bench.describe_chase { line = 48 } end,
+      "bad argument #1 to 'describe_chase' (line: 48 is not a power of two >= 8)")
+    assert.has_error(function() lnuma.bench.describe_chase { pattern = "stride" } end,
+      "bad argument #1 to 'describe_chase' (stride: the stride pattern needs a stride "
+      .. "(bytes), a multiple of the line)")
+    assert.has_error(function() lnuma.bench.describe_chase { size = -1 } end,
+      "bad argument #1 to 'describe_chase' (size: a size in bytes or a string such as "
+      .. "\"64M\" expected, got -1)")
+  end)
+
+  it("describes the default chase without options", function()
+    local d, eq = lnuma.bench.describe_chase()
+    assert.matches("passes through all 65536 blocks twice", d)
+    assert.equal("multichase -m 256m -s 128 -T 4k", eq.multichase.command)
+  end)
+end)
+
 describe("a latency result", function()
   it("carries pattern_description and equivalents for its pattern and size", function()
     for _, pattern in ipairs({ "random", "uniform" }) do

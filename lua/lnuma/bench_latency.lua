@@ -145,16 +145,8 @@ local function multichase_entry(memory, stride, tlb, huge, exact, note, ordered)
   return e
 end
 
---- What a chase of these settings does, in a sentence, and the settings of
--- other chasers (multichase, Intel MLC, lmbench's lat_mem_rd) that make the
--- same loads, so that a figure can be reproduced with another tool.
--- @tparam table p `pattern`, `size` (bytes), `line` (default 64), `stride`
---   (the stride pattern), `huge` (false, "thp", "2M", "1G")
--- @treturn string description
--- @treturn table equivalents by tool: `command`, the tool's settings (for
---   multichase `m`, `s`, `T`, and `H` or `p`), `exact` (true when the tool
---   makes the same loads in the same kind of order) and `note`
-function M.describe_chase(p)
+-- The sentence and the equivalents for normalised latency parameters p.
+local function describe(p)
   local line, size, huge = p.line or 64, p.size, p.huge
   local block = core.kernel_info().chase_block
   local pattern = p.pattern
@@ -234,6 +226,40 @@ function M.describe_chase(p)
   }
 end
 
+local DESCRIBE_KEYS = { pattern = true, size = true, line = true, stride = true, huge = true }
+
+--- What a chase of these settings does, in a sentence, and the settings of
+-- other chasers (multichase, Intel MLC, lmbench's lat_mem_rd) that make the
+-- same loads, so that a figure can be reproduced with another tool.  Every
+-- `lnuma.bench.latency` result carries the same as `pattern_description`
+-- and `equivalents`.
+-- @tparam[opt] table opts `pattern` (default "random"), `size` (bytes or
+--   "256M", the default), `line` (64), `stride` (bytes, the stride pattern),
+--   `huge` (false, "thp", "2M", "1G")
+-- @treturn string description
+-- @treturn table equivalents by tool (`multichase`, `mlc`, `lat_mem_rd`):
+--   `command` (nil where the tool has no such chase), the tool's settings
+--   (for multichase `m`, `s`, `T`, and `H` or `p`), `exact` (true when the
+--   tool makes the same loads in the same kind of order) and `note`
+function M.describe_chase(opts)
+  local o = check_opts("describe_chase", opts, DESCRIBE_KEYS)
+  local p = {
+    pattern = opt_choice("describe_chase", o, "pattern", "random", PATTERNS),
+    size = opt_size("describe_chase", o, "size", 256 * MIB),
+    line = opt_size("describe_chase", o, "line", 64),
+    stride = o.stride and opt_size("describe_chase", o, "stride", 0) or nil,
+    huge = opt_huge("describe_chase", o),
+  }
+  if p.line & (p.line - 1) ~= 0 or p.line < 8 then
+    argerror("describe_chase", "line", ("%d is not a power of two >= 8"):format(p.line))
+  end
+  if p.pattern == "stride" and not (p.stride and p.stride % p.line == 0) then
+    argerror("describe_chase", "stride", "the stride pattern needs a stride (bytes), a "
+      .. "multiple of the line")
+  end
+  return describe(p)
+end
+
 --- Load-to-use latency of memory: a dependent pointer chase through a
 -- random cycle of cache lines, on one pinned thread.
 --
@@ -290,7 +316,7 @@ function M.latency(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   r.parameters.buffer = user_buf and tostring(user_buf) or nil
-  r.pattern_description, r.equivalents = M.describe_chase(p)
+  r.pattern_description, r.equivalents = describe(p)
   local buf = user_buf
   if not buf then
     local amsg, acode

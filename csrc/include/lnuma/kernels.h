@@ -254,9 +254,10 @@ typedef struct lnuma_latency_result {
 /**
  * Measures load-to-use latency: a thread pinned to cpu writes the chase,
  * follows it once around (warm-up), then times repetitions of
- * chunks * chunk_loads dependent loads (chunk_loads scaled so that a
- * repetition lasts min_time_ns).  ns per load = rep_ns / (chunks *
- * chunk_loads).
+ * chunks * chunk_loads dependent loads (chunk_loads scaled, from the fastest
+ * of several short timed runs, so that an undisturbed repetition lasts
+ * min_time_ns).  ns per load = rep_ns / (chunks * chunk_loads), or per chunk
+ * chunk_ns / chunk_loads.
  */
 LNUMA_API int lnuma_latency_measure(const lnuma_latency_params *p,
                                     lnuma_latency_result *r, lnuma_error *err);

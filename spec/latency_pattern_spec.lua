@@ -218,4 +218,27 @@ describe("a latency result", function()
       assert.matches('"equivalents":{', lnuma.report.json(r), 1, true)
     end
   end)
+
+  it("leaves out of its medians the chunks during which another task ran on its CPU", function()
+    local cpu = lnuma.topology().allowed.cpus[1]
+    if not os.execute("command -v taskset >/dev/null && command -v timeout >/dev/null") then
+      pending("needs taskset and timeout to run a competing task on the CPU")
+      return
+    end
+    -- a busy loop on the same CPU for a second: the scheduler alternates it
+    -- with the chasing thread, a few milliseconds each
+    os.execute(("timeout 1 taskset -c %d sh -c 'while :; do :; done' &"):format(cpu))
+    local r = assert(lnuma.bench.latency { size = "64K", cpu = cpu, repetitions = 3,
+                                           min_time = 20000000 })
+    assert.is_true(r.chunks.switched > 0, "no chunk was switched out")
+    assert.is_true(r.chunks.switched < r.chunks.count)
+    -- a switched chunk timed the busy loop too: the mean over all chunks is
+    -- far above the median of the others, which is the figure
+    for i, rep in ipairs(r.repetitions) do
+      assert.is_true(rep <= r.chunks.max and rep >= r.chunks.min)
+      assert.is_true(r.mean_ns[i] > rep)
+    end
+    assert.is_true(lnuma.bench.stats(r.mean_ns).median > 1.5 * r.latency_ns,
+      ("mean %.2f, median %.2f"):format(lnuma.bench.stats(r.mean_ns).median, r.latency_ns))
+  end)
 end)

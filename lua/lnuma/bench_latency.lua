@@ -80,19 +80,27 @@ function M.measure(r, buf, p)
   })
   if not raw then return nil, msg, code end
   local loads = raw.chunk_loads * p.chunks
-  -- A repetition's figure is the median of its chunks: a chunk during which
-  -- the thread was preempted (a shared machine) does not move it.  The mean
-  -- (all loads over all time) is kept beside it.
-  local reps, means, per_chunk = {}, {}, {}
-  for i, ns in ipairs(raw.chunk_ns) do per_chunk[i] = ns / raw.chunk_loads end
+  -- A repetition's figure is the median of its chunks during which the
+  -- thread was not switched out (another task ran on its CPU: the chunk
+  -- timed that task too); all its chunks when every one was.  The mean (all
+  -- loads over all the chunks' time) is kept beside it.
+  local reps, means, per_chunk, kept, switched = {}, {}, {}, {}, 0
+  for i, ns in ipairs(raw.chunk_ns) do
+    per_chunk[i] = ns / raw.chunk_loads
+    if raw.chunk_switched[i] then switched = switched + 1 else kept[#kept + 1] = per_chunk[i] end
+  end
   for i, ns in ipairs(raw.rep_ns) do
     means[i] = ns / loads
-    local chunk = {}
-    for c = 1, p.chunks do chunk[c] = per_chunk[(i - 1) * p.chunks + c] end
-    reps[i] = L().bench.stats(chunk).median
+    local clean, all = {}, {}
+    for c = 1, p.chunks do
+      local k = (i - 1) * p.chunks + c
+      all[c] = per_chunk[k]
+      if not raw.chunk_switched[k] then clean[#clean + 1] = per_chunk[k] end
+    end
+    reps[i] = L().bench.stats(#clean > 0 and clean or all).median
   end
   r.mean_ns = means
-  local s = sorted(per_chunk)
+  local s = sorted(#kept > 0 and kept or per_chunk)
   r.cpus_ran = check_pinning(r, { raw.thread })
   r.repetitions = reps
   r.stats = stats(reps)
@@ -100,9 +108,14 @@ function M.measure(r, buf, p)
   r.slots = raw.slots
   r.loads = loads
   r.chunks = {
-    count = #s, loads = raw.chunk_loads, min = s[1], p50 = quantile(s, 0.5),
-    p90 = quantile(s, 0.9), p99 = quantile(s, 0.99), p999 = quantile(s, 0.999), max = s[#s],
+    count = #per_chunk, loads = raw.chunk_loads, switched = switched, min = s[1],
+    p50 = quantile(s, 0.5), p90 = quantile(s, 0.9), p99 = quantile(s, 0.99),
+    p999 = quantile(s, 0.999), max = s[#s],
   }
+  if switched > #per_chunk // 4 then
+    U.warn(r, "the thread was switched out (another task ran on CPU %d) during %d of the %d "
+      .. "timed chunks: they are left out of the medians", p.cpu, switched, #per_chunk)
+  end
   return r
 end
 
@@ -296,7 +309,9 @@ end
 --   bytes are overwritten; `node` is then the node the pages should be on,
 --   by default the nodes of the buffer's policy or the CPU's node)
 -- @treturn table result with `latency_ns` (median ns per load), `stats`,
---   `repetitions`, `chunks` (percentiles of per-chunk ns per load),
+--   `repetitions` (each the median of its timed chunks, leaving out those
+--   during which the thread was switched out), `chunks` (percentiles of
+--   per-chunk ns per load; `switched`: chunks left out),
 --   `pattern_description` (a sentence), `equivalents` (multichase, mlc,
 --   lat_mem_rd: `command`, settings, `exact`, `note`),
 --   `placement = {node, fraction, ...}`, `cpus_ran`, `warnings`
@@ -310,9 +325,11 @@ function M.latency(opts)
   local p, user_buf = M.params("latency", topo, o)
   local r = new_result("latency", p, {
     latency_ns = "ns per load", size = "bytes",
-    repetitions = "ns per load (median of the repetition's chunks)",
-    mean_ns = "ns per load (all loads of a repetition over its time)",
-    chunks = "ns per load", min_time = "ns",
+    repetitions = "ns per load (median of the repetition's chunks the thread was not "
+      .. "switched out during)",
+    mean_ns = "ns per load (all loads of a repetition over its chunks' time)",
+    chunks = "ns per load (percentiles of the chunks the thread was not switched out "
+      .. "during; count and switched are chunks)", min_time = "ns",
   })
   for k, v in pairs(p) do r[k] = v end
   r.parameters.buffer = user_buf and tostring(user_buf) or nil

@@ -246,8 +246,11 @@ typedef struct lnuma_latency_params {
 typedef struct lnuma_latency_result {
   size_t slots;           /**< slots in the cycle */
   uint64_t chunk_loads;   /**< loads per chunk */
-  uint64_t *rep_ns;       /**< [repetitions] time of each repetition */
+  uint64_t *rep_ns;       /**< [repetitions] time of each repetition (its chunks') */
   uint64_t *chunk_ns;     /**< [repetitions * chunks] time of each chunk */
+  unsigned char *chunk_switched; /**< [repetitions * chunks] or NULL: 1 where the
+                                      thread was switched out (another task ran
+                                      on its CPU) during the chunk */
   lnuma_team_thread thread;
 } lnuma_latency_result;
 

@@ -170,7 +170,7 @@ local function describe(p)
   local lines = size // line
   local mlc_pages = huge == "2M" and " -L" or huge == "1G" and " -h" or ""
   local best = "multichase prints its best 0.5 s sample unless -a (average) is given; "
-    .. "lnuma's latency_ns is a median (compare with -a, or with lnuma's stats.min)"
+    .. "lnuma's latency_ns is a median (compare with -a, or with lnuma's chunks.min)"
   if pattern == "random" then
     local used = size // block * block
     local visit = per_block // 2

@@ -150,7 +150,7 @@ lint-lua:
 lint-c:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem -D__GNUC__ \
-	  -DLNUMA_BUILDING -Icsrc/include -Icsrc/core csrc
+	  -DLNUMA_BUILDING -Icsrc/include -Icsrc/core csrc spec/bench
 
 # Benchmarks: figures and ratios against reference tools, written to
 # $(BUILD)/bench/results.txt (never asserted in tests).  BENCH="bandwidth

@@ -180,17 +180,15 @@ static int k_bandwidth(lua_State *L) {
 }
 
 /* bench_latency(buf, {cpu, pattern, line, stride, seed, repetitions, min_time,
- * chunks}) -> {slots, chunk_loads, rep_ns, chunk_ns, thread} */
+ * chunks}) -> {slots, chunk_loads, rep_ns, chunk_ns, chunk_switched, thread} */
 static int k_latency(lua_State *L) {
   static const char *const keys[] = {"cpu", "pattern", "line", "stride", "seed",
                                      "repetitions", "min_time", "chunks", NULL};
   size_t len;
-  char *mem = check_memory(L, 1, &len);
+  (void)check_memory(L, 1, &len); /* the argument's type first */
   lnb_check_options(L, 2, keys, 0);
   lnuma_latency_params p;
   memset(&p, 0, sizeof p);
-  p.mem = mem;
-  p.size = len;
   read_chase(L, 2, &p.chase);
   p.cpu = field_int(L, 2, "cpu", 0, 0, LNUMA_SET_BITS - 1);
   p.repetitions = field_int(L, 2, "repetitions", 5, 1, 100000);
@@ -201,9 +199,13 @@ static int k_latency(lua_State *L) {
   memset(&r, 0, sizeof r);
   r.rep_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
   r.chunk_ns = scratch(L, (size_t)p.repetitions * (size_t)p.chunks * sizeof(uint64_t));
+  r.chunk_switched = scratch(L, (size_t)p.repetitions * (size_t)p.chunks);
+  /* Reading the options and allocating can run Lua (metamethods, __gc):
+   * the buffer is looked up again now that nothing else will. */
+  p.mem = check_memory(L, 1, &p.size);
   lnuma_error err;
   if (lnuma_latency_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, (lua_Integer)r.slots);
   lua_setfield(L, -2, "slots");
   lua_pushinteger(L, (lua_Integer)r.chunk_loads);
@@ -212,6 +214,13 @@ static int k_latency(lua_State *L) {
   lua_setfield(L, -2, "rep_ns");
   push_u64_array(L, r.chunk_ns, (size_t)p.repetitions * (size_t)p.chunks);
   lua_setfield(L, -2, "chunk_ns");
+  size_t nchunks = (size_t)p.repetitions * (size_t)p.chunks;
+  lua_createtable(L, (int)nchunks, 0);
+  for (size_t i = 0; i < nchunks; i++) {
+    lua_pushboolean(L, r.chunk_switched[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "chunk_switched");
   push_thread(L, &r.thread);
   lua_setfield(L, -2, "thread");
   return 1;
@@ -385,11 +394,11 @@ static int k_c2c(lua_State *L) {
 /* ---- facts and debug hooks ------------------------------------------------------- */
 
 /* kernel_info() -> {kernels, isas (supported), best_isa, orders (kernel ->
- * the order AUTO picks here), patterns, c2c_modes, traffic (the
+ * the order AUTO picks here), patterns, chase_block, c2c_modes, traffic (the
  * loaded-latency traffic types: {name, arrays, reads, writes, write_allocate,
  * nontemporal})} */
 static int k_info(lua_State *L) {
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 8);
   lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
   for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
     lua_pushstring(L, lnuma_kernel_name(k));
@@ -418,6 +427,8 @@ static int k_info(lua_State *L) {
     lua_rawseti(L, -2, k + 1);
   }
   lua_setfield(L, -2, "patterns");
+  lua_pushinteger(L, LNUMA_CHASE_BLOCK);
+  lua_setfield(L, -2, "chase_block");
   lua_createtable(L, LNUMA_C2C_MODE_COUNT, 0);
   for (int m = 0; m < LNUMA_C2C_MODE_COUNT; m++) {
     lua_pushstring(L, lnuma_c2c_mode_name(m));

@@ -35,8 +35,9 @@ end
 -- ---- facts and debugging aids -------------------------------------------------------------
 
 --- What the kernels can do here: `kernels`, `isas` (supported by this CPU),
--- `best_isa`, `patterns`, `traffic` (the loaded-latency traffic types:
--- `{name, arrays, reads, writes, write_allocate, nontemporal}`).
+-- `best_isa`, `orders`, `patterns`, `chase_block` (bytes of the blocks the
+-- "random" chase groups its loads by), `traffic` (the loaded-latency traffic
+-- types: `{name, arrays, reads, writes, write_allocate, nontemporal}`).
 -- @treturn table
 function M.kernel_info() return core.kernel_info() end
 

@@ -186,11 +186,20 @@ LNUMA_API int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r,
 
 /* ---- Pointer chase (latency) ---------------------------------------------------- */
 
+/** Bytes of the blocks (a 4 KiB page) the RANDOM pattern groups its loads by. */
+#define LNUMA_CHASE_BLOCK 4096
+
 /** Orders of the chase. */
 typedef enum lnuma_chase_pattern {
-  /** 4 KiB blocks in random order, each visited twice, each visit one
-   *  random line of every 128-byte pair in random order: defeats the
-   *  adjacent-line and stream prefetchers, one TLB miss per 32 loads. */
+  /** The buffer as LNUMA_CHASE_BLOCK-byte blocks of pairs of adjacent lines.
+   *  The cycle passes through all blocks twice, each pass in its own random
+   *  block order; a visit makes one load per pair (block / line / 2 loads,
+   *  32 with 64-byte lines), one line of each pair, the pairs in random
+   *  order, and the second visit takes the other line of each pair.  Every
+   *  line once per cycle; one TLB miss per 32 loads at most; the two lines
+   *  of a pair half a cycle apart (no help from adjacent-line prefetch).
+   *  Bytes past the last whole block are not visited; with fewer than two
+   *  blocks, or fewer than four lines a block, this is UNIFORM. */
   LNUMA_CHASE_RANDOM = 0,
   /** One random cycle (Sattolo) over all lines: a TLB miss per load once
    *  the buffer exceeds the TLB's reach (shows what huge pages save). */
@@ -259,17 +268,21 @@ typedef struct lnuma_latency_params {
 typedef struct lnuma_latency_result {
   size_t slots;           /**< slots in the cycle */
   uint64_t chunk_loads;   /**< loads per chunk */
-  uint64_t *rep_ns;       /**< [repetitions] time of each repetition */
+  uint64_t *rep_ns;       /**< [repetitions] time of each repetition (its chunks') */
   uint64_t *chunk_ns;     /**< [repetitions * chunks] time of each chunk */
+  unsigned char *chunk_switched; /**< [repetitions * chunks] or NULL: 1 where the
+                                      thread was switched out (another task ran
+                                      on its CPU) during the chunk */
   lnuma_team_thread thread;
 } lnuma_latency_result;
 
 /**
  * Measures load-to-use latency: a thread pinned to cpu writes the chase,
  * follows it once around (warm-up), then times repetitions of
- * chunks * chunk_loads dependent loads (chunk_loads scaled so that a
- * repetition lasts min_time_ns).  ns per load = rep_ns / (chunks *
- * chunk_loads).
+ * chunks * chunk_loads dependent loads (chunk_loads scaled, from the fastest
+ * of several short timed runs, so that an undisturbed repetition lasts
+ * min_time_ns).  ns per load = rep_ns / (chunks * chunk_loads), or per chunk
+ * chunk_ns / chunk_loads.
  */
 LNUMA_API int lnuma_latency_measure(const lnuma_latency_params *p,
                                     lnuma_latency_result *r, lnuma_error *err);

@@ -46,11 +46,15 @@ void lnb_region_release(lnb_region *r);
  * that says why it cannot be used (freed, parent freed, put back). */
 lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx);
 
-/* Pushes a buffer userdata over [ptr, ptr+len) of region r, taking a
- * reference (r may be NULL: a closed handle).  mt is the stack index of the "lnuma.Buffer" metatable; parent,
- * when not 0, is the stack index of the value the new one keeps alive. */
-lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
-                            int flags, int parent);
+/* Pushes a closed buffer userdata (it refuses to work until attached).  mt
+ * is the stack index of the "lnuma.Buffer" metatable; parent, when not 0,
+ * is the stack index of the value the new one keeps alive.  Allocates: a
+ * finalizer may run, so the owner of the memory is checked alive after this
+ * and before lnb_buffer_attach (binding.h). */
+lnb_buffer *lnb_buffer_push(lua_State *L, int mt, int flags, int parent);
+/* Points b at [ptr, ptr+len) of the live region r, taking a reference.
+ * Allocates nothing. */
+void lnb_buffer_attach(lnb_buffer *b, lnb_region *r, char *ptr, size_t len);
 
 /* The options of every :placement([opts]) method. */
 typedef struct lnb_placement_opts {
@@ -75,11 +79,13 @@ int lnb_buf_placement(lua_State *L);
 int lnb_buf_migrate(lua_State *L);
 int lnb_buf_policy(lua_State *L);
 
-/* Pushes the info table of a buffer (what was asked and what happened). */
+/* Pushes the info table of a buffer (what was asked and what happened);
+ * buf is read before anything is allocated. */
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
-/* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */
-void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
-                             size_t len);
+/* Pushes placement of [ptr, ptr+len) in pages of page_size as short text
+ * ("0:512 1:512", "-" when nothing is there).  Takes no object: the range
+ * may have been unmapped by a finalizer meanwhile (move_pages says so). */
+void lnb_push_placement_text(lua_State *L, size_t page_size, const char *ptr, size_t len);
 
 /* Reads the allocation options shared by alloc, arena and pool from the
  * table at arg (none/nil: defaults).  Keys other than these and the extra

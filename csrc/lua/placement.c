@@ -103,9 +103,7 @@ int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_bu
   return 1;
 }
 
-void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
-                             size_t len) {
-  size_t ps = lnuma_buffer_info_of(buf)->page_size;
+void lnb_push_placement_text(lua_State *L, size_t ps, const char *ptr, size_t len) {
   lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
   if (lnuma_placement_of(ptr, len, ps, pl, NULL, 0, NULL) != 0) {
     lua_pop(L, 1);

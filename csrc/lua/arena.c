@@ -78,13 +78,19 @@ static int arena_available(lua_State *L) {
 }
 
 /* arena:placement([opts]): where the arena's pages are (as buf:placement). */
+static void arena_range(lua_State *L, lnb_range *r) {
+  lnuma_arena *a = live_arena(L, 1)->arena;
+  lnuma_buffer *buf = lnuma_arena_buffer(a);
+  r->ptr = lnuma_buffer_data(buf);
+  r->len = lnuma_arena_capacity(a);
+  r->page_size = lnuma_buffer_info_of(buf)->page_size;
+}
+
 static int arena_placement(lua_State *L) {
   to_arena(L, 1);
   lnb_placement_opts o;
   lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the arena is checked */
-  lnuma_arena *a = live_arena(L, 1)->arena;
-  lnuma_buffer *buf = lnuma_arena_buffer(a);
-  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a));
+  return lnb_push_placement(L, &o, arena_range);
 }
 
 static int arena_info(lua_State *L) {
@@ -107,6 +113,7 @@ static int arena_free(lua_State *L) {
 
 static int arena_tostring(lua_State *L) {
   lnb_arena *a = to_arena(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (a->arena == NULL) {
     lua_pushliteral(L, "lnuma.Arena (freed)");
     return 1;
@@ -116,7 +123,7 @@ static int arena_tostring(lua_State *L) {
   size_t used = lnuma_arena_used(a->arena), cap = lnuma_arena_capacity(a->arena);
   size_t page_size = lnuma_buffer_info_of(buf)->page_size;
   const char *data = lnuma_buffer_data(buf);
-  lnb_push_placement_text(L, page_size, data, cap);
+  lnb_push_placement_text(L, pl, page_size, data, cap);
   lnb_push_bytes(L, used);
   lnb_push_bytes(L, cap);
   lua_pushfstring(L, "lnuma.Arena (%s of %s used, pages %s)", lua_tostring(L, -2),

@@ -461,6 +461,7 @@ static int buf_info(lua_State *L) {
 
 static int buf_tostring(lua_State *L) {
   lnb_buffer *b = to_buffer(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (!usable(b)) {
     lua_pushliteral(L, "lnuma.Buffer (freed)");
     return 1;
@@ -469,7 +470,8 @@ static int buf_tostring(lua_State *L) {
     lua_pushliteral(L, "lnuma.Buffer (pool object, put back)");
     return 1;
   }
-  /* Everything is copied before the first allocation (a finalizer may free b). */
+  /* Copied, and the placement read, before anything else is allocated (a
+   * finalizer may free b). */
   const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
   char nodes[128];
   lnuma_set_format(&in->nodes, nodes, sizeof nodes);
@@ -477,7 +479,7 @@ static int buf_tostring(lua_State *L) {
   int applied = in->policy_applied, flags = b->flags;
   size_t page_size = in->page_size, len = b->len;
   const char *ptr = b->ptr;
-  lnb_push_placement_text(L, page_size, ptr, len);
+  lnb_push_placement_text(L, pl, page_size, ptr, len);
   lnb_push_bytes(L, len);
   lua_pushfstring(L, "lnuma.Buffer%s (%s, %s%s%s%s, pages %s, %p)",
                   (flags & LNB_ROOT) ? "" : (flags & LNB_SLOT) ? " pool object" : " view",

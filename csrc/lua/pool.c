@@ -95,13 +95,18 @@ static int pool_stride(lua_State *L) {
 }
 
 /* pool:placement([opts]): where the pool's pages are (as buf:placement). */
+static void pool_range(lua_State *L, lnb_range *r) {
+  lnuma_buffer *buf = lnuma_pool_buffer(live_pool(L, 1)->pool);
+  r->ptr = lnuma_buffer_data(buf);
+  r->len = lnuma_buffer_size(buf);
+  r->page_size = lnuma_buffer_info_of(buf)->page_size;
+}
+
 static int pool_placement(lua_State *L) {
   to_pool(L, 1);
   lnb_placement_opts o;
   lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the pool is checked */
-  lnuma_pool *p = live_pool(L, 1)->pool;
-  lnuma_buffer *buf = lnuma_pool_buffer(p);
-  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
+  return lnb_push_placement(L, &o, pool_range);
 }
 
 static int pool_info(lua_State *L) {
@@ -124,6 +129,7 @@ static int pool_free(lua_State *L) {
 
 static int pool_tostring(lua_State *L) {
   lnb_pool *p = to_pool(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (p->pool == NULL) {
     lua_pushliteral(L, "lnuma.Pool (freed)");
     return 1;
@@ -133,8 +139,8 @@ static int pool_tostring(lua_State *L) {
   lua_Integer available = (lua_Integer)lnuma_pool_available(p->pool);
   lua_Integer count = (lua_Integer)lnuma_pool_count(p->pool);
   lua_Integer size = (lua_Integer)lnuma_pool_object_size(p->pool);
-  lnb_push_placement_text(L, lnuma_buffer_info_of(buf)->page_size, lnuma_buffer_data(buf),
-                          lnuma_buffer_size(buf));
+  lnb_push_placement_text(L, pl, lnuma_buffer_info_of(buf)->page_size,
+                          lnuma_buffer_data(buf), lnuma_buffer_size(buf));
   lua_pushfstring(L, "lnuma.Pool (%I of %I objects of %I bytes free, pages %s)", available,
                   count, size, lua_tostring(L, -1));
   return 1;

@@ -37,7 +37,7 @@ static int hist_new(lua_State *L) {
   int has_lowest = lnb_field_integer(L, 1, "lowest", &lowest);
   lnb_field_integer(L, 1, "highest", &highest);
   lnb_field_integer(L, 1, "precision", &precision);
-  char unit[64];
+  char unit[128];
   if (!lnb_field_text(L, 1, "unit", unit, sizeof unit)) strcpy(unit, "ns");
   if (precision < 1 || precision > 5)
     return lnb_opterror(L, 1, "precision", "%I is outside 1..5", precision);

@@ -105,11 +105,12 @@ int lnb_check_options(lua_State *L, int arg, const char *const known[], int opti
   return 1;
 }
 
-/* Raises unless v (the value at idx, for the message) is a set index. */
+/* The set index at idx (an integer, or a string that reads as one), or an
+ * error naming element k of what (k 0: what itself). */
 static int check_index(lua_State *L, int idx, int arg, const char *what, lua_Integer k) {
   int isint = 0;
   lua_Integer i = lua_tointegerx(L, idx, &isint);
-  if (lua_type(L, idx) == LUA_TNUMBER && isint && i >= 0 && i < LNUMA_SET_BITS) return (int)i;
+  if (isint && i >= 0 && i < LNUMA_SET_BITS) return (int)i;
   if (k == 0)
     lnb_opterror(L, arg, what, "%s is not a valid index (0..%d)",
                  lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) : luaL_typename(L, idx),

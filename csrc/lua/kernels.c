@@ -29,7 +29,7 @@ static int field_cpus(lua_State *L, int arg, const char *key, int *out, int cap)
     lua_rawgeti(L, -1, i);
     int isint = 0;
     lua_Integer c = lua_tointegerx(L, -1, &isint);
-    if (!isint || lua_type(L, -1) != LUA_TNUMBER || c < 0 || c >= LNUMA_SET_BITS)
+    if (!isint || c < 0 || c >= LNUMA_SET_BITS)
       lnb_opterror(L, arg, key, "element %d is not a CPU number", (int)i);
     out[i - 1] = (int)c;
     lua_pop(L, 1);
@@ -228,7 +228,7 @@ static uint64_t *field_delays(lua_State *L, int arg, int *n) {
     lua_rawgeti(L, -2, i);
     int isint = 0;
     lua_Integer d = lua_tointegerx(L, -1, &isint);
-    if (!isint || lua_type(L, -1) != LUA_TNUMBER || d < 0)
+    if (!isint || d < 0)
       lnb_opterror(L, arg, "delays", "element %I is not an integer number of ns >= 0", i);
     delays[i - 1] = (uint64_t)d;
     lua_pop(L, 1);

@@ -56,6 +56,7 @@ build = {
         "csrc/core/topology_io.c",
         "csrc/core/topology_probe.c",
         "csrc/lua/affinity.c",
+        "csrc/lua/allocopts.c",
         "csrc/lua/arena.c",
         "csrc/lua/binding.c",
         "csrc/lua/clock.c",

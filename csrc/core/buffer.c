@@ -238,6 +238,9 @@ int lnuma_alloc_check(size_t size, const lnuma_alloc_opts *o, lnuma_error *err) 
     o = &defaults;
   }
   if (size == 0) return lnuma__fail(err, EINVAL, "size must be positive");
+  /* Rounding up to pages (and THP alignment) must not wrap around. */
+  if (size > SIZE_MAX / 2)
+    return lnuma__fail(err, ENOMEM, "size %zu is larger than any address space", size);
   if ((int)o->huge < 0 || (int)o->huge > LNUMA_HUGE_1G)
     return lnuma__fail(err, EINVAL, "unknown huge page kind %d", (int)o->huge);
   if (is_hugetlb(o->huge) && !o->populate)

@@ -166,10 +166,20 @@ static int64_t width_at_index(const lnuma_histogram *h, size_t index) {
   return INT64_C(1) << (b + h->unit_magnitude);
 }
 
+/* The highest value of the bucket that holds index (INT64_MAX for a top
+ * bucket that reaches past it). */
+static int64_t top_at_index(const lnuma_histogram *h, size_t index) {
+  int64_t lo = value_at_index(h, index), w = width_at_index(h, index);
+  return lo > INT64_MAX - (w - 1) ? INT64_MAX : lo + (w - 1);
+}
+
 /* ---- recording ------------------------------------------------------------ */
 
-void lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
-  if (n <= 0) return;
+int lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
+  if (n <= 0) return 0;
+  /* Every counter is at most total: bounding total bounds them all, and
+   * keeps the exact sum below 2^64 * 2^63 (it fits in 128 bits). */
+  if (n > INT64_MAX - h->total) return -1;
   if (h->total == 0) {
     h->shift = v;
     h->min = h->max = v;
@@ -193,6 +203,7 @@ void lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
 #endif
   double dd = (double)d;
   h->sum_d2 += dd * dd * (double)n;
+  return 0;
 }
 
 void lnuma_histogram_reset(lnuma_histogram *h) {
@@ -212,6 +223,10 @@ int lnuma_histogram_merge(lnuma_histogram *dst, const lnuma_histogram *src, lnum
                        (long long)dst->lowest, (long long)dst->highest, dst->precision,
                        (long long)src->lowest, (long long)src->highest, src->precision);
   if (src->total == 0) return 0;
+  if (src->total > INT64_MAX - dst->total)
+    return lnuma__fail(err, EOVERFLOW,
+                       "merging %lld values into %lld would pass the limit of %lld values",
+                       (long long)src->total, (long long)dst->total, (long long)INT64_MAX);
   /* read everything from src first: dst may be src */
   int64_t n = src->total, smin = src->min, smax = src->max;
   double s1 = (double)src->sum_d, s2 = src->sum_d2;
@@ -275,6 +290,7 @@ static int in_range_indexes(const lnuma_histogram *h, size_t *first, size_t *las
  * tolerance so that 90% of 1000 is rank 900 despite rounding. */
 static int64_t rank_of(double p, int64_t n) {
   double r = p / 100.0 * (double)n;
+  if (!(r < (double)n)) return n; /* p = 100, or rounding up to 2^63 */
   int64_t k = (int64_t)r;
   if (r - (double)k > 1e-9 * (r > 1 ? r : 1)) k++;
   if (k < 1) k = 1;
@@ -288,6 +304,7 @@ int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps, int6
     if (!(ps[i] >= 0.0 && ps[i] <= 100.0))
       return lnuma__fail(err, EINVAL, "percentile %g is outside 0..100", ps[i]);
   if (h->total == 0) return lnuma__fail(err, ENODATA, "histogram is empty");
+  for (size_t i = 0; i < n; i++) out[i] = h->max; /* every out[i] is written */
   /* One sweep over the counts: answer the requests in increasing rank order
    * (picking the next smallest rank each time keeps this allocation-free). */
   size_t first = 0, last = 0;
@@ -296,12 +313,12 @@ int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps, int6
   int64_t cumulative = h->underflow + (any ? h->counts[first] : 0);
   int64_t prev = 0;
   for (;;) {
-    int64_t rank = INT64_MAX;
+    int64_t rank = 0;
     for (size_t i = 0; i < n; i++) {
       int64_t r = rank_of(ps[i], h->total);
-      if (r > prev && r < rank) rank = r;
+      if (r > prev && (rank == 0 || r < rank)) rank = r;
     }
-    if (rank == INT64_MAX) break;
+    if (rank == 0) break;
     int64_t value;
     if (rank <= h->underflow) {
       value = h->lowest - 1;
@@ -312,7 +329,7 @@ int lnuma_histogram_percentiles(const lnuma_histogram *h, const double *ps, int6
         idx++;
         cumulative += h->counts[idx];
       }
-      value = value_at_index(h, idx) + (width_at_index(h, idx) - 1);
+      value = top_at_index(h, idx);
     }
     value = clamp(value, h->min, h->max);
     for (size_t i = 0; i < n; i++)
@@ -340,7 +357,7 @@ int lnuma_histogram_next(const lnuma_histogram *h, lnuma_histogram_bucket *b) {
   for (; i <= last; i++) {
     if (h->counts[i] == 0) continue;
     b->lowest = value_at_index(h, i);
-    b->highest = b->lowest + (width_at_index(h, i) - 1);
+    b->highest = top_at_index(h, i);
     b->count = h->counts[i];
     b->cumulative += h->counts[i];
     b->cursor = i + 1;

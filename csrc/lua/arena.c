@@ -29,7 +29,7 @@ static lnb_arena *live_arena(lua_State *L, int idx) {
 
 /* arena:alloc(n [, align]) -> a view of n bytes, or nil, message, ENOMEM. */
 static int arena_alloc(lua_State *L) {
-  lnb_arena *a = live_arena(L, 1);
+  to_arena(L, 1);
   luaL_checkany(L, 2);
   size_t n = lnb_to_size(L, 2, 2, "size");
   if (n == 0) luaL_argerror(L, 2, "size must be positive");
@@ -40,6 +40,9 @@ static int arena_alloc(lua_State *L) {
     if (!isint || align <= 0 || (align & (align - 1)) != 0)
       luaL_argerror(L, 3, "align must be a power of two");
   }
+  /* The view first (allocating may run a finalizer), then the arena. */
+  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(2), LNB_VIEW, 1);
+  lnb_arena *a = live_arena(L, 1);
   char *p = lnuma_arena_alloc(a->arena, n, (size_t)align);
   if (p == NULL) {
     size_t cap = lnuma_arena_capacity(a->arena), used = lnuma_arena_used(a->arena);
@@ -49,7 +52,7 @@ static int arena_alloc(lua_State *L) {
     lua_pushinteger(L, ENOMEM);
     return 3;
   }
-  lnb_buffer_push(L, lua_upvalueindex(2), a->region, p, n, LNB_VIEW, 1);
+  lnb_buffer_attach(v, a->region, p, n);
   return 1;
 }
 
@@ -75,13 +78,19 @@ static int arena_available(lua_State *L) {
 }
 
 /* arena:placement([opts]): where the arena's pages are (as buf:placement). */
+static void arena_range(lua_State *L, lnb_range *r) {
+  lnuma_arena *a = live_arena(L, 1)->arena;
+  lnuma_buffer *buf = lnuma_arena_buffer(a);
+  r->ptr = lnuma_buffer_data(buf);
+  r->len = lnuma_arena_capacity(a);
+  r->page_size = lnuma_buffer_info_of(buf)->page_size;
+}
+
 static int arena_placement(lua_State *L) {
   to_arena(L, 1);
   lnb_placement_opts o;
   lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the arena is checked */
-  lnuma_arena *a = live_arena(L, 1)->arena;
-  lnuma_buffer *buf = lnuma_arena_buffer(a);
-  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a));
+  return lnb_push_placement(L, &o, arena_range);
 }
 
 static int arena_info(lua_State *L) {
@@ -104,16 +113,21 @@ static int arena_free(lua_State *L) {
 
 static int arena_tostring(lua_State *L) {
   lnb_arena *a = to_arena(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (a->arena == NULL) {
     lua_pushliteral(L, "lnuma.Arena (freed)");
     return 1;
   }
+  /* Copied before the first allocation (a finalizer may free the arena). */
   lnuma_buffer *buf = lnuma_arena_buffer(a->arena);
-  lnb_push_bytes(L, lnuma_arena_used(a->arena));
-  lnb_push_bytes(L, lnuma_arena_capacity(a->arena));
-  lnb_push_placement_text(L, buf, lnuma_buffer_data(buf), lnuma_arena_capacity(a->arena));
-  lua_pushfstring(L, "lnuma.Arena (%s of %s used, pages %s)", lua_tostring(L, -3),
-                  lua_tostring(L, -2), lua_tostring(L, -1));
+  size_t used = lnuma_arena_used(a->arena), cap = lnuma_arena_capacity(a->arena);
+  size_t page_size = lnuma_buffer_info_of(buf)->page_size;
+  const char *data = lnuma_buffer_data(buf);
+  lnb_push_placement_text(L, pl, page_size, data, cap);
+  lnb_push_bytes(L, used);
+  lnb_push_bytes(L, cap);
+  lua_pushfstring(L, "lnuma.Arena (%s of %s used, pages %s)", lua_tostring(L, -2),
+                  lua_tostring(L, -1), lua_tostring(L, -3));
   return 1;
 }
 

@@ -17,9 +17,74 @@ int lnb_opterror(lua_State *L, int arg, const char *key, const char *fmt, ...) {
   return luaL_argerror(L, arg, lua_tostring(L, -1));
 }
 
+/* Longest array a copy reads through __len/__index (the checks that follow
+ * bound each kind tighter). */
+#define MAX_COPY 1000000
+
+lua_Integer lnb_array(lua_State *L, int idx, int arg, const char *what, lua_Integer max) {
+  idx = lua_absindex(L, idx);
+  if (max > MAX_COPY) max = MAX_COPY;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    lua_Integer n = luaL_len(L, idx); /* runs __len */
+    if (n > max) lnb_opterror(L, arg, what, "%I elements, more than the %I allowed", n, max);
+    lua_createtable(L, n > 0 ? (int)n : 0, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_geti(L, idx, i); /* runs __index */
+      lua_rawseti(L, -2, i);
+    }
+    lua_replace(L, idx);
+  }
+  lua_Unsigned n = (lua_Unsigned)lua_rawlen(L, idx);
+  if (n > (lua_Unsigned)max)
+    lnb_opterror(L, arg, what, "%I elements, more than the %I allowed", (lua_Integer)n, max);
+  return (lua_Integer)n;
+}
+
+const char *lnb_to_text(lua_State *L, int idx, int arg, const char *what, size_t *len) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    lnb_opterror(L, arg, what, "string expected, got %s", luaL_typename(L, idx));
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  size_t c = strlen(s);
+  if (c != n) lnb_opterror(L, arg, what, "the string holds a NUL byte at offset %I", (lua_Integer)c);
+  if (len != NULL) *len = n;
+  return s;
+}
+
+/* 1 when the value at idx is a table with a metatable. */
+static int has_metatable(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* Replaces the options table at arg by a plain copy of its known keys (read
+ * through __index), their table values plain too, when it or one of those
+ * values has a metatable.  The one place where reading options runs Lua. */
+static void plain_options(lua_State *L, int arg, const char *const known[]) {
+  int copy = has_metatable(L, arg), n = 0;
+  for (; known[n] != NULL; n++) {
+    if (copy) continue;
+    lua_pushstring(L, known[n]);
+    lua_rawget(L, arg);
+    copy = has_metatable(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!copy) return;
+  lua_createtable(L, 0, n);
+  for (int i = 0; i < n; i++) {
+    if (lua_getfield(L, arg, known[i]) == LUA_TTABLE) /* runs __index */
+      lnb_array(L, -1, arg, known[i], MAX_COPY);
+    lua_setfield(L, -2, known[i]); /* a plain table: runs nothing */
+  }
+  lua_replace(L, arg);
+}
+
 int lnb_check_options(lua_State *L, int arg, const char *const known[], int optional) {
   if (optional && lua_isnoneornil(L, arg)) return 0;
   luaL_checktype(L, arg, LUA_TTABLE);
+  arg = lua_absindex(L, arg);
   lua_pushnil(L);
   while (lua_next(L, arg) != 0) {
     lua_pop(L, 1);
@@ -36,38 +101,44 @@ int lnb_check_options(lua_State *L, int arg, const char *const known[], int opti
       return luaL_argerror(L, arg, lua_tostring(L, -1));
     }
   }
+  plain_options(L, arg, known);
   return 1;
+}
+
+/* The set index at idx (an integer, or a string that reads as one), or an
+ * error naming element k of what (k 0: what itself). */
+static int check_index(lua_State *L, int idx, int arg, const char *what, lua_Integer k) {
+  int isint = 0;
+  lua_Integer i = lua_tointegerx(L, idx, &isint);
+  if (isint && i >= 0 && i < LNUMA_SET_BITS) return (int)i;
+  if (k == 0)
+    lnb_opterror(L, arg, what, "%s is not a valid index (0..%d)",
+                 lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) : luaL_typename(L, idx),
+                 LNUMA_SET_BITS - 1);
+  lnb_opterror(L, arg, what, "element %I is %s, not a valid index (0..%d)", k,
+               lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) : luaL_typename(L, idx),
+               LNUMA_SET_BITS - 1);
+  return -1;
 }
 
 void lnb_to_set(lua_State *L, int idx, int arg, const char *what, lnuma_set *out) {
   idx = lua_absindex(L, idx);
   lnuma_set_zero(out);
   switch (lua_type(L, idx)) {
-  case LUA_TNUMBER: {
-    int isint = 0;
-    lua_Integer i = lua_tointegerx(L, idx, &isint);
-    if (!isint || i < 0 || i >= LNUMA_SET_BITS)
-      lnb_opterror(L, arg, what, "%s is not a valid index", lua_tostring(L, idx));
-    lnuma_set_add(out, (int)i);
+  case LUA_TNUMBER:
+    lnuma_set_add(out, check_index(L, idx, arg, what, 0));
     return;
-  }
   case LUA_TSTRING: {
     lnuma_error err;
-    if (lnuma_set_parse(out, lua_tostring(L, idx), &err) != 0)
+    if (lnuma_set_parse(out, lnb_to_text(L, idx, arg, what, NULL), &err) != 0)
       lnb_opterror(L, arg, what, "%s", err.msg);
     return;
   }
   case LUA_TTABLE: {
-    lua_Integer n = luaL_len(L, idx);
+    lua_Integer n = lnb_array(L, idx, arg, what, LNUMA_SET_BITS);
     for (lua_Integer k = 1; k <= n; k++) {
-      lua_geti(L, idx, k);
-      int isint = 0;
-      lua_Integer i = lua_tointegerx(L, -1, &isint);
-      if (!isint || i < 0 || i >= LNUMA_SET_BITS)
-        lnb_opterror(L, arg, what, "element %d is %s, not a valid index", (int)k,
-                     lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                    : luaL_typename(L, -1));
-      lnuma_set_add(out, (int)i);
+      lua_rawgeti(L, idx, k);
+      lnuma_set_add(out, check_index(L, -1, arg, what, k));
       lua_pop(L, 1);
     }
     return;
@@ -89,8 +160,12 @@ size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what) {
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t out;
     lnuma_error err;
-    if (lnuma_parse_size(lua_tostring(L, idx), &out, &err) != 0)
-      lnb_opterror(L, arg, what, "%s", err.msg);
+    const char *text = lnb_to_text(L, idx, arg, what, NULL);
+    if (lnuma_parse_size(text, &out, &err) != 0) lnb_opterror(L, arg, what, "%s", err.msg);
+    /* Sizes go back to Lua as integers: more would come back negative. */
+    if (out > (size_t)LUA_MAXINTEGER)
+      lnb_opterror(L, arg, what, "'%s' is too large (at most %I bytes)", text,
+                   (lua_Integer)LUA_MAXINTEGER);
     return out;
   }
   lnb_opterror(L, arg, what, "expected a size (bytes or a string like \"64M\"), got %s",
@@ -98,32 +173,30 @@ size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what) {
   return 0;
 }
 
-/* Pushes opts[key]; returns 0 (and pops it) when absent. */
-static int get_field(lua_State *L, int arg, const char *key) {
-  if (lua_type(L, arg) != LUA_TTABLE) return 0;
-  if (lua_getfield(L, arg, key) == LUA_TNIL) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  return 1;
+int lnb_field_push(lua_State *L, int arg, const char *key) {
+  if (lua_type(L, arg) != LUA_TTABLE) return LUA_TNIL;
+  lua_pushstring(L, key);
+  int t = lua_rawget(L, arg);
+  if (t == LUA_TNIL) lua_pop(L, 1);
+  return t;
 }
 
 int lnb_field_set(lua_State *L, int arg, const char *key, lnuma_set *out) {
-  if (!get_field(L, arg, key)) return 0;
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
   lnb_to_set(L, -1, arg, key, out);
   lua_pop(L, 1);
   return 1;
 }
 
 int lnb_field_size(lua_State *L, int arg, const char *key, size_t *out) {
-  if (!get_field(L, arg, key)) return 0;
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
   *out = lnb_to_size(L, -1, arg, key);
   lua_pop(L, 1);
   return 1;
 }
 
 int lnb_field_integer(lua_State *L, int arg, const char *key, lua_Integer *out) {
-  if (!get_field(L, arg, key)) return 0;
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
   int isint = 0;
   *out = lua_tointegerx(L, -1, &isint);
   if (!isint || lua_type(L, -1) != LUA_TNUMBER)
@@ -134,7 +207,7 @@ int lnb_field_integer(lua_State *L, int arg, const char *key, lua_Integer *out) 
 }
 
 int lnb_field_number(lua_State *L, int arg, const char *key, lua_Number *out) {
-  if (!get_field(L, arg, key)) return 0;
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
   if (lua_type(L, -1) != LUA_TNUMBER)
     lnb_opterror(L, arg, key, "number expected, got %s", luaL_typename(L, -1));
   *out = lua_tonumber(L, -1);
@@ -143,7 +216,7 @@ int lnb_field_number(lua_State *L, int arg, const char *key, lua_Number *out) {
 }
 
 int lnb_field_boolean(lua_State *L, int arg, const char *key, int *out) {
-  if (!get_field(L, arg, key)) return 0;
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
   if (lua_type(L, -1) != LUA_TBOOLEAN)
     lnb_opterror(L, arg, key, "boolean expected, got %s", luaL_typename(L, -1));
   *out = lua_toboolean(L, -1);
@@ -152,10 +225,9 @@ int lnb_field_boolean(lua_State *L, int arg, const char *key, int *out) {
 }
 
 int lnb_field_option(lua_State *L, int arg, const char *key, const char *const options[]) {
-  if (!get_field(L, arg, key)) return -1;
-  if (lua_type(L, -1) != LUA_TSTRING)
-    lnb_opterror(L, arg, key, "string expected, got %s", luaL_typename(L, -1));
-  const char *v = lua_tostring(L, -1);
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return -1;
+  size_t n;
+  const char *v = lnb_to_text(L, -1, arg, key, &n);
   for (int i = 0; options[i] != NULL; i++)
     if (strcmp(options[i], v) == 0) {
       lua_pop(L, 1);
@@ -174,13 +246,17 @@ int lnb_field_option(lua_State *L, int arg, const char *key, const char *const o
                       lua_tostring(L, -1));
 }
 
-const char *lnb_field_string(lua_State *L, int arg, const char *key) {
-  if (!get_field(L, arg, key)) return NULL;
-  if (lua_type(L, -1) != LUA_TSTRING)
-    lnb_opterror(L, arg, key, "string expected, got %s", luaL_typename(L, -1));
-  const char *s = lua_tostring(L, -1);
-  lua_pop(L, 1); /* still referenced by the options table */
-  return s;
+int lnb_field_text(lua_State *L, int arg, const char *key, char *out, size_t cap) {
+  out[0] = '\0';
+  if (lnb_field_push(L, arg, key) == LUA_TNIL) return 0;
+  size_t n;
+  const char *s = lnb_to_text(L, -1, arg, key, &n);
+  if (n >= cap)
+    lnb_opterror(L, arg, key, "%I bytes, more than the %I allowed", (lua_Integer)n,
+                 (lua_Integer)(cap - 1));
+  memcpy(out, s, n + 1);
+  lua_pop(L, 1);
+  return 1;
 }
 
 void lnb_push_set(lua_State *L, const lnuma_set *set) {

@@ -46,11 +46,15 @@ void lnb_region_release(lnb_region *r);
  * that says why it cannot be used (freed, parent freed, put back). */
 lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx);
 
-/* Pushes a buffer userdata over [ptr, ptr+len) of region r, taking a
- * reference (r may be NULL: a closed handle).  mt is the stack index of the "lnuma.Buffer" metatable; parent,
- * when not 0, is the stack index of the value the new one keeps alive. */
-lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
-                            int flags, int parent);
+/* Pushes a closed buffer userdata (it refuses to work until attached).  mt
+ * is the stack index of the "lnuma.Buffer" metatable; parent, when not 0,
+ * is the stack index of the value the new one keeps alive.  Allocates: a
+ * finalizer may run, so the owner of the memory is checked alive after this
+ * and before lnb_buffer_attach (binding.h). */
+lnb_buffer *lnb_buffer_push(lua_State *L, int mt, int flags, int parent);
+/* Points b at [ptr, ptr+len) of the live region r, taking a reference.
+ * Allocates nothing. */
+void lnb_buffer_attach(lnb_buffer *b, lnb_region *r, char *ptr, size_t len);
 
 /* The options of every :placement([opts]) method. */
 typedef struct lnb_placement_opts {
@@ -63,23 +67,36 @@ typedef struct lnb_placement_opts {
  * buffer, arena or pool is alive. */
 void lnb_read_placement_opts(lua_State *L, int arg, lnb_placement_opts *o);
 
+/* The memory a :placement() method looks at, as the check of its object
+ * finds it; the check raises when the object cannot be used. */
+typedef struct lnb_range {
+  const char *ptr;
+  size_t len;
+  size_t page_size;
+} lnb_range;
+typedef void (*lnb_range_fn)(lua_State *L, lnb_range *out);
+
 /* The body of every :placement([opts]) method (csrc/lua/placement.c): pushes
- * the placement of [ptr, ptr+len) of buf as a table (page_nodes when asked,
- * the page sizes that back it); on failure pushes nil, msg, errno.  Returns
- * the count. */
-int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_buffer *buf,
-                       const char *ptr, size_t len);
+ * the placement of the range where() finds as a table (page_nodes when
+ * asked, the page sizes that back it); on failure pushes nil, msg, errno.
+ * where() is called again after the scratch memory is allocated, so a
+ * finalizer that freed the object meanwhile gives its error.  Returns the
+ * count. */
+int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, lnb_range_fn where);
 /* The methods of lnuma.Buffer that say where its memory is, move it, and
  * read its policy back (placement.c). */
 int lnb_buf_placement(lua_State *L);
 int lnb_buf_migrate(lua_State *L);
 int lnb_buf_policy(lua_State *L);
 
-/* Pushes the info table of a buffer (what was asked and what happened). */
+/* Pushes the info table of a buffer (what was asked and what happened);
+ * buf is read before anything is allocated. */
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf);
-/* Pushes placement as short text ("0:512 1:512", "-" when nothing is there). */
-void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
-                             size_t len);
+/* Pushes the placement of [ptr, ptr+len) in pages of page_size as short text
+ * ("0:512 1:512", "-" when nothing is there).  pl is scratch the caller made
+ * before it checked its object: nothing allocates before the range is read. */
+void lnb_push_placement_text(lua_State *L, lnuma_placement *pl, size_t page_size,
+                             const char *ptr, size_t len);
 
 /* Reads the allocation options shared by alloc, arena and pool from the
  * table at arg (none/nil: defaults).  Keys other than these and the extra

@@ -29,12 +29,13 @@ static int clock_start(lua_State *L) {
   return 1;
 }
 
-/* Pushes a signed tick count as signed ns. */
+/* Pushes a signed tick count as signed ns, saturated at the integer range
+ * (a count of ticks from a script may be any integer). */
 static void push_ns(lua_State *L, const lnuma_clock *c, int64_t ticks) {
-  if (ticks < 0)
-    lua_pushinteger(L, -(lua_Integer)lnuma_clock_to_ns(c, (uint64_t)0 - (uint64_t)ticks));
-  else
-    lua_pushinteger(L, (lua_Integer)lnuma_clock_to_ns(c, (uint64_t)ticks));
+  uint64_t mag = ticks < 0 ? (uint64_t)0 - (uint64_t)ticks : (uint64_t)ticks;
+  uint64_t ns = lnuma_clock_to_ns(c, mag);
+  if (ns > (uint64_t)LUA_MAXINTEGER) ns = (uint64_t)LUA_MAXINTEGER;
+  lua_pushinteger(L, ticks < 0 ? -(lua_Integer)ns : (lua_Integer)ns);
 }
 
 /* stop() -> ticks; stop(t0) -> ns elapsed since the ticks t0 from start(). */

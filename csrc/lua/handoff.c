@@ -19,17 +19,18 @@ void lnuma_lua_push_buffer(lua_State *L, lnuma_buffer *buf, int mode) {
   luaL_checkstack(L, 3, NULL);
   need_core(L);
   luaL_getmetatable(L, LNB_BUFFER);
+  /* Given away, it is a root (free() unmaps it); lent, it is like a view
+   * (free() only lets go of it).  The handle first: it frees nothing if
+   * making it fails. */
+  lnb_buffer *b = lnb_buffer_push(L, -1, give ? LNB_ROOT : LNB_VIEW, 0);
+  lua_remove(L, -2);
   lnb_region *r = lnb_region_new(L, buf);
   if (r == NULL) {
     if (give) lnuma_buffer_free(buf);
     luaL_error(L, "not enough memory");
     return;
   }
-  /* Given away, it is a root (free() unmaps it); lent, it is like a view
-   * (free() only lets go of it). */
-  lnb_buffer_push(L, -1, r, lnuma_buffer_data(buf), lnuma_buffer_size(buf),
-                  give ? LNB_ROOT : LNB_VIEW, 0);
-  lua_remove(L, -2);
+  lnb_buffer_attach(b, r, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
 }
 
 void lnuma_lua_push_pool(lua_State *L, lnuma_pool *pool, int mode) {

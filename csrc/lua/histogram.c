@@ -37,7 +37,8 @@ static int hist_new(lua_State *L) {
   int has_lowest = lnb_field_integer(L, 1, "lowest", &lowest);
   lnb_field_integer(L, 1, "highest", &highest);
   lnb_field_integer(L, 1, "precision", &precision);
-  const char *unit = lnb_field_string(L, 1, "unit");
+  char unit[128];
+  if (!lnb_field_text(L, 1, "unit", unit, sizeof unit)) strcpy(unit, "ns");
   if (precision < 1 || precision > 5)
     return lnb_opterror(L, 1, "precision", "%I is outside 1..5", precision);
   if (lowest < 1) return lnb_opterror(L, 1, "lowest", "%I must be at least 1", lowest);
@@ -51,14 +52,16 @@ static int hist_new(lua_State *L) {
   void *mem = lua_newuserdatauv(L, size, 1);
   if (lnuma_histogram_init_at(mem, size, lowest, highest, (int)precision, &err) == NULL)
     return luaL_error(L, "%s", err.msg);
-  lua_pushstring(L, unit != NULL ? unit : "ns");
+  lua_pushstring(L, unit);
   lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setmetatable(L, -2);
   return 1;
 }
 
-/* h:record(value [, count]) -- the hot method: as few API calls as can be */
+/* h:record(value [, count]) -- the hot method: as few API calls as can be.
+ * A count that would take the histogram past INT64_MAX values is refused
+ * whole (see lnuma/histogram.h). */
 static int h_record(lua_State *L) {
   lnuma_histogram *h = check_hist(L, 1);
   int isint;
@@ -69,7 +72,12 @@ static int h_record(lua_State *L) {
     n = luaL_checkinteger(L, 3);
     luaL_argcheck(L, n >= 1, 3, "count must be at least 1");
   }
-  lnuma_histogram_record(h, v, n);
+  if (lnuma_histogram_record(h, v, n) != 0) {
+    lua_pushfstring(L, "count: %I more values would take the histogram (%I values) past its "
+                    "limit of %I", n, (lua_Integer)lnuma_histogram_count(h),
+                    (lua_Integer)INT64_MAX);
+    return luaL_argerror(L, 3, lua_tostring(L, -1));
+  }
   return 0;
 }
 
@@ -149,26 +157,30 @@ static int h_percentile(lua_State *L) {
   return 1;
 }
 
+/* At most this many percentiles in one call. */
+#define MAX_PERCENTILES 100000
+
 /* h:percentiles{50, 99, 99.9} -> {[50] = v, [99] = v, [99.9] = v} (empty
- * table when the histogram is empty) */
+ * table when the histogram is empty).  The array is copied first when it has a
+ * metatable, then read raw (binding.h). */
 static int h_percentiles(lua_State *L) {
   lnuma_histogram *h = check_hist(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_Integer n = luaL_len(L, 2);
+  lua_Integer n = lnb_array(L, 2, 2, "percentiles", MAX_PERCENTILES);
   luaL_argcheck(L, n >= 1, 2, "expected a non-empty array of percentiles");
   double *ps = lua_newuserdatauv(L, (size_t)n * (sizeof(double) + sizeof(int64_t)), 0);
   int64_t *out = (int64_t *)(ps + n);
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, 2, i);
+    lua_rawgeti(L, 2, i);
     ps[i - 1] = check_percentile(L, -1, 2);
     lua_pop(L, 1);
   }
   lua_createtable(L, 0, (int)n);
   if (lnuma_histogram_percentiles(h, ps, out, (size_t)n, NULL) == 0)
-    for (lua_Integer i = 1; i <= n; i++) {
-      lua_geti(L, 2, i);
-      lua_pushinteger(L, out[i - 1]);
-      lua_settable(L, -3);
+    for (lua_Integer i = 0; i < n; i++) {
+      lua_pushnumber(L, ps[i]); /* an integral float key is stored as the integer */
+      lua_pushinteger(L, out[i]);
+      lua_rawset(L, -3);
     }
   return 1;
 }

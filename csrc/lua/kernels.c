@@ -15,21 +15,18 @@ static const lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOC
 
 /* ---- arguments --------------------------------------------------------------- */
 
-/* The memory of a live lnuma.Buffer at arg. */
-static char *check_memory(lua_State *L, int arg, size_t *len) {
-  lnb_buffer *b = lnb_check_live_buffer(L, arg);
-  *len = b->len;
-  return b->ptr;
-}
+/* Options are read raw and strings copied (binding.h); the buffers are
+ * checked alive after the last allocation before a measurement, and the
+ * kernels then run with no Lua in between. */
 
 /* An array of CPU numbers at opts[key] (order kept, 1..cap entries). */
 static int field_cpus(lua_State *L, int arg, const char *key, int *out, int cap) {
-  if (lua_getfield(L, arg, key) != LUA_TTABLE)
-    lnb_opterror(L, arg, key, "array of CPUs expected, got %s", luaL_typename(L, -1));
-  lua_Integer n = luaL_len(L, -1);
-  if (n < 1 || n > cap) lnb_opterror(L, arg, key, "1 to %d CPUs, not %d", cap, (int)n);
+  int t = lnb_field_push(L, arg, key);
+  if (t != LUA_TTABLE) lnb_opterror(L, arg, key, "array of CPUs expected, got %s", lua_typename(L, t));
+  lua_Integer n = lnb_array(L, -1, arg, key, cap);
+  if (n < 1) lnb_opterror(L, arg, key, "1 to %d CPUs, not %d", cap, (int)n);
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, -1, i);
+    lua_rawgeti(L, -1, i);
     int isint = 0;
     lua_Integer c = lua_tointegerx(L, -1, &isint);
     if (!isint || c < 0 || c >= LNUMA_SET_BITS)
@@ -41,10 +38,11 @@ static int field_cpus(lua_State *L, int arg, const char *key, int *out, int cap)
   return (int)n;
 }
 
+/* A name at opts[key] looked up with from_name (def when absent). */
 static int field_name(lua_State *L, int arg, const char *key, int (*from_name)(const char *),
                       int def) {
-  const char *s = lnb_field_string(L, arg, key);
-  if (s == NULL) return def;
+  char s[64];
+  if (!lnb_field_text(L, arg, key, s, sizeof s)) return def;
   int v = from_name(s);
   if (v < 0) lnb_opterror(L, arg, key, "unknown name '%s'", s);
   return v;
@@ -128,8 +126,7 @@ static void push_u64_array(lua_State *L, const uint64_t *v, size_t n) {
 static int k_bandwidth(lua_State *L) {
   static const char *const keys[] = {"kernel", "isa", "order", "cpus", "repetitions",
                                      "min_time", "first_touch", "scalar", NULL};
-  size_t len;
-  char *mem = check_memory(L, 1, &len);
+  luaL_checkudata(L, 1, LNB_BUFFER);
   lnb_check_options(L, 2, keys, 0);
   lnuma_bw_params p;
   memset(&p, 0, sizeof p);
@@ -145,14 +142,15 @@ static int k_bandwidth(lua_State *L) {
   lnb_field_boolean(L, 2, "first_touch", &p.first_touch);
   p.scalar = 3.0;
   lnb_field_number(L, 2, "scalar", &p.scalar);
-  p.mem = mem;
-  p.size = len;
   p.clock = up_clock(L);
   lnuma_bw_result r;
   memset(&r, 0, sizeof r);
   r.rep_ns = scratch(L, (size_t)p.repetitions * (size_t)p.nthreads * sizeof(uint64_t));
   r.span_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
   r.threads = scratch(L, (size_t)p.nthreads * sizeof(lnuma_team_thread));
+  lnb_buffer *b = lnb_check_live_buffer(L, 1); /* nothing allocates from here */
+  p.mem = b->ptr;
+  p.size = b->len;
   lnuma_error err;
   if (lnuma_bw_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 8);
@@ -184,8 +182,7 @@ static int k_bandwidth(lua_State *L) {
 static int k_latency(lua_State *L) {
   static const char *const keys[] = {"cpu", "pattern", "line", "stride", "seed",
                                      "repetitions", "min_time", "chunks", NULL};
-  size_t len;
-  (void)check_memory(L, 1, &len); /* the argument's type first */
+  luaL_checkudata(L, 1, LNB_BUFFER);
   lnb_check_options(L, 2, keys, 0);
   lnuma_latency_params p;
   memset(&p, 0, sizeof p);
@@ -200,9 +197,9 @@ static int k_latency(lua_State *L) {
   r.rep_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
   r.chunk_ns = scratch(L, (size_t)p.repetitions * (size_t)p.chunks * sizeof(uint64_t));
   r.chunk_switched = scratch(L, (size_t)p.repetitions * (size_t)p.chunks);
-  /* Reading the options and allocating can run Lua (metamethods, __gc):
-   * the buffer is looked up again now that nothing else will. */
-  p.mem = check_memory(L, 1, &p.size);
+  lnb_buffer *b = lnb_check_live_buffer(L, 1); /* nothing allocates from here */
+  p.mem = b->ptr;
+  p.size = b->len;
   lnuma_error err;
   if (lnuma_latency_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 6);
@@ -229,13 +226,14 @@ static int k_latency(lua_State *L) {
 /* An array of delays in ns at opts.delays (1..1000000 integers >= 0), copied
  * into scratch memory. */
 static uint64_t *field_delays(lua_State *L, int arg, int *n) {
-  if (lua_getfield(L, arg, "delays") != LUA_TTABLE)
-    lnb_opterror(L, arg, "delays", "array of ns expected, got %s", luaL_typename(L, -1));
-  lua_Integer nd = luaL_len(L, -1);
-  if (nd < 1 || nd > 1000000) lnb_opterror(L, arg, "delays", "1 to 1000000 steps, not %I", nd);
+  int t = lnb_field_push(L, arg, "delays");
+  if (t != LUA_TTABLE)
+    lnb_opterror(L, arg, "delays", "array of ns expected, got %s", lua_typename(L, t));
+  lua_Integer nd = lnb_array(L, -1, arg, "delays", 1000000);
+  if (nd < 1) lnb_opterror(L, arg, "delays", "1 to 1000000 steps, not %I", nd);
   uint64_t *delays = scratch(L, (size_t)nd * sizeof(uint64_t));
   for (lua_Integer i = 1; i <= nd; i++) {
-    lua_geti(L, -2, i);
+    lua_rawgeti(L, -2, i);
     int isint = 0;
     lua_Integer d = lua_tointegerx(L, -1, &isint);
     if (!isint || d < 0)
@@ -354,9 +352,7 @@ static int k_c2c(lua_State *L) {
   p.roundtrips = field_u64(L, 2, "roundtrips", 500, 1);
   p.warmup = field_u64(L, 2, "warmup", 16, 0);
   p.clock = up_clock(L);
-  size_t len;
-  p.mem = check_memory(L, 1, &len);
-  p.size = len;
+  size_t len = lnb_check_live_buffer(L, 1)->len; /* to size the scratch */
   /* Room for every (pair, sample) only when the buffer can hold their lines:
    * otherwise the core refuses before it writes, and one cell will do. */
   size_t need = lnuma_c2c_memory(p.n, p.samples);
@@ -366,6 +362,11 @@ static int k_c2c(lua_State *L) {
   r.sample_ns = scratch(L, cells * sizeof(uint64_t));
   r.line_offset = scratch(L, cells * sizeof(uint64_t));
   r.threads = scratch(L, (size_t)p.n * sizeof *r.threads);
+  /* Allocating may have run a finalizer: check again; nothing allocates
+   * from here, and the size is never more than the scratch was made for. */
+  lnb_buffer *b = lnb_check_live_buffer(L, 1);
+  p.mem = b->ptr;
+  p.size = b->len < len ? b->len : len;
   lnuma_error err;
   if (lnuma_c2c_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   size_t npairs = (size_t)lnuma_c2c_pairs(p.n), ns = (size_t)p.samples;

@@ -2,7 +2,6 @@
  * views, arena allocations and pool objects).  Every method closure has the
  * Buffer metatable as upvalue 1, so checking a buffer needs no registry
  * lookup; get/set allocate nothing and build no string unless they fail. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,25 +26,27 @@ void lnb_region_release(lnb_region *r) {
   if (r != NULL && --r->refs == 0) free(r);
 }
 
-lnb_buffer *lnb_buffer_push(lua_State *L, int mt, lnb_region *r, char *ptr, size_t len,
-                            int flags, int parent) {
+lnb_buffer *lnb_buffer_push(lua_State *L, int mt, int flags, int parent) {
   mt = lua_absindex(L, mt);
   if (parent != 0) parent = lua_absindex(L, parent);
   lnb_buffer *b = lua_newuserdatauv(L, sizeof *b, 1);
-  memset(b, 0, sizeof *b); /* closed until it holds its reference */
+  memset(b, 0, sizeof *b); /* closed until it is attached */
+  b->flags = flags;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
   if (parent != 0) {
     lua_pushvalue(L, parent);
     lua_setiuservalue(L, -2, 1);
   }
+  return b;
+}
+
+void lnb_buffer_attach(lnb_buffer *b, lnb_region *r, char *ptr, size_t len) {
   b->ptr = ptr;
   b->len = len;
   b->full = len;
-  b->flags = flags;
   b->region = r;
-  if (r != NULL) r->refs++;
-  return b;
+  r->refs++;
 }
 
 /* Checks that idx is a buffer (by the metatable in upvalue 1). */
@@ -283,10 +284,10 @@ static int buf_read(lua_State *L) {
 
 /* buf:write(off, str) copies the bytes of str to off. */
 static int buf_write(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  size_t off = opt_offset(L, 2, 0, "offset");
   size_t len;
-  const char *s = luaL_checklstring(L, 3, &len);
+  const char *s = luaL_checklstring(L, 3, &len); /* a number becomes a string: allocates */
+  size_t off = opt_offset(L, 2, 0, "offset");
+  lnb_buffer *b = live_buffer(L, 1);
   check_range(L, 2, off, len, b->len);
   memcpy(b->ptr + off, s, len);
   return 0;
@@ -319,11 +320,14 @@ static int buf_copy(lua_State *L) {
 
 /* buf:view([off [, len]]) -> a buffer sharing [off, off+len) of this one. */
 static int buf_view(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
   size_t off, len;
-  opt_range(L, 2, b->len, &off, &len);
+  opt_range(L, 2, live_buffer(L, 1)->len, &off, &len);
   if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
-  lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len, LNB_VIEW, 1);
+  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(1), LNB_VIEW, 1);
+  /* Allocating may have run a finalizer: check again, then attach. */
+  lnb_buffer *b = live_buffer(L, 1);
+  check_range(L, 2, off, len, b->len);
+  lnb_buffer_attach(v, b->region, b->ptr + off, len);
   return 1;
 }
 
@@ -400,7 +404,10 @@ static int buf_type(lua_State *L) {
 /* ---- info (placement, migration and policy: placement.c) -------------------- */
 
 void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
-  const lnuma_buffer_info *in = lnuma_buffer_info_of(buf);
+  /* Copied before anything is allocated (a finalizer may free buf). */
+  lnuma_buffer_info info = *lnuma_buffer_info_of(buf);
+  const lnuma_buffer_info *in = &info;
+  uintptr_t address = (uintptr_t)lnuma_buffer_data(buf);
   lua_createtable(L, 0, 12);
   lua_pushinteger(L, (lua_Integer)in->size);
   lua_setfield(L, -2, "size");
@@ -430,7 +437,7 @@ void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
     lua_pushinteger(L, in->touch_cpu);
     lua_setfield(L, -2, "touch_cpu");
   }
-  lua_pushinteger(L, (lua_Integer)(uintptr_t)lnuma_buffer_data(buf));
+  lua_pushinteger(L, (lua_Integer)address);
   lua_setfield(L, -2, "address");
 }
 
@@ -438,18 +445,22 @@ void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
  * (plus this handle's offset and size). */
 static int buf_info(lua_State *L) {
   lnb_buffer *b = live_buffer(L, 1);
-  lnb_push_info(L, b->region->buf);
-  lua_pushboolean(L, (b->flags & LNB_ROOT) == 0);
+  int view = (b->flags & LNB_ROOT) == 0;
+  lua_Integer offset = (lua_Integer)(b->ptr - (char *)lnuma_buffer_data(b->region->buf));
+  lua_Integer length = (lua_Integer)b->len;
+  lnb_push_info(L, b->region->buf); /* b may be freed once it allocates */
+  lua_pushboolean(L, view);
   lua_setfield(L, -2, "view");
-  lua_pushinteger(L, (lua_Integer)(b->ptr - (char *)lnuma_buffer_data(b->region->buf)));
+  lua_pushinteger(L, offset);
   lua_setfield(L, -2, "offset");
-  lua_pushinteger(L, (lua_Integer)b->len);
+  lua_pushinteger(L, length);
   lua_setfield(L, -2, "length");
   return 1;
 }
 
 static int buf_tostring(lua_State *L) {
   lnb_buffer *b = to_buffer(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (!usable(b)) {
     lua_pushliteral(L, "lnuma.Buffer (freed)");
     return 1;
@@ -458,87 +469,25 @@ static int buf_tostring(lua_State *L) {
     lua_pushliteral(L, "lnuma.Buffer (pool object, put back)");
     return 1;
   }
+  /* Copied, and the placement read, before anything else is allocated (a
+   * finalizer may free b). */
   const lnuma_buffer_info *in = lnuma_buffer_info_of(b->region->buf);
   char nodes[128];
   lnuma_set_format(&in->nodes, nodes, sizeof nodes);
-  lnb_push_bytes(L, b->len);
-  lnb_push_placement_text(L, b->region->buf, b->ptr, b->len);
+  const char *policy = lnuma_mempolicy_name(in->policy);
+  int applied = in->policy_applied, flags = b->flags;
+  size_t page_size = in->page_size, len = b->len;
+  const char *ptr = b->ptr;
+  lnb_push_placement_text(L, pl, page_size, ptr, len);
+  lnb_push_bytes(L, len);
   lua_pushfstring(L, "lnuma.Buffer%s (%s, %s%s%s%s, pages %s, %p)",
-                  (b->flags & LNB_ROOT) ? "" : (b->flags & LNB_SLOT) ? " pool object" : " view", lua_tostring(L, -2),
-                  lnuma_mempolicy_name(in->policy), nodes[0] ? " " : "", nodes,
-                  in->policy_applied ? "" : " not applied", lua_tostring(L, -1), (void *)b->ptr);
+                  (flags & LNB_ROOT) ? "" : (flags & LNB_SLOT) ? " pool object" : " view",
+                  lua_tostring(L, -1), policy, nodes[0] ? " " : "", nodes,
+                  applied ? "" : " not applied", lua_tostring(L, -2), (const void *)ptr);
   return 1;
 }
 
 /* ---- lnuma.alloc ---------------------------------------------------------- */
-
-int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out) {
-  const char *name = lnb_field_string(L, arg, key);
-  if (name == NULL) return 0;
-  lnuma_error err;
-  if (lnuma_mempolicy_parse(name, out, &err) != 0) lnb_opterror(L, arg, key, "%s", err.msg);
-  return 1;
-}
-
-void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char *const extra[]) {
-  lnuma_alloc_opts_init(o);
-  if (lua_isnoneornil(L, arg)) return;
-  const char *known[24];
-  static const char *const base[] = {"node", "nodes", "policy", "huge", "lock",
-                                     "touch_cpu", NULL};
-  int n = 0;
-  for (int i = 0; base[i] != NULL; i++) known[n++] = base[i];
-  for (int i = 0; extra != NULL && extra[i] != NULL && n < 23; i++) known[n++] = extra[i];
-  known[n] = NULL;
-  lnb_check_options(L, arg, known, 0);
-  lua_Integer node;
-  int has_nodes = lnb_field_set(L, arg, "nodes", &o->nodes);
-  if (lnb_field_integer(L, arg, "node", &node)) {
-    if (has_nodes) lnb_opterror(L, arg, "node", "give node or nodes, not both");
-    if (node < 0 || node >= LNUMA_MAX_NODES)
-      lnb_opterror(L, arg, "node", "node %I does not exist", node);
-    lnuma_set_add(&o->nodes, (int)node);
-  }
-  lnb_field_policy(L, arg, "policy", &o->policy);
-  lua_getfield(L, arg, "huge");
-  if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-    o->huge = LNUMA_HUGE_NONE;
-  } else if (!lua_isnil(L, -1)) {
-    static const char *const huge[] = {"thp", "2M", "1G", NULL};
-    int h = -1;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (int i = 0; huge[i] != NULL; i++)
-        if (strcmp(lua_tostring(L, -1), huge[i]) == 0) h = i;
-    if (h < 0)
-      lnb_opterror(L, arg, "huge", "expected false, \"thp\", \"2M\" or \"1G\", got %s",
-                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
-    o->huge = (lnuma_huge)(LNUMA_HUGE_THP + h);
-  }
-  lua_pop(L, 1);
-  lnb_field_boolean(L, arg, "populate", &o->populate); /* known to alloc only */
-  lnb_field_boolean(L, arg, "lock", &o->lock);
-  lua_Integer cpu;
-  if (lnb_field_integer(L, arg, "touch_cpu", &cpu)) {
-    if (cpu < 0 || cpu >= LNUMA_SET_BITS)
-      lnb_opterror(L, arg, "touch_cpu", "CPU %I does not exist", cpu);
-    o->touch_cpu = (int)cpu;
-  }
-}
-
-/* Which option a core message is about ("nodes: ...", "touch_cpu: ..."). */
-static int raise_option(lua_State *L, int arg, const lnuma_error *err) {
-  return luaL_argerror(L, arg, err->msg);
-}
-
-void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o) {
-  lnuma_error err;
-  if (lnuma_alloc_check(size, o, &err) != 0) raise_option(L, arg, &err);
-}
-
-int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err) {
-  if (err->code == ENODEV) return raise_option(L, arg, err);
-  return lnb_fail(L, err);
-}
 
 /* lnuma.alloc(size [, opts]) -> buffer, or nil, message, errno. */
 static int mem_alloc(lua_State *L) {
@@ -550,7 +499,7 @@ static int mem_alloc(lua_State *L) {
   lnb_read_alloc_opts(L, 2, &o, extra);
   lnb_check_alloc(L, 2, size, &o);
   /* The handle exists, closed, before the memory does. */
-  lnb_buffer *b = lnb_buffer_push(L, lua_upvalueindex(1), NULL, NULL, 0, LNB_ROOT, 0);
+  lnb_buffer *b = lnb_buffer_push(L, lua_upvalueindex(1), LNB_ROOT, 0);
   lnuma_error err;
   lnuma_buffer *buf = lnuma_buffer_alloc(size, &o, &err);
   if (buf == NULL) return lnb_alloc_failure(L, 2, &err);
@@ -559,11 +508,7 @@ static int mem_alloc(lua_State *L) {
     lnuma_buffer_free(buf);
     return luaL_error(L, "not enough memory");
   }
-  r->refs = 1;
-  b->region = r;
-  b->ptr = lnuma_buffer_data(buf);
-  b->len = size;
-  b->full = size;
+  lnb_buffer_attach(b, r, lnuma_buffer_data(buf), size);
   return 1;
 }
 

@@ -47,12 +47,11 @@ static void set_pagesizes(lua_State *L, const lnuma_pagesizes *ps) {
   lua_setfield(L, -2, "huge_scope");
 }
 
-int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_buffer *buf,
-                       const char *ptr, size_t len) {
-  /* Everything taken from buf comes first: allocating below may run a
-   * finalizer, which may free it (the memory calls below cope with an
-   * unmapped range; buf itself is not touched again). */
-  size_t ps = lnuma_buffer_info_of(buf)->page_size;
+int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, lnb_range_fn where) {
+  lnb_range r, again;
+  where(L, &r);
+  size_t ps = r.page_size, len = r.len;
+  const char *ptr = r.ptr;
   int base = lua_gettop(L);
   /* Scratch space as userdata, so that an error cannot leak it. */
   lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
@@ -61,6 +60,11 @@ int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_bu
   uintptr_t first = (uintptr_t)ptr & ~(uintptr_t)(ps - 1);
   size_t npages = (size_t)(((uintptr_t)ptr + len - first + ps - 1) / ps);
   int *nodes = o->pages ? lua_newuserdatauv(L, npages * sizeof(int), 0) : NULL;
+  /* Allocating may have run a finalizer: the object is checked again, and
+   * nothing allocates until the memory has been looked at. */
+  where(L, &again);
+  if (again.ptr != ptr || again.len != len || again.page_size != ps)
+    return luaL_error(L, "the memory changed during the call");
   if (lnuma_placement_of(ptr, len, ps, pl, nodes, o->pages ? npages : 0, &err) != 0)
     return lnb_fail(L, &err);
   int have_sizes = lnuma_pagesizes_of_method(ptr, len, o->method, sizes, &size_err) == 0;
@@ -103,12 +107,9 @@ int lnb_push_placement(lua_State *L, const lnb_placement_opts *o, const lnuma_bu
   return 1;
 }
 
-void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *ptr,
+void lnb_push_placement_text(lua_State *L, lnuma_placement *pl, size_t ps, const char *ptr,
                              size_t len) {
-  size_t ps = lnuma_buffer_info_of(buf)->page_size;
-  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0);
   if (lnuma_placement_of(ptr, len, ps, pl, NULL, 0, NULL) != 0) {
-    lua_pop(L, 1);
     lua_pushliteral(L, "?");
     return;
   }
@@ -128,18 +129,23 @@ void lnb_push_placement_text(lua_State *L, const lnuma_buffer *buf, const char *
   }
   if (!any) luaL_addchar(&sb, '-');
   luaL_pushresult(&sb);
-  lua_remove(L, -2);
 }
 
 /* ---- the buffer methods ---------------------------------------------------- */
 
 /* buf:placement([{pages = true, huge_method = m}]) -> see lnb_push_placement. */
+static void buffer_range(lua_State *L, lnb_range *r) {
+  lnb_buffer *b = lnb_check_live_buffer(L, 1);
+  r->ptr = b->ptr;
+  r->len = b->len;
+  r->page_size = lnuma_buffer_info_of(b->region->buf)->page_size;
+}
+
 int lnb_buf_placement(lua_State *L) {
   luaL_checkudata(L, 1, LNB_BUFFER);
   lnb_placement_opts o;
   lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the buffer is checked */
-  lnb_buffer *b = lnb_check_live_buffer(L, 1);
-  return lnb_push_placement(L, &o, b->region->buf, b->ptr, b->len);
+  return lnb_push_placement(L, &o, buffer_range);
 }
 
 /* buf:migrate(node_or_set) -> {moved, already, failed, absent, pages, elapsed_ns}. */

@@ -30,24 +30,28 @@ static lnb_pool *live_pool(lua_State *L, int idx) {
   return p;
 }
 
-/* pool:get() -> an object (a buffer view of its slot), or nil when none is left. */
+/* pool:get() -> an object (a buffer view of its slot), or nil when none is
+ * left.  Allocates only the first time a slot is handed out. */
 static int pool_get(lua_State *L) {
   lnb_pool *p = live_pool(L, 1);
+  lua_getiuservalue(L, 1, 1); /* slot -> view */
   char *obj = lnuma_pool_get(p->pool);
   if (obj == NULL) {
     lua_pushnil(L);
     return 1;
   }
   long slot = lnuma_pool_index(p->pool, obj);
-  lua_getiuservalue(L, 1, 1); /* slot -> view */
   if (lua_rawgeti(L, -1, (lua_Integer)slot + 1) == LUA_TUSERDATA) {
     lnb_buffer *v = lua_touserdata(L, -1);
     v->len = v->full;
     return 1;
   }
   lua_pop(L, 1);
-  size_t size = lnuma_pool_object_size(p->pool);
-  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(2), p->region, obj, size, LNB_SLOT, 1);
+  /* A new view: allocating may run a finalizer, which may free the pool
+   * (the object goes with it) or put back nothing (it is not handed out). */
+  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(2), LNB_SLOT, 1);
+  live_pool(L, 1);
+  lnb_buffer_attach(v, p->region, obj, lnuma_pool_object_size(p->pool));
   v->slot = (size_t)slot;
   lua_pushvalue(L, -1);
   lua_rawseti(L, -3, (lua_Integer)slot + 1);
@@ -91,13 +95,18 @@ static int pool_stride(lua_State *L) {
 }
 
 /* pool:placement([opts]): where the pool's pages are (as buf:placement). */
+static void pool_range(lua_State *L, lnb_range *r) {
+  lnuma_buffer *buf = lnuma_pool_buffer(live_pool(L, 1)->pool);
+  r->ptr = lnuma_buffer_data(buf);
+  r->len = lnuma_buffer_size(buf);
+  r->page_size = lnuma_buffer_info_of(buf)->page_size;
+}
+
 static int pool_placement(lua_State *L) {
   to_pool(L, 1);
   lnb_placement_opts o;
   lnb_read_placement_opts(L, 2, &o); /* may run Lua: before the pool is checked */
-  lnuma_pool *p = live_pool(L, 1)->pool;
-  lnuma_buffer *buf = lnuma_pool_buffer(p);
-  return lnb_push_placement(L, &o, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
+  return lnb_push_placement(L, &o, pool_range);
 }
 
 static int pool_info(lua_State *L) {
@@ -120,16 +129,20 @@ static int pool_free(lua_State *L) {
 
 static int pool_tostring(lua_State *L) {
   lnb_pool *p = to_pool(L, 1);
+  lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
   if (p->pool == NULL) {
     lua_pushliteral(L, "lnuma.Pool (freed)");
     return 1;
   }
+  /* Copied before the first allocation (a finalizer may free the pool). */
   lnuma_buffer *buf = lnuma_pool_buffer(p->pool);
-  lnb_push_placement_text(L, buf, lnuma_buffer_data(buf), lnuma_buffer_size(buf));
-  lua_pushfstring(L, "lnuma.Pool (%I of %I objects of %I bytes free, pages %s)",
-                  (lua_Integer)lnuma_pool_available(p->pool),
-                  (lua_Integer)lnuma_pool_count(p->pool),
-                  (lua_Integer)lnuma_pool_object_size(p->pool), lua_tostring(L, -1));
+  lua_Integer available = (lua_Integer)lnuma_pool_available(p->pool);
+  lua_Integer count = (lua_Integer)lnuma_pool_count(p->pool);
+  lua_Integer size = (lua_Integer)lnuma_pool_object_size(p->pool);
+  lnb_push_placement_text(L, pl, lnuma_buffer_info_of(buf)->page_size,
+                          lnuma_buffer_data(buf), lnuma_buffer_size(buf));
+  lua_pushfstring(L, "lnuma.Pool (%I of %I objects of %I bytes free, pages %s)", available,
+                  count, size, lua_tostring(L, -1));
   return 1;
 }
 

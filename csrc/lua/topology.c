@@ -263,16 +263,18 @@ int lnb_push_topology(lua_State *L, lnuma_topology *topo) {
 static int topo_load(lua_State *L) {
   static const char *const known[] = {"xml", "synthetic", NULL};
   lnb_check_options(L, 1, known, 1);
-  const char *xml = lnb_field_string(L, 1, "xml");
-  const char *synthetic = lnb_field_string(L, 1, "synthetic");
-  if (xml != NULL && synthetic != NULL)
+  /* Copied (binding.h): a path and a synthetic description fit in 4 KiB. */
+  char xml[4096], synthetic[4096];
+  int has_xml = lnb_field_text(L, 1, "xml", xml, sizeof xml);
+  int has_synthetic = lnb_field_text(L, 1, "synthetic", synthetic, sizeof synthetic);
+  if (has_xml && has_synthetic)
     return lnb_opterror(L, 1, "xml", "give either xml or synthetic, not both");
   lnuma_error err;
   lnuma_topology *topo;
-  if (xml != NULL) {
+  if (has_xml) {
     if ((topo = lnuma_topology_load_xml(xml, &err)) == NULL)
       return lnb_opterror(L, 1, "xml", "%s", err.msg);
-  } else if (synthetic != NULL) {
+  } else if (has_synthetic) {
     if ((topo = lnuma_topology_load_synthetic(synthetic, &err)) == NULL)
       return lnb_opterror(L, 1, "synthetic", "%s", err.msg);
   } else if ((topo = lnuma_topology_load(&err)) == NULL) {
@@ -339,8 +341,9 @@ static int m_nearest(lua_State *L) {
 
 /* topo:node_of_device(name) -> node | nil, why */
 static int m_node_of_device(lua_State *L) {
+  luaL_checkstring(L, 2); /* a number becomes a string (allocates) before the topology */
+  const char *name = lnb_to_text(L, 2, 2, "name", NULL);
   const lnuma_topology *topo = check_topo(L, 1);
-  const char *name = luaL_checkstring(L, 2);
   lnuma_error err;
   int node = lnuma_topology_node_of_device(topo, name, &err);
   if (node < 0) {
@@ -354,9 +357,10 @@ static int m_node_of_device(lua_State *L) {
 
 /* topo:export_xml(path) -> true | nil, msg, errno */
 static int m_export_xml(lua_State *L) {
-  const lnuma_topology *topo = check_topo(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  luaL_checkstring(L, 2); /* a number becomes a string (allocates) before the topology */
+  const char *path = lnb_to_text(L, 2, 2, "path", NULL);
   if (path[0] == '\0') return luaL_argerror(L, 2, "path: the path is empty");
+  const lnuma_topology *topo = check_topo(L, 1);
   lnuma_error err;
   if (lnuma_topology_export_xml(topo, path, &err) != 0) return lnb_fail(L, &err);
   lua_pushboolean(L, 1);

@@ -99,7 +99,9 @@ lnuma.clock = require "lnuma.clock"
 -- (those are the defaults).  Methods: `record(v [, count])`, `count()`,
 -- `min()`, `max()`, `mean()`, `stddev()`, `percentile(p)`,
 -- `percentiles{50, 99, 99.9}`, `merge(other)`, `reset()`, `buckets()`,
--- `underflow()`, `overflow()`, `export()`.
+-- `underflow()`, `overflow()`, `export()`.  It holds at most
+-- `math.maxinteger` values: a `record` or `merge` past that raises and
+-- changes nothing.
 -- @function histogram
 -- @tparam[opt] table opts
 -- @treturn userdata lnuma.Histogram

@@ -283,6 +283,51 @@ static void lowest_sets_where_the_precision_starts(void **state) {
   lnuma_histogram_free(h);
 }
 
+/* A histogram holds at most INT64_MAX values: a record or merge past that
+ * is refused whole, and everything read afterwards stays exact. */
+static void counts_stop_at_int64_max(void **state) {
+  (void)state;
+  lnuma_error err;
+  lnuma_histogram *h = lnuma_histogram_new(1, 1000, 3, NULL);
+  assert_int_equal(lnuma_histogram_record(h, 5, INT64_MAX), 0);
+  assert_int_equal(lnuma_histogram_record(h, 5, INT64_MAX), -1);
+  assert_int_equal(lnuma_histogram_record(h, 7, 1), -1);
+  assert_int_equal(lnuma_histogram_record(h, 7, 0), 0); /* nothing to record */
+  assert_int_equal(lnuma_histogram_count(h), INT64_MAX);
+  assert_int_equal(lnuma_histogram_max(h), 5);
+  assert_true(lnuma_histogram_mean(h) == 5);
+  static const double ps[] = {0, 50, 99.999, 100};
+  int64_t out[4] = {-1, -1, -1, -1};
+  assert_int_equal(lnuma_histogram_percentiles(h, ps, out, 4, NULL), 0);
+  for (int i = 0; i < 4; i++) assert_int_equal(out[i], 5);
+  lnuma_histogram *one = lnuma_histogram_new(1, 1000, 3, NULL);
+  lnuma_histogram_record(one, 9, 1);
+  assert_int_equal(lnuma_histogram_merge(h, one, &err), -1);
+  assert_int_equal(err.code, EOVERFLOW);
+  assert_int_equal(lnuma_histogram_merge(h, h, &err), -1);
+  assert_int_equal(lnuma_histogram_count(h), INT64_MAX);
+  assert_int_equal(lnuma_histogram_max(h), 5);
+  assert_int_equal(lnuma_histogram_merge(one, one, &err), 0);
+  assert_int_equal(lnuma_histogram_count(one), 2);
+  lnuma_histogram_free(one);
+  lnuma_histogram_free(h);
+}
+
+/* Sums stay in range at the extremes: values 2^64 apart, INT64_MAX of them. */
+static void sums_of_extreme_values_do_not_overflow(void **state) {
+  (void)state;
+  lnuma_histogram *h = lnuma_histogram_new(1, INT64_MAX, 2, NULL);
+  assert_int_equal(lnuma_histogram_record(h, INT64_MIN, INT64_C(1) << 62), 0);
+  assert_int_equal(lnuma_histogram_record(h, INT64_MAX, (INT64_C(1) << 62) - 1), 0);
+  assert_int_equal(lnuma_histogram_count(h), INT64_MAX);
+  assert_true(fabs(lnuma_histogram_mean(h)) < 1e6); /* half at each end: about 0 */
+  assert_true(lnuma_histogram_stddev(h) > 9e18);
+  int64_t v;
+  assert_int_equal(lnuma_histogram_percentile(h, 100, &v, NULL), 0);
+  assert_int_equal(v, INT64_MAX);
+  lnuma_histogram_free(h);
+}
+
 static void extremes_of_int64(void **state) {
   (void)state;
   lnuma_histogram *h = lnuma_histogram_new(1, INT64_MAX, 3, NULL);
@@ -367,6 +412,8 @@ int main(void) {
       cmocka_unit_test(buckets_cover_every_in_range_value),
       cmocka_unit_test(lowest_sets_where_the_precision_starts),
       cmocka_unit_test(extremes_of_int64),
+      cmocka_unit_test(counts_stop_at_int64_max),
+      cmocka_unit_test(sums_of_extreme_values_do_not_overflow),
       cmocka_unit_test(reset_empties_and_keeps_the_shape),
       cmocka_unit_test(counts_below_one_record_nothing),
       cmocka_unit_test(caller_memory_is_used_and_checked),

@@ -17,6 +17,10 @@
  * values the exact maximum; every result lies between the exact minimum and
  * maximum.
  *
+ * Limit: a histogram holds at most INT64_MAX (2^63 - 1) values in all.  A
+ * record or merge that would pass it is refused whole (nothing changes), so
+ * every count stays exact and no sum can overflow.
+ *
  * Thread safety: one thread per histogram; give each thread its own and
  * merge them afterwards.  Included by lnuma.h.
  */
@@ -57,14 +61,16 @@ LNUMA_API lnuma_histogram *lnuma_histogram_new(int64_t lowest, int64_t highest, 
 LNUMA_API void lnuma_histogram_free(lnuma_histogram *h);
 
 /** Records value `count` times (count <= 0 records nothing).  O(1), no
- *  allocation, no system call. */
-LNUMA_API void lnuma_histogram_record(lnuma_histogram *h, int64_t value, int64_t count);
+ *  allocation, no system call.  Returns 0, or -1 (nothing recorded) when the
+ *  histogram would then hold more than INT64_MAX values. */
+LNUMA_API int lnuma_histogram_record(lnuma_histogram *h, int64_t value, int64_t count);
 
 /** Empties the histogram (the shape stays). */
 LNUMA_API void lnuma_histogram_reset(lnuma_histogram *h);
 
 /** Adds every value of src into dst.  Returns 0, or -1 with EINVAL when the
- *  shapes (lowest, highest, precision) differ.  dst may equal src. */
+ *  shapes (lowest, highest, precision) differ, or EOVERFLOW (dst unchanged)
+ *  when dst would then hold more than INT64_MAX values.  dst may equal src. */
 LNUMA_API int lnuma_histogram_merge(lnuma_histogram *dst, const lnuma_histogram *src,
                                     lnuma_error *err);
 

@@ -104,7 +104,7 @@ M.COSTLY = {
                       cpu = 0 } }
   end,
   ["lnuma.core.bench_bandwidth"] = function(r, _, buf)
-    return { buf(), { repetitions = 1, min_time = r.pick { 0, 1000 },
+    return { buf(), { repetitions = 1, min_time = r.pick { 0, 1000 }, cpus = { 0 },
                       kernel = r.pick { "read", "write", "copy" } } }
   end,
   ["lnuma.core.bench_loaded"] = function(r, _, buf)

@@ -152,9 +152,11 @@ end
 local found = examples.harvest(opts.root)
 local unlisted = {}
 for _, f in ipairs(funcs) do
+  local is_c = debug.getinfo(f.fn, "S").what == "C"
   f.template = costly.COSTLY[f.name]
   f.small = f.template ~= nil or costly.looks_costly(f.name)
   if f.small and not f.template then unlisted[#unlisted + 1] = f.name end
+  f.weight = (is_c and 1 or 0.33) * (f.small and (is_c and 0.5 or 0.2) or 1)
   if not f.small then
     ctx.callables[#ctx.callables + 1] = f.fn
     f.examples = examples.for_name(found, f.name)
@@ -316,11 +318,12 @@ local function small_buffer()
   return g.object()
 end
 
--- Changes one argument of a template or of a remembered call.  With
--- `small` (a costly function), an options table keeps its keys (a missing
--- cost knob would mean its default: a real benchmark): one is changed to a
--- small non-nil value, or one added, or traps are set around them.
-local function mutate(args, n, small)
+-- Changes one to three arguments of a template, an example or a remembered
+-- call (or adds one).  With `small` (a costly function), an options table
+-- keeps its keys (a missing cost knob would mean its default: a real
+-- benchmark): one is changed to a small non-nil value, or one added, or
+-- traps are set around them; and no argument is added.
+local function mutate_one(args, n, small)
   local i = r.int(math.max(n, 1))
   if not small and r.chance(0.2) then i = n + 1 end -- one more argument
   local a = args[i]
@@ -329,9 +332,9 @@ local function mutate(args, n, small)
     local keys = {}
     for k, v in next, a do c[k] = v keys[#keys + 1] = k end
     table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
-    local x = r.int(4)
+    local x = small and r.pick { 1, 1, 2, 3, 3, 4, 4, 4 } or r.int(4)
     if x == 1 and #keys > 0 then
-      local v = g.value(1, small)
+      local v = r.chance(0.5) and g.edge(small) or g.value(1, small)
       if v == nil and small then v = -1 end
       c[r.pick(keys)] = v
     elseif x == 2 then
@@ -345,11 +348,24 @@ local function mutate(args, n, small)
     args[i] = c
   else
     local v
-    if r.chance(0.5) then v = g.edge(small) else v = g.value(0, small) end
+    if math.type(a) == "integer" and not small and r.chance(0.3) then
+      v = r.pick { math.maxinteger, math.mininteger, -a, a + (1 << 32), a - 1, a + 1, a << 31 }
+    elseif r.chance(0.5) then
+      v = g.edge(small)
+    else
+      v = g.value(0, small)
+    end
     if v == nil and small then v = -1 end
     args[i] = v
   end
   return math.max(n, i)
+end
+
+local function mutate(args, n, small)
+  n = mutate_one(args, n, small)
+  if r.chance(0.35) then n = mutate_one(args, n, small) end
+  if r.chance(0.15) then n = mutate_one(args, n, small) end
+  return n
 end
 
 local function choose()
@@ -376,8 +392,10 @@ local function choose()
     if not list or #list == 0 then return choose() end
     f = list[r.int(#list)]
   else
-    -- Costly functions a tenth as often as the rest: they are the slow part.
-    repeat f = funcs[r.int(#funcs)] until not f.small or r.chance(0.1)
+    -- C functions (the bindings, where memory is at stake) three times as
+    -- often as Lua ones, and costly functions less often (a fifth for Lua
+    -- ones, which build on the bindings and are the slow part).
+    repeat f = funcs[r.int(#funcs)] until r.chance(f.weight)
   end
   local args, n = {}
   local remembered = good[f.name]
@@ -508,6 +526,18 @@ for i = 1, opts.calls do
     nskipped = nskipped + 1
   else
     local in_co = r.chance(0.05)
+    -- What traps free first: the objects this call works on.
+    local cur = {}
+    for j = 1, n do
+      local a = args[j]
+      if names[a] and names[a]:sub(1, 1) == "<" then cur[#cur + 1] = a
+      elseif type(a) == "table" then
+        for _, x in next, a do
+          if names[x] and names[x]:sub(1, 1) == "<" then cur[#cur + 1] = x end
+        end
+      end
+    end
+    ctx.current = cur
     log:write(i, in_co and "\tco " or "\t", describe_call(f, args, n), "\n")
     log:flush()
     local t0 = now()

@@ -95,6 +95,7 @@ function gen.new(r, ctx)
   --- A value at an edge: what a replayed call gets in place of one argument.
   function g.edge(small)
     local x = int(10)
+    if x <= 2 and not small then return pick { MAXI, MINI, -1, 0, 1 << 32, 1 << 62 } end
     if x <= 4 then return pick(small and SMALL_EDGE_INTS or EDGE_INTS) end
     if x <= 6 then return pick(small and SMALL_EDGE_FLOATS or EDGE_FLOATS) end
     if x == 7 then return pick(small and SMALL_SIZE_STRINGS or SIZE_STRINGS) end
@@ -138,9 +139,13 @@ function gen.new(r, ctx)
     return list[int(#list)]
   end
 
-  -- The destructive moves a trap makes in the middle of a call.
+  -- The destructive moves a trap makes in the middle of a call.  free_one
+  -- frees mostly an object the call is working on (ctx.current: its
+  -- self and arguments), else any object of the pool.
   local function free_one()
-    local o = g.object()
+    local cur = ctx.current
+    local o
+    if cur and #cur > 0 and chance(0.75) then o = cur[int(#cur)] else o = g.object() end
     if o == nil then return end
     local mt = getmetatable(o)
     local idx = type(mt) == "table" and rawget(mt, "__index")
@@ -180,8 +185,8 @@ function gen.new(r, ctx)
   end
 
   -- An evil action; returns a description and the function that does it.
-  local ACTIONS = { "free", "free", "gc", "collect", "error", "errobj", "value", "value",
-                    "yield", "reenter", "free+value" }
+  local ACTIONS = { "free", "free", "free", "gc", "collect", "error", "errobj", "value",
+                    "value", "yield", "reenter", "free+value", "free+value" }
   local function action(small)
     local a = pick(ACTIONS)
     local v = g.value(2, small)
@@ -211,31 +216,35 @@ function gen.new(r, ctx)
     return cb
   end
 
-  local META = { "__index", "__index", "__len", "__len", "__pairs", "__newindex", "__call",
-                 "__tostring", "__eq", "__lt", "__le", "__concat", "__close", "__name",
-                 "__unm", "__add" }
+  -- The metamethods C code runs (lua_getfield, luaL_len, lua_next through
+  -- __pairs in Lua) come first.
+  local META = { "__index", "__index", "__index", "__index", "__len", "__len", "__len",
+                 "__pairs", "__pairs", "__newindex", "__call", "__tostring", "__eq", "__lt",
+                 "__le", "__concat", "__close", "__name", "__unm", "__add" }
 
-  --- Wraps t in a metatable of one to three trap metamethods.
+  --- Wraps t in a metatable of one to three trap metamethods (distinct).
   function g.trap(t, small)
     local mt, parts = {}, {}
     for _ = 1, r.range(1, 3) do
       local m = pick(META)
-      local a, f = action(small)
-      if m == "__len" and chance(0.4) then
-        local n = pick { 1 << 60, -1, MAXI, 0 / 0, 2.5, "12", 1 << 31 }
-        mt.__len = function() f() return n end
-        a = a .. ":" .. tostring(n)
-      elseif m == "__name" then
-        mt.__name = pick { 42, {}, "lnuma.Buffer", "x\0y" }
-      elseif m == "__pairs" then
-        mt.__pairs = function(tt)
-          f()
-          return next, tt, nil
+      if mt[m] == nil then
+        local a, f = action(small)
+        if m == "__len" and chance(0.6) then
+          local n = pick { 1 << 60, -1, MAXI, 0 / 0, 2.5, "12", 1 << 31, 1 << 59, 1 << 62 }
+          mt.__len = function() f() return n end
+          a = a .. ":" .. tostring(n)
+        elseif m == "__name" then
+          mt.__name = pick { 42, {}, "lnuma.Buffer", "x\0y" }
+        elseif m == "__pairs" then
+          mt.__pairs = function(tt)
+            f()
+            return next, tt, nil
+          end
+        else
+          mt[m] = function(...) return f(...) end
         end
-      else
-        mt[m] = function(...) return f(...) end
+        parts[#parts + 1] = m .. "=" .. a
       end
-      parts[#parts + 1] = m .. "=" .. a
     end
     setmetatable(t, mt)
     ctx.names[t] = "trap{" .. table.concat(parts, ",") .. "}"

@@ -182,8 +182,11 @@ local PROBES = {
 local PROBE_NAMES = {}
 for k in pairs(PROBES) do PROBE_NAMES[#PROBE_NAMES + 1] = k end
 table.sort(PROBE_NAMES)
-local skip_probe = {}
-for _, k in ipairs(known.plans or {}) do skip_probe[k.probe] = k.id end
+local skip_probe, skip_check = {}, {}
+for _, k in ipairs(known.plans or {}) do
+  if k.probe then skip_probe[k.probe] = k.id end
+  if k.check then skip_check[k.check] = k.id end
+end
 
 -- ---- checks -----------------------------------------------------------------------------
 
@@ -277,7 +280,7 @@ local function cli_check(path, target, i)
       tostring(status):match("^[^\n]*")))
     findings = findings + 1
   end
-  local svg = argv[#argv - 1] == "--svg" and read(argv[#argv])
+  local svg = not skip_check.svg and argv[#argv - 1] == "--svg" and read(argv[#argv])
   if svg then
     local bad = xml_unbalanced(svg)
     if bad then
@@ -359,6 +362,9 @@ log:close()
 local k = {}
 for name, n in pairs(kinds) do k[#k + 1] = name .. " " .. n end
 table.sort(k)
-print(("done %d plans (%s), C driver: %s, escapes %d, findings %d"):format(opts.count,
-  table.concat(k, ", "), driver_says, escapes, findings))
+local skipped = {}
+for _, e in ipairs(known.plans or {}) do skipped[#skipped + 1] = e.id end
+print(("done %d plans (%s), C driver: %s, escapes %d, findings %d, known and skipped: %s")
+  :format(opts.count, table.concat(k, ", "), driver_says, escapes, findings,
+          #skipped > 0 and table.concat(skipped, " ") or "-"))
 os.exit((escapes == 0 and findings == 0) and 0 or 1)

@@ -51,7 +51,8 @@ DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
 BENCH_DEBS = likwid mbw
 
 .PHONY: FORCE all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
-        bench install uninstall clean examples lint-lua lint-c valgrind
+        bench install uninstall clean examples lint-lua lint-c valgrind san-build tsan-build \
+        tsan fuzz
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -111,7 +112,10 @@ run: deps all
 
 # --- tests -----------------------------------------------------------------
 # Every stage runs even when an earlier one fails; the last line sums them.
-test: deps all examples
+# The sanitizer builds (build-san, build-tsan) are made, or brought up to
+# date, first: the fuzz stage runs a slice of the fuzzer on build-san, the
+# tsan stage the many-threads test on build-tsan.
+test: deps all examples san-build tsan-build
 	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests
 
 test-busted: all
@@ -134,11 +138,36 @@ vm-shell: all examples
 valgrind: all
 	@LUA=$(LUA) BUILD=$(BUILD) VALGRIND=1 bash spec/support/run-tests c
 
-sanitize: deps
+# The ASan+UBSan build (build-san) and the ThreadSanitizer build (build-tsan,
+# the library only), each in its own folder so they are rebuilt only when a
+# source changes.
+san-build:
 	@$(MAKE) --no-print-directory BUILD=build-san \
 	  OPTFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
+
+tsan-build:
+	@$(MAKE) --no-print-directory BUILD=build-tsan \
+	  OPTFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=thread" build-tsan/liblnuma.a
+
+sanitize: deps san-build
 	@LUA=$(LUA) BUILD=build-san SANITIZE=1 bash spec/support/run-tests busted c
+
+# 8 threads, each with its own lua_State and lnuma, under ThreadSanitizer
+# (spec/c/test_threads.c; suppressions, each with its reason: spec/c/tsan.supp).
+tsan: deps tsan-build
+	@LUA=$(LUA) BUILD=$(BUILD) bash spec/support/run-tests tsan
+
+# The fuzzers (spec/fuzz) on build-san: FUZZ_CALLS random API calls in seeds
+# of 20000 (1, 2, 3, ... plus one fresh seed, printed), then FUZZ_PLANS random
+# plan files into `lnuma plan check` and lnuma_plan_load.  A million calls
+# take about half an hour on 2 cores (calls/s is printed per seed).
+FUZZ_CALLS ?= 1000000
+FUZZ_PLANS ?= 2000
+fuzz: deps san-build
+	@LUA=$(LUA) bash spec/fuzz/run --build build-san --calls $(FUZZ_CALLS) --per-seed 20000 \
+	  --fresh --plans $(FUZZ_PLANS)
 
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 
@@ -159,7 +188,7 @@ bench: deps-bench all
 	@LUA=$(LUA) BUILD=$(BUILD) BENCH="$(BENCH)" bash spec/bench/run
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan
 
 # --- examples --------------------------------------------------------------
 # The example C host, built by its own Makefile with pkg-config only, here

@@ -478,3 +478,14 @@ describe("integer overflow (class 2)", function()
     assert.equal(0, core.clock.to_ns(0))
   end)
 end)
+
+describe("loaded latency's two buffers", function()
+  it("are refused when they share memory (the traffic would rewrite the chase)", function()
+    local lnuma = require "lnuma"
+    local buf <close> = lnuma.alloc("8M")
+    local ok, msg = lnuma.core.bench_loaded(buf, buf:view(0, 4 * 1024 * 1024),
+      { cpus = { 0, 0 }, delays = { 0 }, step_time = 1000000 })
+    assert.is_nil(ok)
+    assert.matches("overlap", msg)
+  end)
+end)

@@ -233,6 +233,12 @@ static int check_params(const lnuma_loaded_params *p, const lnuma_loaded_result 
     return lnuma__fail(err, EINVAL, "loaded latency: no chase memory");
   if (p->traffic_mem == NULL || ((uintptr_t)p->traffic_mem & 63) != 0)
     return lnuma__fail(err, EINVAL, "loaded latency: traffic memory must be 64-byte aligned");
+  /* Traffic written over the chase would rewrite its links: the chaser
+   * would then follow garbage pointers. */
+  uintptr_t c0 = (uintptr_t)p->chase_mem, t0 = (uintptr_t)p->traffic_mem;
+  if (c0 < t0 + p->traffic_size && t0 < c0 + p->chase_size)
+    return lnuma__fail(err, EINVAL, "loaded latency: the chase and the traffic memory "
+                                    "overlap (pass two separate buffers)");
   if (p->step_ns < 1000)
     return lnuma__fail(err, EINVAL, "loaded latency: step time of %llu ns is below 1 us",
                        (unsigned long long)p->step_ns);

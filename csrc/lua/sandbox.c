@@ -85,7 +85,7 @@ static void insert(limits *lim, void *ptr, size_t charge) {
 }
 
 /* Removes b, shifting back the entries of its run (no tombstones). */
-static void erase(limits *lim, block *b) {
+static void erase(limits *lim, const block *b) {
   size_t mask = lim->cap - 1, i = (size_t)(b - lim->blocks);
   size_t j = i;
   lim->blocks[i].ptr = NULL;

@@ -121,7 +121,13 @@ function plan.load(path, opts)
   local limits = limits_of(opts)
   -- Compiling counts too (a megabyte of source is a large parse).
   local ok, chunk, err = core.run_limited(limits, load, text, "@" .. path, "t", env)
-  if ok and not chunk then return nil, err end
+  if ok and not chunk then
+    if err == "not enough memory" then -- load() returns its memory error
+      err = ("%s: memory limit of %d bytes exceeded (compiling the plan)"):format(path,
+                                                                                  limits.memory)
+    end
+    return nil, err
+  end
   local t
   if ok then
     ok, t = core.run_limited(limits, chunk)

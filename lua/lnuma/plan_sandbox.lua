@@ -27,9 +27,12 @@ local M = {}
 -- reach the code below, nor does a plan that replaces its own functions.
 local format, sub, sort = string.format, string.sub, table.sort
 local pack, unpack = table.pack, table.unpack
-local error, next, rawget, rawlen, select, type = error, next, rawget, rawlen, select, type
+local error, next, pcall, rawget, rawlen, select, type =
+  error, next, pcall, rawget, rawlen, select, type
 local math_type, tostring = math.type, tostring
-local rawsetmetatable, rawgetmetatable, rawload = setmetatable, getmetatable, load
+-- Named as a plan calls them, so that their own argument errors read
+-- "bad argument #1 to 'setmetatable'".
+local setmetatable, getmetatable, load = setmetatable, getmetatable, load
 
 --- What a plan may call, by library ("_G" for the base functions).  Each is
 -- a pure function of its arguments (the ones that call back, such as
@@ -235,7 +238,7 @@ function M.topology_view(root)
     if p then return p end
     p = {}
     proxies[real] = p
-    rawsetmetatable(p, {
+    setmetatable(p, {
       __index = function(_, k)
         if methods and methods[k] ~= nil then return methods[k] end
         return value(rawget(real, k))
@@ -280,26 +283,35 @@ function M.env(topology)
   end
   env._VERSION = _VERSION
   env.setmetatable = function(t, mt)
+    if type(t) ~= "table" then
+      error(format("bad argument #1 to 'setmetatable' (table expected, got %s)", type(t)), 2)
+    end
+    if mt ~= nil and type(mt) ~= "table" then
+      error(format("bad argument #2 to 'setmetatable' (nil or table expected, got %s)",
+                   type(mt)), 2)
+    end
     if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
       error("setmetatable: __gc is not allowed in a plan", 2)
     end
-    return rawsetmetatable(t, mt)
+    local ok, err = pcall(setmetatable, t, mt) -- a protected metatable is refused
+    if not ok then error(err, 2) end
+    return t
   end
   env.getmetatable = function(v)
     if type(v) == "string" then
       error("getmetatable: the string metatable is not available in a plan", 2)
     end
-    return rawgetmetatable(v)
+    return getmetatable(v)
   end
   env.load = function(chunk, name, mode, e)
     if mode ~= nil and mode ~= "t" then
       error("load: only text chunks may be loaded in a plan (mode \"t\")", 2)
     end
-    return rawload(chunk, name, "t", e or env)
+    return load(chunk, name, "t", e or env)
   end
   if topology ~= nil then env.topology = M.topology_view(topology) end
   env._G = env
-  rawsetmetatable(env, { __index = function(_, k)
+  setmetatable(env, { __index = function(_, k)
     local why = REFUSED[k]
     if why then error(format("%s is not available in a plan (%s)", k, why), 2) end
   end })

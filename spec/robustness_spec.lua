@@ -481,7 +481,6 @@ end)
 
 describe("loaded latency's two buffers", function()
   it("are refused when they share memory (the traffic would rewrite the chase)", function()
-    local lnuma = require "lnuma"
     local buf <close> = lnuma.alloc("8M")
     local ok, msg = lnuma.core.bench_loaded(buf, buf:view(0, 4 * 1024 * 1024),
       { cpus = { 0, 0 }, delays = { 0 }, step_time = 1000000 })

@@ -21,4 +21,14 @@ void lnuma__clear(lnuma_error *err);
 #define LNUMA__CLOCK_NO_RDTSCP 1u
 int lnuma__clock_init(lnuma_clock *c, int source, unsigned flags, lnuma_error *err);
 
+/* input.c: "64 MiB", "1.5 GiB", "100 bytes". */
+void lnuma__format_bytes(uint64_t bytes, char *out, size_t cap);
+
+/* Reads the regular file path, of at most max bytes, into a malloc'd,
+ * NUL-terminated buffer (*out, *len bytes).  Refuses anything else before
+ * reading a byte (a FIFO, a device, a larger file) with a message naming the
+ * file, the limit and what (e.g. "XML file").  0, or -1 with err. */
+int lnuma__read_input(const char *path, size_t max, const char *what, char **out,
+                      size_t *len, lnuma_error *err);
+
 #endif

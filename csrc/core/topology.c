@@ -280,7 +280,7 @@ void lnuma_topology_free(lnuma_topology *topo) {
 
 /* Creates the hwloc handle with what lnuma wants to see: I/O devices, the
  * whole machine (also what this process may not use), no binding changes. */
-static lnuma_topology *topo_new(lnuma_topology_source source, const char *origin,
+lnuma_topology *lnuma__topo_new(lnuma_topology_source source, const char *origin,
                                 lnuma_error *err) {
   lnuma_topology *topo = calloc(1, sizeof *topo);
   if (topo == NULL) {
@@ -316,8 +316,21 @@ void lnuma__topo_configure(hwloc_topology_t hw, lnuma_topology_source source) {
   hwloc_topology_set_icache_types_filter(hw, HWLOC_TYPE_FILTER_KEEP_ALL);
 }
 
-/* Loads the configured hwloc topology and builds the snapshot. */
-static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
+/* Past these, a topology costs more than lnuma is made for (the distance
+ * table alone is nodes^2); checked before any of lnuma's tables is built. */
+static int check_counts(lnuma_topology *topo, lnuma_error *err) {
+  int nodes = hwloc_get_nbobjs_by_type(topo->hw, HWLOC_OBJ_NUMANODE);
+  int pus = hwloc_get_nbobjs_by_type(topo->hw, HWLOC_OBJ_PU);
+  if (nodes > LNUMA_MAX_NODES)
+    return lnuma__fail(err, E2BIG, "it has %d NUMA nodes, more than lnuma handles (%d)",
+                       nodes, LNUMA_MAX_NODES);
+  if (pus > LNUMA_SET_BITS)
+    return lnuma__fail(err, E2BIG, "it has %d CPUs, more than lnuma handles (%d)", pus,
+                       LNUMA_SET_BITS);
+  return 0;
+}
+
+lnuma_topology *lnuma__topo_finish(lnuma_topology *topo, lnuma_error *err) {
   errno = 0;
   if (hwloc_topology_load(topo->hw) != 0) {
     int e = errno != 0 ? errno : EINVAL;
@@ -342,7 +355,7 @@ static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
       return NULL;
     }
   }
-  if (load_nodes(topo, err) != 0 || load_pus(topo, err) != 0 ||
+  if (check_counts(topo, err) != 0 || load_nodes(topo, err) != 0 || load_pus(topo, err) != 0 ||
       load_cores_packages(topo, err) != 0 || load_distances(topo, err) != 0 ||
       lnuma__topo_load_caches(topo, err) != 0 || lnuma__topo_load_devices(topo, err) != 0 ||
       lnuma__topo_load_memattrs(topo, err) != 0) {
@@ -359,85 +372,10 @@ static lnuma_topology *topo_finish(lnuma_topology *topo, lnuma_error *err) {
 }
 
 lnuma_topology *lnuma_topology_load(lnuma_error *err) {
-  lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_SYSTEM, NULL, err);
-  return topo == NULL ? NULL : topo_finish(topo, err);
-}
-
-lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err) {
-  if (path == NULL || path[0] == '\0') {
-    lnuma__fail(err, EINVAL, "the XML path is empty");
-    return NULL;
-  }
-  /* Say plainly when the file cannot be read (hwloc only says "invalid"). */
-  FILE *f = fopen(path, "re");
-  int e = f == NULL ? errno : 0;
-  if (f != NULL) {
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) e = EISDIR;
-    else if (fgetc(f) == EOF) e = ferror(f) ? errno : ENODATA;
-    fclose(f);
-  }
-  if (e != 0) {
-    char what[LNUMA_ERRMSG_MAX - 64];
-    snprintf(what, sizeof what, "cannot read XML file '%s'", path);
-    if (e == ENODATA) lnuma__fail(err, EINVAL, "XML file '%s' is empty", path);
-    else lnuma__fail_sys(err, e, what);
-    return NULL;
-  }
-  if (lnuma__topo_probe_xml(path, err) != 0) return NULL;
-  lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_XML, path, err);
-  if (topo == NULL) return NULL;
-  errno = 0;
-  if (hwloc_topology_set_xml(topo->hw, path) != 0) {
-    e = errno;
-    lnuma_topology_free(topo);
-    if (e == 0 || e == EINVAL)
-      lnuma__fail(err, EINVAL, "'%s' is not a valid hwloc XML topology", path);
-    else {
-      char what[LNUMA_ERRMSG_MAX - 64];
-      snprintf(what, sizeof what, "cannot read XML file '%s'", path);
-      lnuma__fail_sys(err, e, what);
-    }
-    return NULL;
-  }
-  return topo_finish(topo, err);
-}
-
-/* The number of PUs a synthetic description makes: the product of the
- * arities of its levels (text outside [] and () as "type:N").  Checked
- * before hwloc builds it, so that "pack:1000 core:1000 pu:1000" is refused
- * instead of exhausting memory. */
-static double synthetic_pus(const char *desc) {
-  double total = 1;
-  int depth = 0;
-  for (const char *p = desc; *p != '\0'; p++) {
-    if (*p == '(' || *p == '[') depth++;
-    else if ((*p == ')' || *p == ']') && depth > 0) depth--;
-    else if (*p == ':' && depth == 0) total *= strtod(p + 1, NULL);
-  }
-  return total;
-}
-
-lnuma_topology *lnuma_topology_load_synthetic(const char *desc, lnuma_error *err) {
-  if (desc == NULL || strspn(desc, " \t\n") == strlen(desc)) {
-    lnuma__fail(err, EINVAL, "the synthetic description is empty (expected e.g. "
-                "\"pack:2 numa:2 core:4 pu:2\")");
-    return NULL;
-  }
-  if (synthetic_pus(desc) > LNUMA_SET_BITS) {
-    lnuma__fail(err, EINVAL, "'%s' describes %.0f CPUs, more than lnuma "
-                "handles (%d)", desc, synthetic_pus(desc), LNUMA_SET_BITS);
-    return NULL;
-  }
-  lnuma_topology *topo = topo_new(LNUMA_TOPOLOGY_SYNTHETIC, desc, err);
-  if (topo == NULL) return NULL;
-  if (hwloc_topology_set_synthetic(topo->hw, desc) != 0) {
-    lnuma_topology_free(topo);
-    lnuma__fail(err, EINVAL, "'%s' is not a valid hwloc synthetic description "
-                "(expected e.g. \"pack:2 numa:2 core:4 pu:2\")", desc);
-    return NULL;
-  }
-  return topo_finish(topo, err);
+  lnuma_topology *topo = NULL;
+  if (lnuma__topo_load_from_env(&topo, err)) return topo;
+  topo = lnuma__topo_new(LNUMA_TOPOLOGY_SYSTEM, NULL, err);
+  return topo == NULL ? NULL : lnuma__topo_finish(topo, err);
 }
 
 /* ---- accessors ---------------------------------------------------------------- */

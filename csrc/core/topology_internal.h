@@ -49,10 +49,23 @@ void lnuma__topo_free_io(lnuma_topology *topo);
  * whole machine, no binding changes) on a fresh handle. */
 void lnuma__topo_configure(hwloc_topology_t hw, lnuma_topology_source source);
 
-/* topology_probe.c: loads an XML file in a child process first; -1 with
- * EINVAL when hwloc crashes on it or complains about it, 0 otherwise (also
- * when no child can be made). */
-int lnuma__topo_probe_xml(const char *path, lnuma_error *err);
+/* topology.c: a fresh handle configured for source (NULL with err), and
+ * loading it into the snapshot (frees topo and returns NULL on error). */
+lnuma_topology *lnuma__topo_new(lnuma_topology_source source, const char *origin,
+                                lnuma_error *err);
+lnuma_topology *lnuma__topo_finish(lnuma_topology *topo, lnuma_error *err);
+
+/* topology_input.c: when HWLOC_SYNTHETIC or HWLOC_XMLFILE replaces this
+ * machine, loads that under the limits of lnuma_topology_load_synthetic/_xml
+ * into *out (NULL with err on failure) and returns 1; 0 when neither is set. */
+int lnuma__topo_load_from_env(lnuma_topology **out, lnuma_error *err);
+
+/* topology_probe.c: loads the XML text (len bytes, NUL-terminated) of the
+ * file path in a child process, under LNUMA_TOPOLOGY_XML_MEMORY and
+ * LNUMA_TOPOLOGY_XML_SECONDS, before this process does: 0 when hwloc loads
+ * it cleanly there, -1 with err otherwise (hwloc crashed, complained, ran
+ * out of time or memory, or no child could be made). */
+int lnuma__topo_probe_xml(const char *path, const char *text, size_t len, lnuma_error *err);
 
 /* Copies an hwloc bitmap into an lnuma_set (indexes past the set's size
  * are dropped). */

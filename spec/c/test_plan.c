@@ -292,6 +292,39 @@ static void the_sandbox_refuses_dangerous_calls(void **state) {
   assert_int_equal(access("/tmp/lnuma-owned", F_OK), -1);
 }
 
+/* A plan sees pure data and pure functions: topology:export_xml (which wrote
+ * any path the host could) and os.getenv are refused, by name, for this
+ * machine and for a synthetic one, even when the plan catches the error. */
+static void a_plan_writes_no_file_and_reads_no_environment(void **state) {
+  (void)state;
+  char target[160], plan[512];
+  snprintf(target, sizeof target, "%s/escaped.xml", dir);
+  snprintf(plan, sizeof plan,
+           "local ok, err = pcall(function() return topology:export_xml('%s') end)\n"
+           "assert(not ok, 'export_xml ran')\n"
+           "error(err, 0)\n", target);
+  const char *path = write_plan("export.lua", plan);
+  lnuma_plan_options synthetic = {0};
+  synthetic.topology_synthetic = SYNTHETIC;
+  const lnuma_plan_options *options[] = {NULL, &synthetic};
+  for (size_t i = 0; i < 2; i++) {
+    lnuma_error err;
+    assert_null(lnuma_plan_load(path, options[i], &err));
+    assert_int_equal(err.code, EINVAL);
+    assert_non_null(strstr(err.msg, "topology:export_xml is not available in a plan "
+                                    "(a plan writes no files"));
+    assert_int_equal(access(target, F_OK), -1);
+
+    assert_null(lnuma_plan_load(write_plan("getenv.lua", "local home = os.getenv('HOME')\n"
+                                                         "return {}\n"), options[i], &err));
+    assert_non_null(strstr(err.msg, "getenv.lua:1: os is not available in a plan"));
+    assert_null(lnuma_plan_load(write_plan("strmeta.lua",
+        "getmetatable('').__index.rep = nil\nreturn {}\n"), options[i], &err));
+    assert_non_null(strstr(err.msg, "strmeta.lua:1: getmetatable: the string metatable is not "
+                                    "available in a plan"));
+  }
+}
+
 static void apply_places_regions_and_pools(void **state) {
   (void)state;
   lnuma_error err;
@@ -464,6 +497,7 @@ int main(void) {
       cmocka_unit_test(an_endless_plan_ends_with_a_clear_error),
       cmocka_unit_test(a_runaway_plan_hits_the_memory_limit),
       cmocka_unit_test(the_sandbox_refuses_dangerous_calls),
+      cmocka_unit_test(a_plan_writes_no_file_and_reads_no_environment),
       cmocka_unit_test(apply_places_regions_and_pools),
       cmocka_unit_test(apply_thread_pins_the_calling_thread),
       cmocka_unit_test(a_thousand_cycles_do_not_grow),

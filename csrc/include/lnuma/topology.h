@@ -121,19 +121,36 @@ typedef struct lnuma_memattr_info {
 
 /* ---- Loading ------------------------------------------------------------- */
 
+/* What an input may cost.  A topology (from any source) may have at most
+ * LNUMA_MAX_NODES NUMA nodes and LNUMA_SET_BITS CPUs; an XML file must be a
+ * regular file of at most LNUMA_TOPOLOGY_XML_MAX bytes, and hwloc gets
+ * LNUMA_TOPOLOGY_XML_MEMORY bytes of address space and
+ * LNUMA_TOPOLOGY_XML_SECONDS seconds to load it (in a child process, before
+ * this process does); a synthetic description may make at most
+ * LNUMA_TOPOLOGY_SYNTHETIC_OBJECTS objects.  Inputs past a limit fail with a
+ * message naming the input and the limit (EFBIG, E2BIG or ETIME). */
+#define LNUMA_TOPOLOGY_XML_MAX ((size_t)32 << 20)
+#define LNUMA_TOPOLOGY_XML_MEMORY ((size_t)1 << 30)
+#define LNUMA_TOPOLOGY_XML_SECONDS 30
+#define LNUMA_TOPOLOGY_SYNTHETIC_OBJECTS 65536
+
 /** Loads this machine (with I/O devices, memory-only nodes, and the CPUs and
- *  nodes this process is not allowed).  NULL on error. */
+ *  nodes this process is not allowed).  NULL on error.  When HWLOC_XMLFILE or
+ *  HWLOC_SYNTHETIC is set, hwloc describes that instead; it is loaded as
+ *  lnuma_topology_load_xml/_synthetic load it, under the same limits. */
 LNUMA_API lnuma_topology *lnuma_topology_load(lnuma_error *err);
 
 /** Loads an hwloc XML file (as written by `lstopo --of xml` or
  *  lnuma_topology_export_xml).  NULL with ENOENT/EACCES/... when the file
- *  cannot be read, EINVAL when it is not a valid hwloc XML topology; the
- *  message names the file. */
+ *  cannot be read, EINVAL when it is not a valid hwloc XML topology or not a
+ *  regular file, EFBIG past LNUMA_TOPOLOGY_XML_MAX, ETIME when hwloc takes
+ *  longer than LNUMA_TOPOLOGY_XML_SECONDS; the message names the file. */
 LNUMA_API lnuma_topology *lnuma_topology_load_xml(const char *path, lnuma_error *err);
 
 /** Loads an hwloc synthetic description such as "pack:2 numa:2 core:4 pu:2"
  *  or "pack:2 [numa(memory=64GB)] core:8 pu:2".  NULL with EINVAL and a
- *  message quoting the description when it is malformed. */
+ *  message quoting the description when it is malformed, E2BIG when it
+ *  makes more objects, nodes or CPUs than the limits above. */
 LNUMA_API lnuma_topology *lnuma_topology_load_synthetic(const char *desc, lnuma_error *err);
 
 /** Frees a topology; NULL is allowed. */

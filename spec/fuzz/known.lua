@@ -27,10 +27,6 @@ return {
     },
   },
   plans = {
-    { id = "S1", probe = "export_xml",
-      what = "topology:export_xml(path) writes any file from a plan (plan check and "
-             .. "lnuma_plan_load)" },
-    { id = "S2", probe = "getenv", what = "os.getenv is reachable from a plan" },
     { id = "X1", check = "svg",
       what = "lnuma plan show --svg writes unbalanced XML (groups never closed)" },
   },

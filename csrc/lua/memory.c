@@ -65,13 +65,16 @@ static int unusable(lua_State *L, const lnb_buffer *b) {
   if (!b->region->alive)
     return luaL_error(L, "attempt to use a buffer whose memory was freed (its parent buffer, "
                          "arena or pool was freed)");
+  if (b->owner != NULL)
+    return luaL_error(L, "attempt to use a view of a pool object after the object was put back");
   return luaL_error(L, "attempt to use a pool object after it was put back");
 }
 
 /* 1 when b's memory may be touched: not freed, parent alive, not a pool
  * object that was put back. */
 static int in_use(const lnb_buffer *b) {
-  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0);
+  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0) &&
+         !(b->owner != NULL && b->owner->issue != b->issue);
 }
 
 /* A buffer that can be used, or an error (the hot-path checker: metatable
@@ -323,7 +326,10 @@ static int buf_view(lua_State *L) {
   size_t off, len;
   opt_range(L, 2, b->len, &off, &len);
   if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
-  lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len, LNB_VIEW, 1);
+  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len,
+                                  LNB_VIEW, 1);
+  v->owner = (b->flags & LNB_SLOT) ? b : b->owner; /* a pool object's view dies at put */
+  v->issue = b->issue;
   return 1;
 }
 
@@ -499,7 +505,12 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
       lnb_opterror(L, arg, "node", "node %I does not exist", node);
     lnuma_set_add(&o->nodes, (int)node);
   }
-  lnb_field_policy(L, arg, "policy", &o->policy);
+  int has_policy = lnb_field_policy(L, arg, "policy", &o->policy);
+  /* nodes = {} would silently mean the default policy. */
+  if (has_nodes && lnuma_set_count(&o->nodes) == 0 &&
+      !(has_policy && (o->policy == LNUMA_MPOL_LOCAL || o->policy == LNUMA_MPOL_DEFAULT)))
+    lnb_opterror(L, arg, "nodes", "the set is empty (name at least one node, or leave nodes "
+                                  "out for the default policy)");
   lua_getfield(L, arg, "huge");
   if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
     o->huge = LNUMA_HUGE_NONE;

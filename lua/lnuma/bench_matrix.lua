@@ -48,8 +48,8 @@ local function check_cells(topo, rows, columns, row_cpus, metric, threads)
   end
   if cpus > M.MAX_CELL_CPUS then
     argerror("matrix", threads and "threads" or "topology", ("%d cells of up to %d threads "
-             .. "on %s name %d CPUs, more than a matrix may (%d)"):format(cells, cpus // math.max(cells, 1), on, cpus,
-             M.MAX_CELL_CPUS), 3)
+             .. "on %s name %d CPUs, more than a matrix may (%d)"):format(cells,
+             cpus // math.max(cells, 1), on, cpus, M.MAX_CELL_CPUS), 3)
   end
 end
 

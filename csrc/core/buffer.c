@@ -100,10 +100,12 @@ static int map_memory(lnuma_buffer *b, size_t size, lnuma_huge huge, lnuma_error
   } else if (len >= THP_SIZE) {
     align = THP_SIZE;
   }
+  char what[64] = "mmap of ";
+  lnuma__format_bytes(size, what + 8, sizeof what - 8); /* the error names the size */
   if (len < size || len + align < len)
-    return lnuma__fail(err, ENOMEM, "mmap: size %zu is too large", size);
+    return lnuma__fail(err, ENOMEM, "%s: too large", what);
   char *raw = mmap(NULL, len + align, prot, flags, -1, 0);
-  if (raw == MAP_FAILED) return lnuma__fail_sys(err, errno, "mmap");
+  if (raw == MAP_FAILED) return lnuma__fail_sys(err, errno, what);
   char *data = raw;
   if (align > 0) {
     data = (char *)round_up((uintptr_t)raw, align);

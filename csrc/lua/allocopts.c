@@ -33,7 +33,12 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
       lnb_opterror(L, arg, "node", "node %I does not exist", node);
     lnuma_set_add(&o->nodes, (int)node);
   }
-  lnb_field_policy(L, arg, "policy", &o->policy);
+  int has_policy = lnb_field_policy(L, arg, "policy", &o->policy);
+  /* nodes = {} would silently mean the default policy. */
+  if (has_nodes && lnuma_set_count(&o->nodes) == 0 &&
+      !(has_policy && (o->policy == LNUMA_MPOL_LOCAL || o->policy == LNUMA_MPOL_DEFAULT)))
+    lnb_opterror(L, arg, "nodes", "the set is empty (name at least one node, or leave nodes "
+                                  "out for the default policy)");
   int huge_type = lnb_field_push(L, arg, "huge");
   if (huge_type == LUA_TNIL) {
     lua_pushnil(L); /* popped below */

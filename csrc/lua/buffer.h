@@ -35,6 +35,12 @@ typedef struct lnb_buffer {
   size_t full; /* a pool object's size (len is 0 while it is in the pool) */
   size_t slot; /* a pool object's index */
   int flags;
+  /* A view of a pool object: that object (kept alive by the view's user
+   * value), and the issue it was made in; a pool object: how many times it
+   * was put back.  The view dies with the issue, so it cannot reach the slot
+   * once it is handed to someone else. */
+  const struct lnb_buffer *owner;
+  unsigned issue;
 } lnb_buffer;
 
 /* A region (refs 0, alive) over buf, or NULL when out of memory. */

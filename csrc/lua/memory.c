@@ -66,13 +66,16 @@ static int unusable(lua_State *L, const lnb_buffer *b) {
   if (!b->region->alive)
     return luaL_error(L, "attempt to use a buffer whose memory was freed (its parent buffer, "
                          "arena or pool was freed)");
+  if (b->owner != NULL)
+    return luaL_error(L, "attempt to use a view of a pool object after the object was put back");
   return luaL_error(L, "attempt to use a pool object after it was put back");
 }
 
 /* 1 when b's memory may be touched: not freed, parent alive, not a pool
  * object that was put back. */
 static int in_use(const lnb_buffer *b) {
-  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0);
+  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0) &&
+         !(b->owner != NULL && b->owner->issue != b->issue);
 }
 
 /* A buffer that can be used, or an error (the hot-path checker: metatable
@@ -328,6 +331,8 @@ static int buf_view(lua_State *L) {
   lnb_buffer *b = live_buffer(L, 1);
   check_range(L, 2, off, len, b->len);
   lnb_buffer_attach(v, b->region, b->ptr + off, len);
+  v->owner = (b->flags & LNB_SLOT) ? b : b->owner; /* a pool object's view dies at put */
+  v->issue = b->issue;
   return 1;
 }
 

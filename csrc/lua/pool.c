@@ -71,6 +71,7 @@ static int pool_put(lua_State *L) {
   lnuma_error err;
   if (lnuma_pool_put(p->pool, v->ptr, &err) != 0) return luaL_argerror(L, 2, err.msg);
   v->len = 0;
+  v->issue++; /* views taken of it die */
   return 0;
 }
 

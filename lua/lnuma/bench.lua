@@ -68,11 +68,27 @@ local function median_of_sorted(s)
   return (s[n // 2] + s[n // 2 + 1]) / 2
 end
 
+-- Checks that xs is an array of numbers (not NaN, which has no order).
+local function check_numbers(fname, arg, name, xs)
+  if type(xs) ~= "table" then
+    argerror(fname, arg, ("%s: an array of numbers expected, got %s"):format(name, type(xs)))
+  end
+  for i = 1, #xs do
+    local v = xs[i]
+    if type(v) ~= "number" or v ~= v then
+      argerror(fname, arg, ("%s[%d]: a number expected, got %s"):format(name, i,
+        type(v) == "number" and "nan" or type(v) == "string" and ("%q"):format(v) or type(v)))
+    end
+  end
+  return xs
+end
+
 --- Summary statistics of an array of numbers.
 -- @tparam {number,...} xs
 -- @treturn table `median`, `mean`, `stddev` (sample, n-1), `min`, `max`,
 -- `cv` (stddev / mean; nil when the mean is 0), `n`
 function bench.stats(xs)
+  check_numbers("stats", 1, "xs", xs)
   local n = #xs
   if n == 0 then return { n = 0 } end
   local s = sorted_copy(xs)
@@ -306,6 +322,8 @@ end
 -- @treturn number z
 -- @treturn number two-sided p-value
 function bench.mann_whitney(a, b)
+  check_numbers("mann_whitney", 1, "a", a)
+  check_numbers("mann_whitney", 2, "b", b)
   local na, nb = #a, #b
   local all = {}
   for i = 1, na do all[#all + 1] = { a[i], 1 } end

@@ -186,7 +186,10 @@ function M.latency_curve(opts)
     if type(o.sizes) ~= "table" or #o.sizes == 0 then
       argerror("latency_curve", "sizes", "non-empty array of sizes expected")
     end
-    for i, s in ipairs(o.sizes) do sizes[i] = opt_size("latency_curve", { s = s }, "s") end
+    for i, s in ipairs(o.sizes) do
+      local key = ("sizes[%d]"):format(i)
+      sizes[i] = opt_size("latency_curve", { [key] = s }, key)
+    end
   else
     sizes = dense_sizes(topo, p.cpu)
   end

@@ -29,6 +29,30 @@ local MATRIX_KEYS = { metric = true, size = true, topology = true, plan = true,
                       repetitions = true, min_time = true, kernel = true, pattern = true,
                       huge = true, threads = true, progress = true }
 
+--- What a matrix may cost: its cells, and the CPUs named in all its cells.
+M.MAX_CELLS = 65536
+M.MAX_CELL_CPUS = 1048576
+
+-- Refuses a matrix larger than the limits, before a cell is made (a
+-- synthetic machine of 1024 nodes would make a million cells).
+local function check_cells(topo, rows, columns, row_cpus, metric, threads)
+  local cells, cpus = #rows * #columns, 0
+  for i = 1, #rows do
+    cpus = cpus + #columns * (metric == "latency" and 1 or threads or #row_cpus[i])
+  end
+  local on = topo.source == "system" and "this machine"
+    or ("%s '%s'"):format(tostring(topo.source), tostring(topo.origin))
+  if cells > M.MAX_CELLS then
+    argerror("matrix", "topology", ("%d x %d = %d cells on %s, more than a matrix may have "
+             .. "(%d)"):format(#rows, #columns, cells, on, M.MAX_CELLS), 3)
+  end
+  if cpus > M.MAX_CELL_CPUS then
+    argerror("matrix", threads and "threads" or "topology", ("%d cells of up to %d threads "
+             .. "on %s name %d CPUs, more than a matrix may (%d)"):format(cells,
+             cpus // math.max(cells, 1), on, cpus, M.MAX_CELL_CPUS), 3)
+  end
+end
+
 --- The node-to-node matrix (as MLC's latency and bandwidth matrices): the
 -- CPUs of node i (rows: nodes with CPUs this process may use) reading the
 -- memory of node j (columns: every node, memory-only ones included).
@@ -63,7 +87,8 @@ function M.matrix(opts)
   local rows, columns, row_cpus = {}, {}, {}
   for _, n in ipairs(topo.nodes) do
     if contains(allowed.nodes, n.os_index) or #allowed.nodes == 0 then
-      columns[#columns + 1] = n.os_index
+      -- a node with CPUs and no memory (memoryless) is a row, never a column
+      if n.memory ~= 0 then columns[#columns + 1] = n.os_index end
       local cpus = {}
       for _, c in ipairs(n.cpus or {}) do
         if contains(allowed.cpus, c) or #allowed.cpus == 0 then cpus[#cpus + 1] = c end
@@ -77,6 +102,7 @@ function M.matrix(opts)
   local size = opt_size("matrix", o, "size", metric == "latency" and 256 * MIB
     or default_bandwidth_size(topo))
   local threads = opt_int("matrix", o, "threads", nil, 1, 4096)
+  check_cells(topo, rows, columns, row_cpus, metric, threads)
   local params = {
     metric = metric, size = size, rows = rows, columns = columns,
     repetitions = opt_int("matrix", o, "repetitions", metric == "latency" and 5 or 3, 1),

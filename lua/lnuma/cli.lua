@@ -43,11 +43,33 @@ function cli.parser()
   return parser, modules
 end
 
+-- argparse reads "--size -1" as an option "-1": a negative number after a
+-- long option (not after "--", and not for `run`, whose arguments belong to
+-- the script) is joined to it as "--size=-1", so that the option's own
+-- check names the value.
+local function join_negatives(argv)
+  local out = {}
+  local command, rest = nil, false
+  for i = 1, #(argv or {}) do
+    local a = argv[i]
+    local prev = out[#out]
+    if not rest and command ~= "run" and type(a) == "string" and a:match("^%-%.?%d")
+       and type(prev) == "string" and prev:match("^%-%-[%w][%w%-]*$") then
+      out[#out] = prev .. "=" .. a
+    else
+      out[#out + 1] = a
+      if a == "--" then rest = true end
+      if command == nil and type(a) == "string" and not a:match("^%-") then command = a end
+    end
+  end
+  return out
+end
+
 --- Runs the command line `argv` (the global `arg` of a script).
 -- @treturn integer exit status
 function cli.main(argv)
   local parser, modules = cli.parser()
-  local args = parser:parse(argv)
+  local args = parser:parse(join_negatives(argv))
   local mod = modules[args.command]
   local ok, status = xpcall(mod.run, debug.traceback, args)
   if not ok then

@@ -76,23 +76,43 @@ function M.huge_option(parser)
     :argname("KIND"):convert(M.huge)
 end
 
--- "bad argument #1 to 'latency' (size: ...)" -> "--size: ...".
-local function clean(msg)
+-- A note for errors made while hwloc describes another machine than this
+-- one (the benchmarks run here, on what the kernel has).
+local function hwloc_note()
+  for _, name in ipairs { "HWLOC_SYNTHETIC", "HWLOC_XMLFILE" } do
+    if os.getenv(name) then
+      return (" (%s is set: the topology lnuma sees is not this machine's; unset it to "
+              .. "measure)"):format(name)
+    end
+  end
+  return ""
+end
+
+-- "bad argument #1 to 'latency' (size: ...)" -> "--size: ...", for an
+-- option the user gave (opts[key] set) or one that aliases names; the
+-- message alone for the API's other keys, which the command has no option for.
+local function clean(msg, opts, aliases)
   msg = tostring(msg)
   local inner = msg:match("^.-bad argument #%d to '[^']*' %((.*)%)$")
   if not inner then return (msg:gsub("^[^:]*:%d+: ", "")) end
   local key, rest = inner:match("^([%w_]+): (.*)$")
-  if key then return "--" .. key:gsub("_", "-") .. ": " .. rest end
-  return inner
+  if not key then return inner end
+  if aliases and aliases[key] then return aliases[key] .. ": " .. rest end
+  if opts and opts[key] ~= nil then return "--" .. key:gsub("_", "-") .. ": " .. rest end
+  return rest
 end
 
 --- Calls a benchmark; programming errors come back as "--key: message"
 -- errors, environment failures as their message.
+-- @tparam function fn the benchmark (`lnuma.bench.latency`, ...)
+-- @tparam table opts its options, from the command line
+-- @tparam[opt] table aliases the option that stands for an API key the
+--   command does not have as such (`{topology = "--synthetic"}`)
 -- @treturn table the result
-function M.call(fn, opts)
+function M.call(fn, opts, aliases)
   local ok, result, msg = pcall(fn, opts)
-  if not ok then error(clean(result), 0) end
-  if not result then error(tostring(msg), 0) end
+  if not ok then error(clean(result, opts, aliases) .. hwloc_note(), 0) end
+  if not result then error(tostring(msg) .. hwloc_note(), 0) end
   return result
 end
 

@@ -47,10 +47,11 @@ function cmd.run(args)
                                 .. "only one that can be measured)", 0) end
     local ok, topo = pcall(lnuma.topology, args.synthetic and { synthetic = args.synthetic }
                                            or { xml = args.xml })
-    if not ok then error(tostring(topo):gsub("^.-%((.*)%)$", "%1"), 0) end
+    if not ok then error("--" .. tostring(topo):gsub("^.-%((.*)%)$", "%1"), 0) end
     opts.topology = topo
   end
-  local r = cb.call(lnuma.bench.matrix, opts)
+  local r = cb.call(lnuma.bench.matrix, opts,
+                    { topology = args.synthetic and "--synthetic" or args.xml and "--xml" or nil })
   if r.planned and not args.json then
     local rows = {}
     for _, c in ipairs(r.cells) do

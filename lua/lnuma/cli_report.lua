@@ -36,6 +36,15 @@ function cmd.run(args)
         parts[#parts + 1] = { name = name, result = result[name] }
       end
     end
+    if #parts == 0 then error(args.file .. ": a survey without any part to show", 0) end
+  end
+  -- Every part is checked before anything is written: a hand-edited or cut
+  -- short file gets one message naming the field.
+  for _, part in ipairs(parts) do
+    local ok, why = lnuma.report.check(part.result)
+    if not ok then
+      error(("%s: %s%s"):format(args.file, part.name and (part.name .. ": ") or "", why), 0)
+    end
   end
   for _, part in ipairs(parts) do
     local function target(path)

@@ -17,9 +17,15 @@ function cmd.setup(parser)
   parser:argument("script", "The Lua script.")
   parser:argument("args", "Arguments for the script."):args("*")
   parser:handle_options(false)
+  cmd.parser = parser
 end
 
 function cmd.run(args)
+  -- Options are the script's (handle_options(false)), but help is ours.
+  if args.script == "--help" or args.script == "-h" then
+    io.stdout:write(cmd.parser:get_help(), "\n")
+    return 0
+  end
   local lnuma = require "lnuma"
   local env = setmetatable({ lnuma = lnuma }, { __index = _G })
   local chunk, err = loadfile(args.script, "t", env)

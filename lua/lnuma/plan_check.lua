@@ -256,8 +256,18 @@ end
 
 local function check_node(v, path, facts)
   if math.type(v) ~= "integer" then fail(path, "a node number expected, got %s", show(v)) end
-  if facts.node[v] == nil then
+  local info = facts.node[v]
+  if info == nil then
     fail(path, "node %d does not exist %s (nodes %s)", v, facts.where, cpulist(facts.nodes))
+  end
+  -- A node with CPUs and no memory (memoryless) can hold no page.
+  if rawget(info, "memory") == 0 then
+    local with = {}
+    for _, id in ipairs(facts.nodes) do
+      if rawget(facts.node[id], "memory") ~= 0 then with[#with + 1] = id end
+    end
+    fail(path, "node %d has no memory %s (CPUs only); nodes with memory: %s", v, facts.where,
+         cpulist(with))
   end
   return v
 end

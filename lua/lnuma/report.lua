@@ -7,6 +7,8 @@ local dkjson = require "dkjson"
 
 local report = {}
 
+local too_deep
+
 local ENCODABLE = { ["nil"] = true, boolean = true, number = true, string = true, table = true }
 
 -- Checks that value can be written as JSON and collects every string key of
@@ -81,16 +83,53 @@ function report.json(value, opts)
   return text
 end
 
+--- How deep JSON may nest (arrays and objects): lnuma's results nest a
+-- handful of levels; dkjson decodes by recursion, so a text of a million
+-- "[" would overflow the stack.
+report.MAX_DEPTH = 200
+
+-- Where text nests deeper than MAX_DEPTH ("...at line 1, column 201"), or nil.
+too_deep = function(text)
+  local depth, line, line_start, i, n = 0, 1, 0, 1, #text
+  while i <= n do
+    local c = text:byte(i)
+    if c == 34 then -- a string: skip it, escapes included
+      i = i + 1
+      while i <= n do
+        local d = text:byte(i)
+        if d == 92 then i = i + 1 elseif d == 34 then break end
+        i = i + 1
+      end
+    elseif c == 91 or c == 123 then
+      depth = depth + 1
+      if depth > report.MAX_DEPTH then
+        return ("JSON nested deeper than %d levels at line %d, column %d")
+          :format(report.MAX_DEPTH, line, i - line_start)
+      end
+    elseif c == 93 or c == 125 then
+      depth = depth - 1
+    elseif c == 10 then
+      line, line_start = line + 1, i
+    end
+    i = i + 1
+  end
+  return nil
+end
+
 --- Decodes JSON text.
 -- @tparam string text
 -- @return the value (nil for the JSON text `null`)
 -- @treturn[2] nil
--- @treturn[2] string what is wrong and where ("no valid JSON value at line 1, column 2")
+-- @treturn[2] string what is wrong and where ("no valid JSON value at line 1, column 2",
+--   "JSON nested deeper than 200 levels at ...")
 function report.decode(text)
   if type(text) ~= "string" then
     error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
   end
-  local value, _, msg = dkjson.decode(text)
+  local deep = too_deep(text)
+  if deep then return nil, deep end
+  local ok, value, _, msg = pcall(dkjson.decode, text)
+  if not ok then return nil, "cannot decode: " .. tostring(value):gsub("^.-:%d+: ", "") end
   if msg ~= nil then return nil, msg end
   return value
 end
@@ -99,48 +138,99 @@ end
 
 local text = require "lnuma.report_text"
 local svg = require "lnuma.report_svg"
+local shape = require "lnuma.report_check"
+
+-- Checks the result argument of fname: every field the renderers read has
+-- the type lnuma writes (a tampered or cut-short JSON file gets one message
+-- naming the field, not an error from inside a renderer).
+local function check_result(result, fname, kinds)
+  local err = shape.result(result, kinds)
+  if err then error(("bad argument #1 to '%s' (%s)"):format(fname, err), 3) end
+end
+
+local function check_opts(opts, fname, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
+  end
+  for k, v in pairs(opts) do
+    if known[k] == nil then
+      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+    elseif type(v) ~= known[k] then
+      error(("bad argument #2 to '%s' (%s: %s expected, got %s)"):format(fname, tostring(k),
+            known[k], type(v)), 3)
+    end
+  end
+  return opts
+end
 
 --- A readable summary of a benchmark result (what `lnuma latency` and the
 -- other commands print): the figure, how it was measured, placement,
 -- pinning, its data as a table, and its warnings.
--- @function text
 -- @tparam table result a result of `lnuma.bench.*`
 -- @tparam[opt] table opts `color` (boolean): colour matrices
 -- @treturn string
-report.text = text.summary
+-- @raise when result is not a whole lnuma result (the message names the field)
+function report.text(result, opts)
+  check_result(result, "text")
+  return text.summary(result, check_opts(opts, "text", { color = "boolean" }))
+end
 
 --- The data of a benchmark result as CSV (a header line, then rows).
--- @function csv
 -- @tparam table result
 -- @treturn string
-report.csv = text.csv
+function report.csv(result)
+  check_result(result, "csv")
+  return text.csv(result)
+end
 
 --- An aligned text table: `report.table({"size", "ns"}, {{4096, 1.2}, ...})`.
--- @function table
--- @tparam table headers
--- @tparam table rows
--- @tparam[opt] table opts `align` (array of "l"/"r"), `indent`
+-- @tparam table headers array of column titles
+-- @tparam table rows array of arrays of cells (strings or numbers)
+-- @tparam[opt] table opts `align` (array of "l"/"r"), `indent` (string)
 -- @treturn string
-report.table = text.table
+function report.table(headers, rows, opts)
+  local function cells(t, arg, what)
+    if type(t) ~= "table" then
+      error(("bad argument #%d to 'table' (%s: a list expected, got %s)"):format(arg, what,
+            type(t)), 3)
+    end
+  end
+  cells(headers, 1, "headers")
+  cells(rows, 2, "rows")
+  for i, r in ipairs(rows) do cells(r, 2, ("rows[%d]"):format(i)) end
+  opts = check_opts(opts, "table", { align = "table", indent = "string" })
+  return text.table(headers, rows, opts)
+end
 
 --- A compact heatmap of a matrix result for the terminal.
--- @function heatmap
 -- @tparam table result a `matrix` or `c2c` result
 -- @tparam[opt] table opts `color` (boolean)
 -- @treturn string
-report.heatmap = text.heatmap
+function report.heatmap(result, opts)
+  check_result(result, "heatmap", { matrix = true, c2c = true })
+  return text.heatmap(result, check_opts(opts, "heatmap", { color = "boolean" }))
+end
 
 --- Formats bytes with a binary unit: `report.size(1572864)` is "1.5M".
--- @function size
-report.size = text.size
+-- @tparam number bytes
+-- @treturn string
+function report.size(bytes)
+  if type(bytes) ~= "number" then
+    error(("bad argument #1 to 'size' (number expected, got %s)"):format(type(bytes)), 2)
+  end
+  return text.size(bytes)
+end
 
 --- The SVG picture of a benchmark result: a heatmap for matrices (values in
 -- the cells), a line chart for the latency curve (log size axis, caches
 -- marked), the loaded-latency curve, or bars of the repetitions.
--- @function svg
 -- @tparam table result
 -- @treturn string SVG text
-report.svg = svg.render
+function report.svg(result)
+  check_result(result, "svg")
+  return svg.render(result)
+end
 
 --- Writes a result to a file in the format its name ends with: ".json",
 -- ".svg", ".csv", or text otherwise.
@@ -154,10 +244,16 @@ function report.save(result, path)
     error("bad argument #2 to 'save' (string expected, got " .. type(path) .. ")", 2)
   end
   local body
-  if path:match("%.json$") then body = report.json(result, { indent = true }) .. "\n"
-  elseif path:match("%.svg$") then body = svg.render(result)
-  elseif path:match("%.csv$") then body = text.csv(result)
-  else body = text.summary(result) .. "\n" end
+  if path:match("%.json$") then
+    local ok, json = pcall(report.json, result, { indent = true })
+    if not ok then error((tostring(json):gsub("to 'json'", "to 'save'")), 2) end
+    body = json .. "\n"
+  else
+    check_result(result, "save")
+    if path:match("%.svg$") then body = svg.render(result)
+    elseif path:match("%.csv$") then body = text.csv(result)
+    else body = text.summary(result) .. "\n" end
+  end
   local f, err = io.open(path, "w")
   if not f then return nil, err end
   f:write(body)
@@ -165,19 +261,36 @@ function report.save(result, path)
   return true
 end
 
+--- The largest result file `load` reads (bytes).
+report.MAX_FILE = 256 * 1024 * 1024
+
 --- Reads a result saved as JSON (`lnuma report FILE.json` re-renders it).
+-- The file must be a regular file of at most `report.MAX_FILE` bytes.
 -- @tparam string path
 -- @treturn[1] table the result
 -- @treturn[2] nil
 -- @treturn[2] string message
 function report.load(path)
-  local f, err = io.open(path, "r")
-  if not f then return nil, err end
-  local body = f:read("a")
-  f:close()
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
+  end
+  local body, err = require("lnuma.core").read_input(path, report.MAX_FILE, "result file")
+  if not body then return nil, err end
   local value, msg = report.decode(body)
-  if value == nil then return nil, path .. ": " .. tostring(msg) end
+  if value == nil then return nil, path .. ": " .. (msg or "the JSON text is null") end
   return value
+end
+
+--- Checks that a value is a whole lnuma benchmark result, as the renderers
+-- read it.
+-- @param result
+-- @treturn[1] true
+-- @treturn[2] nil
+-- @treturn[2] string what is wrong, naming the field
+function report.check(result)
+  local err = shape.result(result)
+  if err then return nil, err end
+  return true
 end
 
 return report

@@ -228,7 +228,9 @@ function M.curve(result, opts)
   end
   -- Levels the data cannot tell apart are marked so (lnuma.curve_levels).
   local indistinct = {}
-  for _, x in ipairs(r.indistinct or {}) do indistinct[x.name] = true end
+  for _, x in ipairs(r.indistinct or {}) do
+    if type(x.name) == "string" then indistinct[x.name] = true end
+  end
   for _, c in ipairs(r.caches or {}) do
     if c.size and c.size >= smin / 2 and c.size <= smax * 2 then
       local x = X(min(max(c.size, smin), smax))

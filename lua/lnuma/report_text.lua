@@ -357,7 +357,8 @@ function M.curve_lines(r, opts)
     local got = s.huge_fraction and ("%.0f%% of its memory on huge pages"):format(
       s.huge_fraction * 100) or (s.huge and "huge-page coverage unknown" or nil)
     out[#out + 1] = ("series %d%s: %s%s"):format(k, k == (r.main_series or 1) and " (main)"
-      or "", s.huge == "thp" and "transparent huge pages" or s.huge and ("hugetlb " .. s.huge)
+      or "", s.huge == "thp" and "transparent huge pages"
+      or s.huge and ("hugetlb " .. tostring(s.huge))
       or "4 KiB pages", got and (", " .. got) or "")
   end
   if r.main_reason then out[#out + 1] = "main series on " .. r.main_reason end
@@ -382,13 +383,15 @@ function M.curve_lines(r, opts)
     end
     out[#out + 1] = "latency steps up at " .. table.concat(st, ", ")
   end
+  local function ratio(v) return type(v) == "number" and ("%.2f"):format(v) or "-" end
   if r.tlb and r.tlb.departs_at then
     out[#out + 1] = ("TLB: the 4 KiB series stays above the huge-page one from %s on "
-      .. "(%.2fx there; most %.2fx at %s)"):format(M.size(r.tlb.departs_at), r.tlb.ratio,
-      r.tlb.largest_ratio, M.size(r.tlb.largest_at))
+      .. "(%sx there; most %sx at %s)"):format(M.size(r.tlb.departs_at), ratio(r.tlb.ratio),
+      ratio(r.tlb.largest_ratio), M.size(r.tlb.largest_at))
   elseif r.tlb and (r.tlb.compared or 0) > 0 then
     out[#out + 1] = ("TLB: the 4 KiB series does not stay above the huge-page one (%s; "
-      .. "most %.2fx at %s)"):format(r.tlb.rule, r.tlb.largest_ratio, M.size(r.tlb.largest_at))
+      .. "most %sx at %s)"):format(tostring(r.tlb.rule), ratio(r.tlb.largest_ratio),
+      M.size(r.tlb.largest_at))
   end
   if r.caches and #r.caches > 0 and opts.caches ~= false then
     local cs = {}

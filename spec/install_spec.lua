@@ -81,6 +81,19 @@ describe("make install", function()
                    .. lnuma._VERSION:gsub("%.", "%%."), out3)
     local _, ldd = sh(("LD_LIBRARY_PATH=%s/lib ldd %s/host"):format(prefix, src))
     assert.matches(prefix:gsub("%p", "%%%0") .. "/lib/liblnuma%.so%.0", ldd)
+    -- Built as the README says (rpath from pkg-config), it starts with no
+    -- LD_LIBRARY_PATH; without the rpath the loader says what is missing.
+    local ok5, out5 = sh(("cd %s && %s cc -std=c11 -Wall -Werror host.c -o host-rpath "
+      .. "$(%s pkg-config --cflags --libs lnuma) -Wl,-rpath,$(%s pkg-config --variable=libdir "
+      .. "lnuma)"):format(src, env, env, env))
+    assert.is_true(ok5, out5)
+    local ok6, out6 = sh(("cd / && env -u LD_LIBRARY_PATH %s/host-rpath %s/plan.lua")
+      :format(src, src))
+    assert.is_true(ok6, out6)
+    assert.matches("regions 2 pools 1 ring 4194304 ok 1", out6)
+    local ok7, out7 = sh(("cd / && env -u LD_LIBRARY_PATH %s/host %s/plan.lua"):format(src, src))
+    assert.is_falsy(ok7)
+    assert.matches("liblnuma%.so%.0", out7)
 
     -- uninstall removes exactly what install put there
     local ok4, out4 = sh(("make -s uninstall BUILD=%s PREFIX=%s"):format(build, prefix))

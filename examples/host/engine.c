@@ -191,6 +191,24 @@ static void print_by_node(FILE *f, const lnuma_placement *p, int json) {
   if (json) fputc('}', f);
 }
 
+/* Whether the kernel took the memory policy: where it refused (EPERM in a
+ * container), pages lie where first touch put them, which on one node looks
+ * just like success, so the table says so. */
+static void print_policy(FILE *f, const lnuma_buffer_info *in, int json) {
+  if (json) {
+    fprintf(f, ",\"policy_applied\":%s", in->policy_applied ? "true" : "false");
+    if (!in->policy_applied) {
+      fputs(",\"policy_note\":\"", f);
+      for (const char *c = in->policy_note; *c != '\0'; c++)
+        fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+      fputc('"', f);
+    }
+  } else if (!in->policy_applied) {
+    fprintf(f, "  (policy %s NOT APPLIED: %s)", lnuma_mempolicy_name(in->policy),
+            in->policy_note);
+  }
+}
+
 static void print_results(const engine *e, const lnuma_plan_applied *a, const worker *w,
                           size_t nw, int json) {
   static const double ps[4] = {50, 99, 99.9, 100};
@@ -212,6 +230,7 @@ static void print_results(const engine *e, const lnuma_plan_applied *a, const wo
       fprintf(f, "%s{\"name\":\"%s\",\"node\":%d,\"size\":%zu,\"page_size\":%zu,\"by_node\":",
               i ? "," : "", r->name, pr->node, r->size, r->placement.page_size);
       print_by_node(f, &r->placement, 1);
+      print_policy(f, lnuma_buffer_info_of(r->buffer), 1);
       fprintf(f, ",\"ok\":%s}", r->ok ? "true" : "false");
     }
     fputs("],\"pools\":[", f);
@@ -220,6 +239,7 @@ static void print_results(const engine *e, const lnuma_plan_applied *a, const wo
       fprintf(f, "%s{\"name\":\"%s\",\"node\":%d,\"by_node\":", i ? "," : "", p->name,
               lnuma_plan_pool_named(e->plan, p->name)->node);
       print_by_node(f, &p->placement, 1);
+      print_policy(f, lnuma_buffer_info_of(lnuma_pool_buffer(p->pool)), 1);
       fprintf(f, ",\"ok\":%s}", p->ok ? "true" : "false");
     }
     fprintf(f, "],\"latency\":{\"unit\":\"ns\",\"p50\":%lld,\"p99\":%lld,\"p999\":%lld,"
@@ -247,14 +267,18 @@ static void print_results(const engine *e, const lnuma_plan_applied *a, const wo
     print_set(f, &pr->nodes, 0);
     fputs(" -> pages on ", f);
     print_by_node(f, &r->placement, 0);
-    fputs(r->ok ? "\n" : "  NOT AS PLANNED\n", f);
+    fputs(r->ok ? "" : "  NOT AS PLANNED", f);
+    print_policy(f, lnuma_buffer_info_of(r->buffer), 0);
+    fputc('\n', f);
   }
   for (size_t i = 0; i < lnuma_plan_applied_pool_count(a); i++) {
     const lnuma_plan_placed_pool *p = lnuma_plan_applied_pool_at(a, i);
     fprintf(f, "  pool   %-10s node %d -> pages on ", p->name,
             lnuma_plan_pool_named(e->plan, p->name)->node);
     print_by_node(f, &p->placement, 0);
-    fputs(p->ok ? "\n" : "  NOT AS PLANNED\n", f);
+    fputs(p->ok ? "" : "  NOT AS PLANNED", f);
+    print_policy(f, lnuma_buffer_info_of(lnuma_pool_buffer(p->pool)), 0);
+    fputc('\n', f);
   }
 }
 

@@ -47,6 +47,17 @@ local function clean(msg)
   return msg
 end
 
+-- After an error against this machine: what it was checked against, and
+-- how to check it for the machine it was written for.
+local function this_machine_hint(args)
+  if args.xml or args.synthetic then return "" end
+  local topo = require("lnuma").topology()
+  if not topo then return "" end
+  return ("\n(checked against this machine: %d CPUs, %d node%s; to check it for another "
+          .. "machine, pass --synthetic DESC or --xml FILE)"):format(#topo.cpus, #topo.nodes,
+                                                                    #topo.nodes == 1 and "" or "s")
+end
+
 local function load(args)
   local lnuma = require "lnuma"
   local opts = {}
@@ -204,6 +215,7 @@ local function show_svg(p)
         :format(x + 10, ry + (k - 1) * 24, r.pool and "pool" or "memory", xml_escape(r.name),
                 xml_escape(r.what)))
     end
+    add("</g>")
   end
   local y = gap + height + 24
   for _, t in ipairs(spread.threads) do
@@ -232,14 +244,14 @@ function plan_cmd.run(args)
       return p and 0 or 1
     end
     if not p then
-      io.stderr:write(err, "\n")
+      io.stderr:write(err, this_machine_hint(args), "\n")
       return 1
     end
     io.stdout:write(resolved_text(p))
     return 0
   end
   if not p then
-    io.stderr:write(err, "\n")
+    io.stderr:write(err, this_machine_hint(args), "\n")
     return 1
   end
   io.stdout:write(show_text(p))

@@ -169,10 +169,10 @@ end
 
 -- Checks that self is a plan (Plan methods called with a dot, or on
 -- something else, say so instead of failing inside).
-local function check_self(self, fname)
+local function check_self(self, fname, level)
   if private[self] == nil then
     error(("calling '%s' on bad self (a plan from lnuma.plan.load or lnuma.plan.check "
-           .. "expected, got %s)"):format(fname, show(self)), 3)
+           .. "expected, got %s)"):format(fname, show(self)), level or 3)
   end
 end
 
@@ -240,7 +240,7 @@ function Plan:data()
 end
 
 local function require_live(self, what)
-  check_self(self, what)
+  check_self(self, what, 4)
   if not private[self].live then
     error(("%s: the plan was checked against another machine's topology; load it without "
       .. "a topology to use it here"):format(what), 3)

@@ -22,7 +22,7 @@ package.path = here .. "/?.lua;" .. package.path
 local gen = require "gen"
 local costly = require "costly"
 local known = require("known").api
-local examples = require "examples"
+local corpus = require "corpus"
 
 local opts = { seed = os.time(), calls = 10000, log = "fuzz.log", tmp = "/tmp", root = ".",
                seconds = 0 }
@@ -52,79 +52,8 @@ local names = ctx.names
 local MAX_OBJECTS, MAX_RESULTS = 40, 24
 local BIG = 4 << 20 -- objects larger than this are freed at once (and kept freed)
 
--- Words of the sources: string literals, keys of option tables, `opts.x`.
-local function harvest()
-  local seen, words = {}, {}
-  local function add(w)
-    if #w >= 1 and #w <= 24 and not seen[w] then seen[w] = true words[#words + 1] = w end
-  end
-  for _, pattern in ipairs { "lua/lnuma/*.lua", "csrc/lua/*.c" } do
-    local p = io.popen("ls " .. opts.root .. "/" .. pattern)
-    for file in p:lines() do
-      local f = io.open(file)
-      local text = f:read("a")
-      f:close()
-      for w in text:gmatch('"([%w_%.%-]+)"') do add(w) end
-      for w in text:gmatch("'([%w_%.%-]+)'") do add(w) end
-      for w in text:gmatch("([%a_][%w_]*)%s*=%s*true") do add(w) end
-      for w in text:gmatch("opts?%.([%a_][%w_]*)") do add(w) end
-    end
-    p:close()
-  end
-  table.sort(words)
-  return words
-end
-ctx.words = harvest()
-
--- Files the fuzzer may name: copies in its own folder (a call may write to
--- any path it is given), and paths that cannot be written.
-local function copy(src, name)
-  local f = io.open(src, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  local dst = opts.tmp .. "/" .. name
-  local o = assert(io.open(dst, "wb"))
-  o:write(text)
-  o:close()
-  return dst
-end
-for _, name in ipairs { "two-packages-four-nodes.xml", "memory-only-node.xml", "node-gaps.xml",
-                        "crashes-hwloc.xml" } do
-  ctx.paths[#ctx.paths + 1] = copy(opts.root .. "/spec/fixtures/" .. name, name)
-end
-for _, name in ipairs { "engine.lua", "engine-node1.lua" } do
-  local p = copy(opts.root .. "/examples/host/" .. name, name)
-  ctx.plan_files[#ctx.plan_files + 1] = p
-  ctx.paths[#ctx.paths + 1] = p
-end
-do
-  local small = {
-    ["loop.lua"] = "while true do end",
-    ["bad.lua"] = "return {",
-    ["small.lua"] = "return { threads = { { name = 't', cpus = topology.allowed.cpus[1] } },"
-                    .. " memory = { { name = 'm', size = '64K',"
-                    .. " node = topology.allowed.nodes[1] } } }",
-    ["big.lua"] = "local t = {} for i = 1, 1e7 do t[i] = ('x'):rep(i) end",
-    ["error.lua"] = "error(setmetatable({}, {__tostring = function() return 'boom' end}))",
-  }
-  local keys = {}
-  for k in pairs(small) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local p = opts.tmp .. "/" .. k
-    local f = assert(io.open(p, "w"))
-    f:write(small[k])
-    f:close()
-    ctx.plan_files[#ctx.plan_files + 1] = p
-    ctx.paths[#ctx.paths + 1] = p
-  end
-end
-for _, p in ipairs { "/dev/null", "/nonexistent/dir/file", opts.tmp, opts.tmp .. "/out.json",
-                     opts.tmp .. "/out.svg", opts.tmp .. "/out.csv", opts.tmp .. "/out.xml",
-                     "/proc/self/status", "/dev/zero", "relative.json", "" } do
-  ctx.paths[#ctx.paths + 1] = p
-end
+ctx.words = corpus.words(opts.root)
+ctx.paths, ctx.plan_files = corpus.files(opts.root, opts.tmp)
 
 -- ---- functions and methods -------------------------------------------------------------
 
@@ -149,7 +78,7 @@ do
   end
   walk(lnuma, "lnuma")
 end
-local found = examples.harvest(opts.root)
+local found = corpus.examples(opts.root)
 local unlisted = {}
 for _, f in ipairs(funcs) do
   local is_c = debug.getinfo(f.fn, "S").what == "C"
@@ -159,7 +88,7 @@ for _, f in ipairs(funcs) do
   f.weight = (is_c and 1 or 0.33) * (f.small and (is_c and 0.5 or 0.2) or 1)
   if not f.small then
     ctx.callables[#ctx.callables + 1] = f.fn
-    f.examples = examples.for_name(found, f.name)
+    f.examples = corpus.for_name(found, f.name)
   end
 end
 
@@ -178,7 +107,7 @@ local function methods(mt, v)
     if type(f) == "function" and not seen[k] then
       seen[k] = true
       local m = { name = kind .. ":" .. k, fn = f, method = true }
-      m.examples = examples.for_name(found, m.name)
+      m.examples = corpus.for_name(found, m.name)
       list[#list + 1] = m
     end
   end

@@ -186,7 +186,15 @@ function gen.new(r, ctx)
 
   -- An evil action; returns a description and the function that does it.
   local ACTIONS = { "free", "free", "free", "gc", "collect", "error", "errobj", "value",
-                    "value", "yield", "reenter", "free+value", "free+value" }
+                    "value", "yield", "reenter", "free+value", "free+value", "fresh", "fresh" }
+
+  -- A string nothing else refers to (long strings are not interned), so the
+  -- next collection frees it: a binding that keeps a pointer into a string
+  -- it popped reads freed memory.  Spaces keep numbers numbers ("1   ").
+  local function fresh_string()
+    local base = chance(0.5) and pick(ctx.words) or tostring(r.range(0, 64))
+    return base .. string.rep(" ", r.range(41, 60))
+  end
   local function action(small)
     local a = pick(ACTIONS)
     local v = g.value(2, small)
@@ -202,6 +210,7 @@ function gen.new(r, ctx)
       yield = function() if coroutine.isyieldable() then coroutine.yield(v) end return v end,
       reenter = function() reenter(small) return v end,
       ["free+value"] = function() free_one() collect() return v end,
+      fresh = function() collect() return fresh_string() end,
     }
     g.traps = g.traps + 1
     ctx.trapped[a] = true

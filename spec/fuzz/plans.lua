@@ -291,6 +291,7 @@ local function cli_check(path, target, i)
   end
 end
 
+local cli_seconds = 0
 local list_path = opts.dir .. "/plans.list"
 local list_file = assert(io.open(list_path, "w"))
 local kinds = {}
@@ -317,7 +318,9 @@ for i = 1, opts.count do
   local target = pick(TARGETS)
   log:write(i, "\t", kind, "\t", path, "\t", target[1], "\n")
   log:flush()
+  local t0 = os.clock()
   cli_check(path, target, i)
+  cli_seconds = cli_seconds + os.clock() - t0
   if read(canary) then
     escape("plan-%d.lua (%s) wrote %s from `lnuma plan check`", i, kind, canary)
   end
@@ -332,11 +335,13 @@ log:write("driver\n")
 log:flush()
 
 -- The C driver over the whole list, in its own process.
+local t_driver = os.time()
 local clog = opts.dir .. "/plan_load.log"
 local cout = opts.dir .. "/plan_load.out"
 local ok, _, code = os.execute(("timeout 300 %s %s %s >%s 2>&1"):format(opts.driver, list_path,
                                                                        clog, cout))
-local driver_says = (read(cout) or ""):match("loaded %d+ refused %d+ applied %d+") or ""
+local driver_says = ((read(cout) or ""):match("loaded %d+ refused %d+ applied %d+") or "")
+  .. (" in %d s; plan check: %.0f s of CPU"):format(os.time() - t_driver, cli_seconds)
 if not ok then
   local last
   for line in (read(clog) or ""):gmatch("[^\n]+") do if line ~= "end" then last = line end end

@@ -101,6 +101,10 @@ return {
       what = "topology:export_xml(path) writes any file from a plan (plan check and "
              .. "lnuma_plan_load)" },
     { id = "S2", probe = "getenv", what = "os.getenv is reachable from a plan" },
+    { id = "S3", probe = "memory",
+      what = "the plan memory limit counts memory freed during the run (garbage made before "
+             .. "it) as credit: in a state with garbage, a plan keeps 48 MiB under a 32 MiB "
+             .. "limit (csrc/lua/sandbox.c limited_alloc)" },
     { id = "X1", check = "svg",
       what = "lnuma plan show --svg writes unbalanced XML (groups never closed)" },
   },

@@ -145,6 +145,10 @@ static void *run(void *arg) {
 
 static void eight_states_on_eight_threads(void **state) {
   (void)state;
+  /* valgrind (3.19) stops at RDTSCP, which the clock reads; and it runs one
+   * thread at a time, so it would see no race anyway (make tsan does). */
+  const char *vg = getenv("VALGRIND");
+  if (vg != NULL && strcmp(vg, "1") == 0) skip();
   pthread_t threads[THREADS];
   worker workers[THREADS];
   memset(workers, 0, sizeof workers);

@@ -69,7 +69,7 @@ local KINDS = {
   latency_curve = {
     series = opt(list(rec { points = list(rec { size = NUM, latency_ns = opt(NUM) }),
                             huge_fraction = opt(NUM), label = opt(STR) })),
-    main_series = opt(INT),
+    main_series = opt(INT), main_reason = opt(STR),
     points = opt(list(rec { size = NUM, latency_ns = opt(NUM), spread = opt(NUM) })),
     levels = opt(list(rec { name = STR, size = opt(NUM), latency_ns = opt(NUM),
                             unstable = opt(STR) })),

@@ -110,6 +110,7 @@ build = {
     ["lnuma.plan_check"] = "lua/lnuma/plan_check.lua",
     ["lnuma.plan_sandbox"] = "lua/lnuma/plan_sandbox.lua",
     ["lnuma.report"] = "lua/lnuma/report.lua",
+    ["lnuma.report_check"] = "lua/lnuma/report_check.lua",
     ["lnuma.report_svg"] = "lua/lnuma/report_svg.lua",
     ["lnuma.report_text"] = "lua/lnuma/report_text.lua",
     ["lnuma.survey"] = "lua/lnuma/survey.lua",

@@ -65,8 +65,7 @@ static int unusable(lua_State *L, const lnb_buffer *b) {
   if (!b->region->alive)
     return luaL_error(L, "attempt to use a buffer whose memory was freed (its parent buffer, "
                          "arena or pool was freed)");
-  if (b->owner != NULL)
-    return luaL_error(L, "attempt to use a view of a pool object after the object was put back");
+  if (b->owner) return luaL_error(L, "attempt to use a view of a pool object after it was put back");
   return luaL_error(L, "attempt to use a pool object after it was put back");
 }
 
@@ -328,8 +327,7 @@ static int buf_view(lua_State *L) {
   if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
   lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(1), b->region, b->ptr + off, len,
                                   LNB_VIEW, 1);
-  v->owner = (b->flags & LNB_SLOT) ? b : b->owner; /* a pool object's view dies at put */
-  v->issue = b->issue;
+  v->owner = (b->flags & LNB_SLOT) ? b : b->owner, v->issue = b->issue; /* dies at put */
   return 1;
 }
 
@@ -506,11 +504,9 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
     lnuma_set_add(&o->nodes, (int)node);
   }
   int has_policy = lnb_field_policy(L, arg, "policy", &o->policy);
-  /* nodes = {} would silently mean the default policy. */
-  if (has_nodes && lnuma_set_count(&o->nodes) == 0 &&
+  if (has_nodes && lnuma_set_count(&o->nodes) == 0 && /* else silently the default policy */
       !(has_policy && (o->policy == LNUMA_MPOL_LOCAL || o->policy == LNUMA_MPOL_DEFAULT)))
-    lnb_opterror(L, arg, "nodes", "the set is empty (name at least one node, or leave nodes "
-                                  "out for the default policy)");
+    lnb_opterror(L, arg, "nodes", "the set is empty (name a node, or leave nodes out)");
   lua_getfield(L, arg, "huge");
   if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
     o->huge = LNUMA_HUGE_NONE;

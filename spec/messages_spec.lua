@@ -83,8 +83,8 @@ describe("argument errors name the argument, not lnuma's variables", function()
     assert.equal("bad argument #1 to 'save' (table expected, got number)",
                  raises(lnuma.report.save, 5, dir .. "/x.svg"))
     assert.equal("bad argument #2 to 'text' (unknown option 'colour')",
-                 raises(lnuma.report.text, { benchmark = "matrix", rows = {}, columns = {},
-                                             values = {} }, { colour = true }))
+                 raises(lnuma.report.text, { benchmark = "matrix", metric = "latency", rows = {},
+                                             columns = {}, values = {} }, { colour = true }))
   end)
 
   it("report.decode returns nil and a message for JSON nested too deep", function()

@@ -83,8 +83,8 @@ describe("argument errors name the argument, not lnuma's variables", function()
     assert.equal("bad argument #1 to 'save' (table expected, got number)",
                  raises(lnuma.report.save, 5, dir .. "/x.svg"))
     assert.equal("bad argument #2 to 'text' (unknown option 'colour')",
-                 raises(lnuma.report.text, { benchmark = "matrix", rows = {}, columns = {},
-                                             values = {} }, { colour = true }))
+                 raises(lnuma.report.text, { benchmark = "matrix", metric = "latency", rows = {},
+                                             columns = {}, values = {} }, { colour = true }))
   end)
 
   it("report.decode returns nil and a message for JSON nested too deep", function()
@@ -122,8 +122,8 @@ end)
 
 describe("memory mistakes are named", function()
   it("an empty set of nodes is refused, not read as the default policy", function()
-    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out for "
-                   .. "the default policy%)%)$", raises(lnuma.alloc, "1M", { nodes = {} }))
+    assert.matches("%(nodes: the set is empty %(name a node, or leave nodes out%)%)$",
+                   raises(lnuma.alloc, "1M", { nodes = {} }))
     assert.matches("nodes: the set is empty", raises(lnuma.alloc, "1M", { nodes = "" }))
     assert.matches("nodes: the set is empty", raises(lnuma.pool, { size = 64, count = 2,
                                                                    nodes = {} }))
@@ -141,7 +141,7 @@ describe("memory mistakes are named", function()
     pool:put(obj)
     local again = pool:get() -- the same slot, handed out again
     assert.equal(obj, again)
-    local msg = "attempt to use a view of a pool object after the object was put back"
+    local msg = "attempt to use a view of a pool object after it was put back"
     assert.matches(msg, raises(view.get, view, "u64", 0))
     assert.matches(msg, raises(view.set, view, "u64", 0, 1))
     assert.matches(msg, raises(inner.read, inner))

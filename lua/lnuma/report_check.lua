@@ -31,7 +31,7 @@ local PLACEMENT = opt(rec {
 local LABEL = { either = { NUM, STR } }
 local MATRIX = {
   rows = list(LABEL), columns = list(LABEL), values = list(opt(list(opt(NUM)))),
-  metric = opt(STR), size = opt(NUM),
+  metric = STR, size = opt(NUM),
 }
 
 local COMMON = {
@@ -45,20 +45,22 @@ local COMMON = {
 
 local KINDS = {
   latency = {
-    latency_ns = opt(NUM), chunks = opt(rec { p50 = opt(NUM), p90 = opt(NUM), p99 = opt(NUM),
-                                              max = opt(NUM) }),
+    latency_ns = NUM, size = NUM, pattern = STR, node = INT, cpu = INT,
+    chunks = opt(rec { p50 = opt(NUM), p90 = opt(NUM), p99 = opt(NUM), max = opt(NUM) }),
     repetitions = opt(list(NUM)),
   },
   bandwidth = {
-    gbps = opt(NUM), threads = INT, passes = opt(INT), bytes = opt(NUM),
+    gbps = NUM, kernel = STR, size = NUM, isa = STR, threads = INT, passes = opt(INT),
+    bytes = opt(NUM),
     repetitions = opt(list(NUM)),
   },
   migration = {
-    pages_per_s = opt(NUM), gbps = opt(NUM), moved = opt(INT), pages = opt(INT),
+    pages_per_s = NUM, gbps = NUM, size = NUM, from = INT, to = INT, moved = INT, pages = INT,
     repetitions = opt(list(NUM)),
   },
   matrix = MATRIX,
   c2c = {
+    node = opt(INT), rounds = opt(INT), samples = opt(INT), roundtrips = opt(INT),
     rows = list(LABEL), columns = list(LABEL), values = list(opt(list(opt(NUM)))),
     pairs = opt { either = { INT, list(rec { a = INT, b = INT, p50 = opt(NUM), p99 = NUM,
                                              min = opt(NUM), max = opt(NUM),
@@ -67,10 +69,11 @@ local KINDS = {
     lines = opt(rec { count = opt(INT), stride = opt(INT), warmup = opt(INT) }),
   },
   latency_curve = {
+    cpu = INT, node = INT, pattern = STR,
     series = opt(list(rec { points = list(rec { size = NUM, latency_ns = opt(NUM) }),
                             huge_fraction = opt(NUM), label = opt(STR) })),
-    main_series = opt(INT),
-    points = opt(list(rec { size = NUM, latency_ns = opt(NUM), spread = opt(NUM) })),
+    main_series = opt(INT), main_reason = opt(STR),
+    points = list(rec { size = NUM, latency_ns = opt(NUM), spread = opt(NUM) }),
     levels = opt(list(rec { name = STR, size = opt(NUM), latency_ns = opt(NUM),
                             unstable = opt(STR) })),
     indistinct = opt(list(rec { reason = STR, name = opt(STR) })),
@@ -80,13 +83,13 @@ local KINDS = {
     caches = opt(list(rec { level = INT, size = opt(NUM) })),
   },
   loaded_latency = {
-    traffic_info = opt("table"), cpus = opt(list(INT)), threads = opt(INT),
-    traffic_size = opt(NUM), repetitions = opt(INT), step_time = opt(NUM),
-    points = opt(list(rec {
+    traffic_info = opt("table"), cpus = list(INT), threads = INT, size = opt(NUM),
+    isa = opt(STR), traffic = STR, traffic_size = opt(NUM), repetitions = INT, step_time = NUM,
+    points = list(rec {
       delay_ns = opt(NUM), delay_achieved_ns = opt(NUM), gbps = opt(NUM), latency_ns = opt(NUM),
       spread = opt(NUM), mean_ns = opt(NUM), chunk_p99_ns = opt(NUM),
       stats = opt(rec { min = opt(NUM), max = opt(NUM) }),
-    })),
+    }),
   },
   bandwidth_kernels = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
@@ -159,8 +162,11 @@ local function check(v, spec, path)
     end
     return nil
   end
-  for name, s in pairs(spec.fields) do
-    local err = check(v[name], s, sub(path, name))
+  local names = {} -- in order, so that the message is the same every time
+  for name in pairs(spec.fields) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local err = check(v[name], spec.fields[name], sub(path, name))
     if err then return err end
   end
   return nil

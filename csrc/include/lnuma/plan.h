@@ -2,7 +2,9 @@
  * lnuma/plan.h -- placement plans for C hosts.  A plan is a Lua file that
  * says which thread runs on which CPU and where each memory region and pool
  * lives (see lua/lnuma/plan.lua for the format).  lnuma_plan_load() runs it
- * in a private, sandboxed Lua state with an instruction and a memory limit,
+ * in a private, sandboxed Lua state with an instruction and a memory limit
+ * (the plan sees pure data and pure functions: no file, no environment
+ * variable, no clock; see lua/lnuma/plan_sandbox.lua),
  * checks it against the target machine with the same checker Lua scripts use
  * (lnuma.plan), and hands the resolved plan over as plain C structures.  The
  * host never sees a lua_State (this header does not include lua.h).
@@ -43,7 +45,9 @@ typedef struct lnuma_plan_options {
   const char *topology_synthetic;
   /** Instructions the plan file may execute; 0 = 50 million (~0.2 s). */
   int64_t max_instructions;
-  /** Bytes the plan file may allocate; 0 = 32 MiB. */
+  /** Bytes the plan may keep live (allocated while it runs and not yet
+   *  freed; garbage it drops does not count); 0 = 32 MiB.  The file itself
+   *  must be a regular file of at most 1 MiB. */
   size_t max_memory;
 } lnuma_plan_options;
 

@@ -122,7 +122,7 @@ end)
 
 describe("memory mistakes are named", function()
   it("an empty set of nodes is refused, not read as the default policy", function()
-    assert.matches("%(nodes: the set is empty %(name a node, or leave nodes out%)%)$",
+    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out for the default policy%)%)$",
                    raises(lnuma.alloc, "1M", { nodes = {} }))
     assert.matches("nodes: the set is empty", raises(lnuma.alloc, "1M", { nodes = "" }))
     assert.matches("nodes: the set is empty", raises(lnuma.pool, { size = 64, count = 2,
@@ -141,7 +141,7 @@ describe("memory mistakes are named", function()
     pool:put(obj)
     local again = pool:get() -- the same slot, handed out again
     assert.equal(obj, again)
-    local msg = "attempt to use a view of a pool object after it was put back"
+    local msg = "attempt to use a view of a pool object after the object was put back"
     assert.matches(msg, raises(view.get, view, "u64", 0))
     assert.matches(msg, raises(view.set, view, "u64", 0, 1))
     assert.matches(msg, raises(inner.read, inner))

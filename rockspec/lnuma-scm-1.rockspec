@@ -69,6 +69,7 @@ build = {
         "csrc/lua/memory.c",
         "csrc/lua/mempolicy.c",
         "csrc/lua/placement.c",
+        "csrc/lua/pacing.c",
         "csrc/lua/pool.c",
         "csrc/lua/sandbox.c",
         "csrc/lua/set.c",

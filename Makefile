@@ -26,7 +26,9 @@ CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE -DLNUMA_BUILDING -fPIC -fvisibility=hidden 
 SYSLIBS     = -lhwloc -lnuma -lpthread -lm
 
 SONAME_MAJOR = 0
-SOVERSION    = 0.1.0
+# The version is the C header's (lnuma._VERSION, lnuma_version()): one place.
+VERSION     := $(shell sed -n 's/^\#define LNUMA_VERSION_STRING "\(.*\)"/\1/p' csrc/include/lnuma.h)
+SOVERSION    = $(VERSION)
 
 CORE_SRC = $(sort $(wildcard csrc/core/*.c))
 LUA_SRC  = $(sort $(wildcard csrc/lua/*.c))
@@ -52,7 +54,7 @@ BENCH_DEBS = likwid mbw
 
 .PHONY: FORCE all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
         bench install uninstall clean examples lint-lua lint-c valgrind san-build tsan-build \
-        tsan fuzz
+        tsan fuzz rock
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -169,6 +171,22 @@ FUZZ_PLANS ?= 1000
 fuzz: deps san-build
 	@LUA=$(LUA) bash spec/fuzz/run --build build-san --calls $(FUZZ_CALLS) --per-seed 20000 \
 	  --fresh --plans $(FUZZ_PLANS)
+
+# make rock: the release rockspec (the scm one with this version and its
+# source archive) and lnuma-$(VERSION)-1.src.rock beside it, which `luarocks
+# install ./lnuma-$(VERSION)-1.src.rock` installs with no checkout (the
+# archive travels inside).  ROCK_URL is where the archive is published.
+ROCK_DIR ?= $(BUILD)/rock
+ROCK_URL ?= file://$(abspath $(ROCK_DIR))/lnuma-$(VERSION).tar.gz
+rock: deps
+	rm -rf $(ROCK_DIR) && mkdir -p $(ROCK_DIR)
+	tar -czf $(ROCK_DIR)/lnuma-$(VERSION).tar.gz --transform 's,^,lnuma-$(VERSION)/,' \
+	  csrc lua bin rockspec README.md
+	sed -e 's/^version = "scm-1"/version = "$(VERSION)-1"/' \
+	  -e 's|^  url = "git+file:///dev/null",|  url = "$(ROCK_URL)",\n  dir = "lnuma-$(VERSION)",|' \
+	  rockspec/lnuma-scm-1.rockspec > $(ROCK_DIR)/lnuma-$(VERSION)-1.rockspec
+	cd $(ROCK_DIR) && luarocks --lua-version=$(LUA_VERSION) pack lnuma-$(VERSION)-1.rockspec
+	@echo "make rock: $(ROCK_DIR)/lnuma-$(VERSION)-1.src.rock"
 
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 

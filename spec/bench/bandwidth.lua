@@ -7,10 +7,11 @@
 --
 -- Bandwidth: every kernel, at 1 thread and at all allowed CPUs, on the
 -- AVX-512 path (against every likwid variant) and on the AVX2 path (isa =
--- "avx2", against likwid's scalar, SSE and AVX variants), lnuma in every walk
--- order so the choice `order = "auto"` makes here is checked, not assumed.
+-- "avx2", against likwid's scalar, SSE and AVX variants), lnuma with order =
+-- "auto" against likwid's best variant, in alternating pairs.
 -- LNUMA_BENCH_KERNELS="read triad" narrows the kernels, LNUMA_BENCH_THREADS="2"
--- the thread counts, LNUMA_BENCH_ISAS="avx2" the paths.
+-- the thread counts, LNUMA_BENCH_ISAS="avx2" the paths, LNUMA_BENCH_PAIRS=4 the
+-- alternating pairs per kernel.
 -- bench: realtime (spec/bench/run: one thread per CPU, likwid's too)
 local lnuma = require "lnuma"
 
@@ -83,14 +84,21 @@ local function likwid(kernel, threads)
   return mbs and tonumber(mbs) / 1000 or nil
 end
 
-local function lnuma_gbps(kernel, threads, isa, order)
+local function lnuma_run(kernel, threads, isa, order)
   local use = {}
   for i = 1, threads do use[i] = cpus[i] end
   local r = assert(lnuma.bench.bandwidth { kernel = kernel, size = SIZE, cpus = use, isa = isa,
                                            order = order, repetitions = REPS,
                                            min_time = 200000000 })
   for _, w in ipairs(r.warnings) do print("# warning: " .. w) end
-  return r.gbps, r.stats.spread
+  return r
+end
+
+local function median(t)
+  local c = { table.unpack(t) }
+  table.sort(c)
+  local n = #c
+  return n % 2 == 1 and c[(n + 1) // 2] or (c[n // 2] + c[n // 2 + 1]) / 2
 end
 
 -- The likwid variants an ISA path is compared with: all of them for
@@ -103,70 +111,66 @@ local function variants(kernel, isa)
   return out
 end
 
-print(("# %d CPUs allowed; order = \"auto\" picks here: %s"):format(#cpus, (function()
-  local t = {}
-  for _, k in ipairs(ORDER) do t[#t + 1] = k .. "=" .. info.orders[k] end
-  return table.concat(t, " ")
-end)()))
+local PAIRS = tonumber(os.getenv("LNUMA_BENCH_PAIRS") or "") or 4
+print(("# %d CPUs allowed; order = \"auto\" tries each walk order on the run's buffer and "
+       .. "measures the fastest"):format(#cpus))
 print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; lnuma: "
        .. "median of %d repetitions of >= 0.2 s; likwid-bench: its own figure over >= 1 s")
        :format(lnuma.report.size(SIZE), table.concat(THREADS, " and "), REPS))
 print("# lnuma: lnuma.bench.bandwidth{kernel = K, size = " .. SIZE .. ", cpus = {...}, isa = I, "
       .. "order = O, repetitions = " .. REPS .. ", min_time = 200000000}")
 print("# likwid: " .. LIKWID_CMD:format("VARIANT", SIZE, 0):gsub(":0$", ":THREADS"))
-print("# two rounds, run in turn (lnuma in every order, then every likwid variant; round 2 "
-      .. "re-runs lnuma and the two best likwid variants); best of the rounds for each")
+print(("# per kernel: a selection round (lnuma in each order, every likwid variant once) picks "
+       .. "likwid's best variant; then %d pairs, lnuma (order auto) and that variant run in "
+       .. "turn; ratio = median lnuma / median likwid over the pairs (best / best beside it)")
+       :format(PAIRS))
 if not next(available) then print("# likwid-bench not found: make deps-bench installs it") end
 local worst, table_rows = nil, {}
 for _, isa in ipairs(ISAS) do
   for _, threads in ipairs(THREADS) do
     for _, k in ipairs(ORDER) do
-      local best_o = {}
-      local lk_best = {}
-      for round = 1, 2 do
-        for _, o in ipairs(WALKS) do
-          local g = lnuma_gbps(k, threads, isa, o)
-          if not best_o[o] or g > best_o[o] then best_o[o] = g end
-        end
-        local list = variants(k, isa)
-        if round == 2 then
-          table.sort(list, function(x, y) return (lk_best[x] or 0) > (lk_best[y] or 0) end)
-          list = { list[1], list[2] }
-        end
-        for _, lk in ipairs(list) do
-          local v = likwid(lk, threads)
-          if v and (not lk_best[lk] or v > lk_best[lk]) then lk_best[lk] = v end
-        end
-      end
-      local auto = info.orders[k]
-      local g = best_o[auto]
       local tag = ("%s.t%d.%s"):format(k, threads, isa)
-      local fastest = math.max(best_o.linear, best_o.split, best_o.pages)
+      -- Selection round: what each order and each likwid variant does here.
       for _, o in ipairs(WALKS) do
-        line(("lnuma.%s.%s"):format(tag, o), best_o[o], o ~= auto and "GB/s"
-          or ("GB/s  (the auto choice%s)"):format(best_o[o] >= fastest and ""
-          or (", %.0f%% below the fastest here"):format((1 - best_o[o] / fastest) * 100)))
+        line(("lnuma.%s.%s (selection round)"):format(tag, o), lnuma_run(k, threads, isa, o).gbps,
+             "GB/s")
       end
-      local best, best_name
-      for _, lk in ipairs(LIKWID[k]) do
-        if lk_best[lk] then
-          line(("  likwid.%s.t%d"):format(lk, threads), lk_best[lk], "GB/s")
-          if not best or lk_best[lk] > best then best, best_name = lk_best[lk], lk end
+      local pick, pick_gbps
+      for _, lk in ipairs(variants(k, isa)) do
+        local v = likwid(lk, threads)
+        if v then
+          line(("  likwid.%s.t%d (selection round)"):format(lk, threads), v, "GB/s")
+          if not pick or v > pick_gbps then pick, pick_gbps = lk, v end
         end
       end
-      if best then
-        local ratio = g / best
-        line(("ratio.%s (lnuma %s / likwid %s)"):format(tag, auto, best_name), ratio, "x")
+      -- Pairs: lnuma and the picked variant in turn, so drift and neighbours
+      -- fall on both alike.
+      local ours, theirs, orders = {}, {}, {}
+      for i = 1, PAIRS do
+        local r = lnuma_run(k, threads, isa, "auto")
+        ours[i], orders[#orders + 1] = r.gbps, r.order
+        theirs[i] = pick and likwid(pick, threads) or nil
+      end
+      local m = median(ours)
+      line(("lnuma.%s.auto (median of %d; orders %s)"):format(tag, PAIRS,
+           table.concat(orders, ",")), m, "GB/s")
+      if pick and #theirs == PAIRS then
+        local mt = median(theirs)
+        line(("  likwid.%s.t%d (median of %d)"):format(pick, threads, PAIRS), mt, "GB/s")
+        local ratio = m / mt
+        local best_ratio = math.max(table.unpack(ours)) / math.max(table.unpack(theirs))
+        line(("ratio.%s (lnuma auto / likwid %s; best/best %.3f)"):format(tag, pick, best_ratio),
+             ratio, "x")
         if not worst or ratio < worst then worst = ratio end
-        table_rows[#table_rows + 1] = ("| %s | %d | %s | %.2f | %s %.2f | %.3f |"):format(
-          k, threads, isa, g, best_name, best, ratio)
+        table_rows[#table_rows + 1] = ("| %s | %d | %s | %.2f | %s %.2f | %.3f | %.3f |"):format(
+          k, threads, isa, m, pick, mt, ratio, best_ratio)
       end
     end
   end
 end
 if worst then
   line("ratio.min (lnuma / best likwid, all kernels)", worst, "x (target >= 1.0)")
-  print("# | kernel | threads | isa | lnuma GB/s | best likwid GB/s | ratio |")
+  print("# | kernel | threads | isa | lnuma GB/s | likwid GB/s | ratio (medians) | best/best |")
   for _, row in ipairs(table_rows) do print("# " .. row) end
 end
 

@@ -49,12 +49,12 @@ STLIB    = $(BUILD)/liblnuma.a
 DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
        lua-busted lua-check lua-argparse lua-dkjson numactl hwloc luarocks \
        libcmocka-dev cppcheck valgrind qemu-system-x86 linux-image-amd64 \
-       busybox-static cpio
+       busybox-static cpio lua-ldoc doxygen
 BENCH_DEBS = likwid mbw
 
 .PHONY: FORCE all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
         bench install uninstall clean examples lint-lua lint-c valgrind san-build tsan-build \
-        tsan fuzz rock
+        tsan fuzz rock docs
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -191,6 +191,18 @@ rock: deps
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 
 lint: lint-lua lint-c
+
+# make docs: the Lua API (LDoc, config.ld) into build/docs/lua and the C API
+# (Doxygen over csrc/include) into build/docs/c; a warning from either fails.
+DOXYGEN_CONFIG = PROJECT_NAME=lnuma INPUT=csrc/include RECURSIVE=YES \
+  OUTPUT_DIRECTORY=$(BUILD)/docs/c GENERATE_LATEX=NO QUIET=YES WARN_IF_UNDOCUMENTED=YES \
+  WARN_AS_ERROR=FAIL_ON_WARNINGS OPTIMIZE_OUTPUT_FOR_C=YES JAVADOC_AUTOBRIEF=YES \
+  HAVE_DOT=NO FULL_PATH_NAMES=YES STRIP_FROM_PATH=csrc/include
+docs: deps
+	@ldoc --fatalwarnings -q -d $(BUILD)/docs/lua . >/dev/null
+	@mkdir -p $(BUILD)/docs/c
+	@printf '%s\n' $(DOXYGEN_CONFIG) | doxygen -
+	@echo "make docs: $(BUILD)/docs/lua/index.html and $(BUILD)/docs/c/html/index.html"
 
 lint-lua:
 	luacheck -q --no-color $(LUACHECK_DIRS)

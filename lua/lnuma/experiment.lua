@@ -175,7 +175,7 @@ local function run_one(cfg, combo, item, state)
   end
   rec.given_placement, rec.given_buffers = nil, nil
   if any then rec.placement = pl end
-  if not rec.cpus and cfg.pinned then rec.cpus = { (require("lnuma").current()) } end
+  if not rec.cpus then rec.cpus = { (require("lnuma").current()) } end
   P.check_cpus(combo.levels, rec.cpus, rec.flags)
   return rec
 end

@@ -57,7 +57,7 @@ local function opt_fn(opts, key, required)
   local v = opts[key]
   if v == nil and not required then return nil end
   if type(v) ~= "function" then
-    argerror(key, "function expected, got " .. type(v), 3)
+    argerror(key, "function expected, got " .. type(v))
   end
   return v
 end
@@ -66,7 +66,7 @@ local function opt_prob(opts, key, default)
   local v = opts[key]
   if v == nil then return default end
   if type(v) ~= "number" or not (v > 0 and v < 1) then
-    argerror(key, "a number between 0 and 1 expected, got " .. tostring(v), 3)
+    argerror(key, "a number between 0 and 1 expected, got " .. tostring(v))
   end
   return v
 end
@@ -198,14 +198,14 @@ local function parse(opts)
   cfg.setup_per = U.opt_choice("experiment", opts, "setup_per", "run", { "run", "combination" })
   for _, key in ipairs({ "metric", "unit", "name" }) do
     if opts[key] ~= nil and type(opts[key]) ~= "string" then
-      argerror(key, "string expected, got " .. type(opts[key]), 2)
+      argerror(key, "string expected, got " .. type(opts[key]))
     end
     cfg[key] = opts[key]
   end
   if opts.metrics ~= nil then
-    if type(opts.metrics) ~= "table" then argerror("metrics", "array of names expected", 2) end
+    if type(opts.metrics) ~= "table" then argerror("metrics", "array of names expected") end
     for i, v in ipairs(opts.metrics) do
-      if type(v) ~= "string" then argerror("metrics", ("element %d is not a name"):format(i), 2) end
+      if type(v) ~= "string" then argerror("metrics", ("element %d is not a name"):format(i)) end
     end
   end
   cfg.metrics = opts.metrics
@@ -217,7 +217,7 @@ local function parse(opts)
   if opts.baseline ~= nil then
     local b = opts.baseline
     if math.type(b) == "integer" then
-      if not cfg.combos[b] then argerror("baseline", ("no combination %d"):format(b), 2) end
+      if not cfg.combos[b] then argerror("baseline", ("no combination %d"):format(b)) end
       cfg.baseline = b
     elseif type(b) == "table" then
       for _, c in ipairs(cfg.combos) do
@@ -225,9 +225,9 @@ local function parse(opts)
         for k, v in pairs(b) do match = match and D.same(c.levels[k], v) end
         if match then cfg.baseline = c.index; break end
       end
-      if not cfg.baseline then argerror("baseline", "matches no combination", 2) end
+      if not cfg.baseline then argerror("baseline", "matches no combination") end
     else
-      argerror("baseline", "a combination index or {factor = level} table expected", 2)
+      argerror("baseline", "a combination index or {factor = level} table expected")
     end
   end
   return cfg
@@ -244,49 +244,12 @@ local function pin(cfg, combo)
   return true
 end
 
---- Runs an experiment (also `lnuma.experiment(opts)`).
--- @tparam table opts
---  `factors`: `{name = {levels}}` or `{{name, {levels}}, ...}` (ordered);
---  `combinations` (optional): a list of `{factor = level}` to run instead of
---  every combination; `repetitions` (default 10) measured runs of each;
---  `warmup` (default 1) warm-up rounds, discarded; `seed` (integer; default
---  from the clock, recorded); `run(levels, state, info)` (required) returns
---  a number, a table of named numbers (plus optional `placement`, `buffers`,
---  `cpus`/`cpus_ran`, `warnings`; an lnuma result works as is with
---  `metric`), nothing (its wall time is the metric, `elapsed_ns`) or
---  `nil, message` (a failed run); `info` = `{combination, repetition, warmup,
---  index}`; `setup(levels, info)` returns the state given to run (an lnuma
---  buffer, or a table whose `buffers` = `{name = buffer or {buffer =, node
---  = / nodes =}}` are checked after each run) or `nil, message` (the
---  combination is skipped when that happens before any run of it succeeded);
---  `teardown(state, levels, info)`; `setup_per` "run" (default: a fresh
---  setup for every run) or "combination" (once each, all before the first
---  run, torn down at the end); `skip(levels)` returns a reason to leave a
---  combination out; `metric` (the name analysed when run returns a table;
---  default the only number it returns); `metrics` (more names to record
---  from an lnuma result); `unit`; `better` ("lower" or "higher"; default
---  "higher" for GB/s and rates, else "lower"); `alpha` (0.05); `confidence`
---  (0.95); `exclude_misplaced` (false: flagged runs are counted and
---  warned about; true: left out of the statistics); `baseline` (an index or
---  `{factor = level}`: compare each combination with it instead of all
---  pairs); `pin` (true); `name` (a title).
--- @treturn table the result (see `analyse` for the statistics): `benchmark` =
---  "experiment", `name`, `factors` (`{name, levels, labels}`), `combinations`
---  (each `index`, `levels` (factor -> level), `label`, `runs` (the metric of
---  each measured run the statistics use, in run order), `median`, `stats`,
---  `ci`, `flagged`, `excluded`, `failed`, `skipped` (reason), `metrics`
---  (median of every metric), `rank`, `group`), `comparisons`, `effects`,
---  `ranking`, `order` (combination index of every run, warm-up included, as
---  they ran), `runs` (every run: `combination`, `repetition`, `warmup`,
---  `value`, `metrics`, `placement` (buffer name -> pages by node and page
---  size, fraction on the nodes asked), `cpus`, `flags`, `excluded`, `error`,
---  `elapsed_ns`), `seed`, `repetitions`, `warmup`, `metric`, `unit`,
---  `better`, `alpha`, `confidence`, `notes`, `statistics` (the methods),
---  `cpus_ran`, `clock`, `parameters`, `units`, `warnings`, `elapsed_ns`
--- @raise on bad options, and when setup, run or teardown raises (after
---  teardown and unpinning), naming the combination and repetition
-function M.run(opts)
-  local cfg = parse(opts)
+local function start(opts, level)
+  local parsed, cfg = pcall(parse, opts)
+  if not parsed then
+    -- Where the script called, as luaL_argerror says it; not where it was found.
+    error((tostring(cfg):gsub("^.-:%d+: (bad argument)", "%1")), level + 1)
+  end
   local started = now()
   local lnuma = require "lnuma"
   cfg.topo = assert(U.machine())
@@ -410,6 +373,52 @@ function M.run(opts)
   return M.analyse(res)
 end
 
+--- Runs an experiment (also `lnuma.experiment(opts)`).
+-- @tparam table opts
+--  `factors`: `{name = {levels}}` or `{{name, {levels}}, ...}` (ordered);
+--  `combinations` (optional): a list of `{factor = level}` to run instead of
+--  every combination; `repetitions` (default 10) measured runs of each;
+--  `warmup` (default 1) warm-up rounds, discarded; `seed` (integer; default
+--  from the clock, recorded); `run(levels, state, info)` (required) returns
+--  a number, a table of named numbers (plus optional `placement`, `buffers`,
+--  `cpus`/`cpus_ran`, `warnings`; an lnuma result works as is with
+--  `metric`), nothing (its wall time is the metric, `elapsed_ns`) or
+--  `nil, message` (a failed run); `info` = `{combination, repetition, warmup,
+--  index}`; `setup(levels, info)` returns the state given to run (an lnuma
+--  buffer, or a table whose `buffers` = `{name = buffer or {buffer =, node
+--  = / nodes =}}` are checked after each run) or `nil, message` (the
+--  combination is skipped when that happens before any run of it succeeded);
+--  `teardown(state, levels, info)`; `setup_per` "run" (default: a fresh
+--  setup for every run) or "combination" (once each, all before the first
+--  run, torn down at the end); `skip(levels)` returns a reason to leave a
+--  combination out; `metric` (the name analysed when run returns a table;
+--  default the only number it returns); `metrics` (more names to record
+--  from an lnuma result); `unit`; `better` ("lower" or "higher"; default
+--  "higher" for GB/s and rates, else "lower"); `alpha` (0.05); `confidence`
+--  (0.95); `exclude_misplaced` (false: flagged runs are counted and
+--  warned about; true: left out of the statistics); `baseline` (an index or
+--  `{factor = level}`: compare each combination with it instead of all
+--  pairs); `pin` (true); `name` (a title).
+-- @treturn table the result (see `analyse` for the statistics): `benchmark` =
+--  "experiment", `name`, `factors` (`{name, levels, labels}`), `combinations`
+--  (each `index`, `levels` (factor -> level), `label`, `runs` (the metric of
+--  each measured run the statistics use, in run order), `median`, `stats`,
+--  `ci`, `flagged`, `excluded`, `failed`, `skipped` (reason), `metrics`
+--  (median of every metric), `rank`, `group`), `comparisons`, `effects`,
+--  `ranking`, `order` (combination index of every run, warm-up included, as
+--  they ran), `runs` (every run: `combination`, `repetition`, `warmup`,
+--  `value`, `metrics`, `placement` (buffer name -> pages by node and page
+--  size, fraction on the nodes asked), `cpus`, `flags`, `excluded`, `error`,
+--  `elapsed_ns`), `seed`, `repetitions`, `warmup`, `metric`, `unit`,
+--  `better`, `alpha`, `confidence`, `notes`, `statistics` (the methods),
+--  `cpus_ran`, `clock`, `parameters`, `units`, `warnings`, `elapsed_ns`
+-- @raise on bad options, and when setup, run or teardown raises (after
+--  teardown and unpinning), naming the combination and repetition
+function M.run(opts)
+  local res = start(opts, 2) -- not a tail call: level 3 is the script
+  return res
+end
+
 --- Computes (again) the statistics of an experiment result from its `runs`:
 -- per combination `runs`, `median`, `stats`, `ci`, `flagged`, `excluded`,
 -- `failed`, `metrics`, `cpus_ran`; then `comparisons`, `effects`, `ranking`,
@@ -513,4 +522,7 @@ function M.analyse(res, opts)
   return res
 end
 
-return setmetatable(M, { __call = function(_, opts) return M.run(opts) end })
+return setmetatable(M, { __call = function(_, opts)
+  local res = start(opts, 2)
+  return res
+end })

@@ -14,10 +14,10 @@ local D = {}
 
 local floor = math.floor
 
--- Raises "bad argument #1 to 'experiment' (key: msg)".
-local function argerror(key, msg, level)
-  error(("bad argument #1 to 'experiment' (%s%s)"):format(key and (key .. ": ") or "", msg),
-        (level or 1) + 1)
+-- Raises "bad argument #1 to 'experiment' (key: msg)" (lnuma.experiment
+-- adds where the script called it).
+local function argerror(key, msg)
+  error(("bad argument #1 to 'experiment' (%s%s)"):format(key and (key .. ": ") or "", msg), 0)
 end
 D.argerror = argerror
 
@@ -69,7 +69,7 @@ end
 local function check_level(key, v)
   local t = type(v)
   if t == "string" or t == "number" or t == "boolean" then
-    if v ~= v then argerror(key, "a level cannot be NaN", 4) end
+    if v ~= v then argerror(key, "a level cannot be NaN") end
     return v
   end
   if t == "table" and is_int_array(v) then
@@ -110,12 +110,12 @@ end
 -- factors = { name = {levels} } (sorted by name) or { {name, {levels}}, ... }
 -- / { {name = n, levels = {...}}, ... } (in that order).
 local function parse_factors(spec)
-  if type(spec) ~= "table" then argerror("factors", "table expected, got " .. type(spec), 3) end
+  if type(spec) ~= "table" then argerror("factors", "table expected, got " .. type(spec)) end
   local list = {}
   if #spec > 0 then
     for i, f in ipairs(spec) do
       if type(f) ~= "table" then
-        argerror(("factors[%d]"):format(i), "{name, {levels}} expected, got " .. type(f), 3)
+        argerror(("factors[%d]"):format(i), "{name, {levels}} expected, got " .. type(f))
       end
       list[i] = { name = f.name or f[1], levels = f.levels or f[2] }
     end
@@ -123,7 +123,7 @@ local function parse_factors(spec)
     local names = {}
     for k in pairs(spec) do
       if type(k) ~= "string" then
-        argerror("factors", "a map of name = {levels} or a list of {name, {levels}} expected", 3)
+        argerror("factors", "a map of name = {levels} or a list of {name, {levels}} expected")
       end
       names[#names + 1] = k
     end
@@ -134,18 +134,18 @@ local function parse_factors(spec)
   for i, f in ipairs(list) do
     local key = type(f.name) == "string" and ("factors." .. f.name) or ("factors[" .. i .. "]")
     check_name(key, f.name)
-    if seen[f.name] then argerror(key, "named twice", 3) end
+    if seen[f.name] then argerror(key, "named twice") end
     seen[f.name] = true
     if type(f.levels) ~= "table" or #f.levels == 0 then
-      argerror(key, "a non-empty array of levels expected", 3)
+      argerror(key, "a non-empty array of levels expected")
     end
     local levels = {}
     for j = 1, #f.levels do
       local v = f.levels[j]
-      if v == nil then argerror(key, ("level %d is nil"):format(j), 3) end
+      if v == nil then argerror(key, ("level %d is nil"):format(j)) end
       v = check_level(key, v)
       if level_index(levels, v) then
-        argerror(key, ("level %s given twice"):format(D.label(v)), 3)
+        argerror(key, ("level %s given twice"):format(D.label(v)))
       end
       levels[j] = v
     end
@@ -169,7 +169,7 @@ function D.combinations(opts)
   if opts.factors ~= nil then factors = parse_factors(opts.factors) end
   local chosen = opts.combinations
   if chosen == nil then
-    if not factors then argerror("factors", "missing (or give 'combinations')", 2) end
+    if not factors then argerror("factors", "missing (or give 'combinations')") end
     local out = { {} }
     for _, f in ipairs(factors) do
       local nxt = {}
@@ -185,13 +185,13 @@ function D.combinations(opts)
     end
     chosen = out
   elseif type(chosen) ~= "table" or #chosen == 0 then
-    argerror("combinations", "a non-empty list of {factor = level} tables expected", 2)
+    argerror("combinations", "a non-empty list of {factor = level} tables expected")
   elseif not factors then
     -- Factors from the combinations: names sorted, levels in order of appearance.
     local by_name, names = {}, {}
     for i, c in ipairs(chosen) do
       if type(c) ~= "table" then
-        argerror(("combinations[%d]"):format(i), "table expected, got " .. type(c), 2)
+        argerror(("combinations[%d]"):format(i), "table expected, got " .. type(c))
       end
       for k, v in pairs(c) do
         check_name(("combinations[%d]"):format(i), k)
@@ -207,26 +207,26 @@ function D.combinations(opts)
   local combos = {}
   for i, c in ipairs(chosen) do
     local key = ("combinations[%d]"):format(i)
-    if type(c) ~= "table" then argerror(key, "table expected, got " .. type(c), 2) end
+    if type(c) ~= "table" then argerror(key, "table expected, got " .. type(c)) end
     local levels, parts = {}, {}
     for k in pairs(c) do
       local known = false
       for _, f in ipairs(factors) do known = known or f.name == k end
-      if not known then argerror(key, ("'%s' is not a factor"):format(tostring(k)), 2) end
+      if not known then argerror(key, ("'%s' is not a factor"):format(tostring(k))) end
     end
     for _, f in ipairs(factors) do
       local v = c[f.name]
-      if v == nil then argerror(key, ("no level for factor '%s'"):format(f.name), 2) end
+      if v == nil then argerror(key, ("no level for factor '%s'"):format(f.name)) end
       local j = level_index(f.levels, v)
       if not j then
-        argerror(key, ("%s = %s is not one of its levels"):format(f.name, D.label(v)), 2)
+        argerror(key, ("%s = %s is not one of its levels"):format(f.name, D.label(v)))
       end
       levels[f.name] = f.levels[j]
       parts[#parts + 1] = f.name .. "=" .. D.label(f.levels[j])
     end
     local label = table.concat(parts, " ")
     for j = 1, i - 1 do
-      if combos[j].label == label then argerror(key, "the same as combinations[" .. j .. "]", 2) end
+      if combos[j].label == label then argerror(key, "the same as combinations[" .. j .. "]") end
     end
     combos[i] = { index = i, levels = levels, label = label }
   end

@@ -47,7 +47,7 @@ local function runs_by_combination(r)
   return by
 end
 
-local function dots_panel(r, u, body, w, y0, y1, x0, x1)
+local function dots_panel(r, u, body, y0, y1, x0, x1)
   local combos = r.combinations
   local by = runs_by_combination(r)
   local lo, hi = math.huge, -math.huge
@@ -170,7 +170,7 @@ function M.render(r)
   local body = {}
   local sub = fmt("%d repetitions per combination, randomised interleaved order, seed %d",
                   r.repetitions, r.seed)
-  local note = dots_panel(r, u, body, w, y0, y1, x0, x1)
+  local note = dots_panel(r, u, body, y0, y1, x0, x1)
   body[#body + 1] = u.label(16, 42, sub .. (note and ("; " .. note) or ""), 'fill="#555555"')
   body[#body + 1] = u.label(16, 60, "dots: runs (red rings: placement did not hold); "
     .. "black bar: median; band: its confidence interval; #rank gGROUP", 'fill="#555555"')

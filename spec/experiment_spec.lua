@@ -377,3 +377,63 @@ describe("an experiment result", function()
       .. "expected, got \"x\"", select(2, lnuma.report.check(back)))
   end)
 end)
+
+describe("experiments on several nodes #multinode", function()
+  local sys = dofile("spec/support/sys.lua")
+  local ONE_NODE = "needs ≥2 NUMA nodes: runs in the emulated machines (make test-vm)"
+  local function memory_nodes()
+    local nodes = sys.memory_nodes()
+    if #nodes < 2 then pending(ONE_NODE) end
+    return nodes
+  end
+
+  it("records each run's pages on the node its level asked", function()
+    local nodes = memory_nodes()
+    local res = lnuma.experiment { factors = { node = nodes }, repetitions = 2, seed = 1,
+      setup = function(lv) return assert(lnuma.alloc(1024 * 1024, { node = lv.node })) end,
+      run = function(_, buf) return buf:size() end,
+      teardown = function(buf) buf:free() end }
+    for _, run in ipairs(res.runs) do
+      local node = res.combinations[run.combination].levels.node
+      assert.same({ { node = node, pages = 256 } }, run.placement.buffer.pages_by_node)
+      assert.same({}, run.flags)
+    end
+    assert.equal(0, #res.warnings)
+  end)
+
+  it("flags and excludes runs whose buffer is on another node than the level says", function()
+    local nodes = memory_nodes()
+    local res = lnuma.experiment { factors = { node = nodes }, repetitions = 2, seed = 1,
+      exclude_misplaced = true,
+      -- setup ignores the level: every buffer goes to the first node
+      setup = function() return assert(lnuma.alloc(1024 * 1024, { node = nodes[1] })) end,
+      run = function() return 1 end,
+      teardown = function(buf) buf:free() end }
+    for _, c in ipairs(res.combinations) do
+      if c.levels.node == nodes[1] then
+        assert.equal(0, c.flagged)
+        assert.equal(2, #c.runs)
+      else
+        assert.equal(2, c.excluded)
+        assert.equal(0, #c.runs)
+      end
+    end
+    assert.matches("^buffer: only 0.0%% of the 256 pages are on the intended node",
+      res.runs[#res.runs].flags[1] or res.runs[1].flags[1])
+  end)
+
+  it("runs the first-touch example: the first-touched buffer sits on the far node", function()
+    local nodes = memory_nodes()
+    local cpu_nodes = 0
+    for _, n in ipairs(nodes) do
+      if #sys.node_cpus(n) > 0 then cpu_nodes = cpu_nodes + 1 end
+    end
+    if cpu_nodes < 2 then pending("needs two nodes with CPUs") end
+    local p = assert(io.popen("lua5.4 examples/first_touch_vs_bind.lua --quick 2>&1"))
+    local out = p:read("a")
+    assert.is_true(p:close(), out)
+    assert.matches("first touch on CPU %d+ +[%d.]+ ns per load from CPU %d+;   0.0%% of the pages",
+      out)
+    assert.matches("bound to node %d+ +[%d.]+ ns per load from CPU %d+; 100.0%% of the pages", out)
+  end)
+end)

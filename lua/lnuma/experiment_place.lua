@@ -112,6 +112,11 @@ function P.given_placement(name, p, levels, flags)
     end
     out.fraction, out.node = total > 0 and on / total or 0, #asked == 1 and asked[1] or asked
   end
+  local huge = levels.huge or p.huge_asked
+  if huge and huge ~= "none" and type(p.huge_fraction) == "number" and p.huge_fraction < 1 then
+    flags[#flags + 1] = ("%s: asked for huge pages (%s), %.1f%% of the memory is on them")
+      :format(name, tostring(huge), p.huge_fraction * 100)
+  end
   if type(out.fraction) == "number" and out.fraction < 1 then
     local where = {}
     for _, e in ipairs(list) do where[#where + 1] = ("node %s: %s"):format(e.node, e.pages) end

@@ -135,9 +135,10 @@ function R.text(r)
   out[#out + 1] = T.table(headers, rows, { indent = "  " })
   local ci_level
   for _, c in ipairs(r.combinations) do ci_level = ci_level or (c.ci and c.ci.level) end
-  out[#out + 1] = ("  (median of %s%s; CI: order statistics, distribution-free%s; spread: "
+  out[#out + 1] = ("  (%sCI of the median: order statistics, distribution-free%s; spread: "
     .. "(max - min) / median; group: rank groups the tests cannot tell apart)"):format(
-    r.metric, unit, ci_level and ((", coverage %.1f%%"):format(ci_level * 100)) or "")
+    unit ~= "" and ("values in" .. unit .. "; ") or "",
+    ci_level and ((", coverage %.1f%%"):format(ci_level * 100)) or "")
   if r.effects and #r.effects > 0 then
     out[#out + 1] = "main effects (ratio of medians to the first level, matched combinations):"
     effect_lines(r, out)

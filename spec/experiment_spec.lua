@@ -317,7 +317,8 @@ describe("an experiment result", function()
     for _, c in ipairs(res.comparisons) do
       assert.is_number(c.p)
       assert.is_boolean(c.significant)
-      assert.is_true(res.combinations[c.a] ~= nil and res.combinations[c.b] ~= nil)
+      assert.equal(res.combinations[c.a].levels, c.levels_a)
+      assert.equal(res.combinations[c.b].levels, c.levels_b)
     end
     assert.equal("experiment", res.benchmark)
     assert.is_table(res.clock)

@@ -132,14 +132,16 @@ end
 -- @tparam table combos combinations with `runs`
 -- @tparam number alpha
 -- @tparam[opt] integer baseline index of the baseline combination
--- @treturn table comparisons `{a =, b =, label_a =, label_b =, differs_in =, p =,
---   p_adjusted =, significant =, ...}` (see `compare` for the rest)
+-- @treturn table comparisons `{a =, b =, label_a =, label_b =, levels_a =,
+--   levels_b =, differs_in =, p =, p_adjusted =, significant =, ...}` (a and
+--   b are combination indexes; see `compare` for the rest)
 function S.comparisons(factors, combos, alpha, baseline)
   local out = {}
   local function add(ca, cb)
     if #ca.runs < 2 or #cb.runs < 2 then return end
     local c = S.compare(ca.runs, cb.runs)
     c.a, c.b, c.label_a, c.label_b = ca.index, cb.index, ca.label, cb.label
+    c.levels_a, c.levels_b = ca.levels, cb.levels
     c.differs_in = differs(factors, ca, cb)
     out[#out + 1] = c
   end

@@ -189,7 +189,7 @@ local function parse(opts)
   local seed = opts.seed
   if seed ~= nil and math.type(seed) ~= "integer" then
     argerror("seed", "integer expected, got " .. (type(seed) == "number" and tostring(seed)
-      or type(seed)), 2)
+      or type(seed)))
   end
   cfg.seed = seed or D.default_seed()
   cfg.run = opt_fn(opts, "run", true)
@@ -233,8 +233,9 @@ local function parse(opts)
   return cfg
 end
 
--- Pins the calling thread to the combination's CPUs; returns the CPUs to
--- restore, or nil, message.
+-- Pins the calling thread to the combination's CPUs (when it names some and
+-- `pin` is on): true when pinned, false when there is nothing to pin,
+-- nil, message when the kernel refused.
 local function pin(cfg, combo)
   local cpus = cfg.pin and P.asked_cpus(combo.levels)
   if not cpus then return false end
@@ -283,8 +284,12 @@ local function start(opts, level)
         if not combo.skipped then
           local pinned, pmsg = pin(cfg, combo)
           if pinned == nil then skip(combo, pmsg) else
-            local st, msg = cfg.setup(combo.levels, { combination = combo.index })
-            if st == nil then
+            local sok, st, msg = pcall(cfg.setup, combo.levels, { combination = combo.index })
+            if not sok then
+              if pinned and restore then lnuma.bind { cpus = restore } end
+              error(("experiment: setup of %s: %s"):format(combo.label, tostring(st)), 0)
+            end
+            if st == nil and msg ~= nil then
               skip(combo, "setup: " .. tostring(msg))
             else
               states[combo.index] = st

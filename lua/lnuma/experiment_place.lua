@@ -11,7 +11,9 @@ local D = require "lnuma.experiment_design"
 
 local P = {}
 
--- A node or CPU level as a list of integers, or nil.
+--- A node or CPU level as a list of integers.
+-- @param v an integer, an array of integers or a cpulist string
+-- @treturn table|nil the list, or nil when v is none of those
 function P.int_list(v)
   if v == nil then return nil end
   if math.type(v) == "integer" then return { v } end
@@ -22,7 +24,11 @@ function P.int_list(v)
   if type(v) == "table" then return v end
 end
 
--- Why a combination cannot run on this machine, or nil.
+--- Why a combination cannot run on this machine: a `node`/`nodes` level
+-- outside the allowed nodes, a `cpu`/`cpus` level outside the allowed CPUs.
+-- @tparam table topo `lnuma.topology()`
+-- @tparam table levels factor -> level
+-- @treturn string|nil the reason, or nil when it can run
 function P.unavailable(topo, levels)
   for _, key in ipairs({ "node", "nodes" }) do
     local v = levels[key]
@@ -52,18 +58,31 @@ function P.unavailable(topo, levels)
   end
 end
 
+--- The nodes a combination asks for (its `nodes` or `node` level).
+-- @tparam table levels
+-- @treturn table|nil
 function P.asked_nodes(levels)
   return P.int_list(levels.nodes) or P.int_list(levels.node)
 end
 
+--- The CPUs a combination asks for (its `cpus` or `cpu` level).
+-- @tparam table levels
+-- @treturn table|nil
 function P.asked_cpus(levels)
   return P.int_list(levels.cpus) or P.int_list(levels.cpu)
 end
 
 -- ---- placement of one run ------------------------------------------------------------
 
--- The placement of a buffer against the nodes asked (or, when none are,
+--- The placement of a buffer against the nodes asked (or, when none are,
 -- where it is): bench_util's reading; its complaints become the run's flags.
+-- @tparam table topo
+-- @tparam string name the buffer's name in the run's record
+-- @param entry an lnuma buffer, or `{buffer =, node = / nodes =}`
+-- @tparam table levels the combination's levels (`node`/`nodes` asked)
+-- @tparam table flags the run's flags, appended to
+-- @treturn table|nil the placement (`node`, `fraction`, `pages_by_node`,
+--   `pages_by_size`, `huge_fraction`, ...), nil when entry is no live buffer
 function P.buffer_placement(topo, name, entry, levels, flags)
   local buf, asked = entry, nil
   if type(entry) == "table" and not require("lnuma").type(entry) then
@@ -87,9 +106,16 @@ function P.buffer_placement(topo, name, entry, levels, flags)
   return p
 end
 
--- A placement a run returned ({pages_by_node = {{node, pages}}} as lnuma
--- results carry it, or {by_node = {[node] = pages}} as buf:placement() gives
--- it), checked against the nodes asked.
+--- A placement a run returned (`{pages_by_node = {{node =, pages =}}}` as
+-- lnuma results carry it, or `{by_node = {[node] = pages}}` as
+-- `buf:placement()` gives it; its own `nodes` overrides the levels), checked
+-- against the nodes asked, and against the huge pages asked (`huge` level or
+-- its `huge_asked`) when it says `huge_fraction`.
+-- @tparam string name
+-- @tparam table p
+-- @tparam table levels
+-- @tparam table flags appended to
+-- @treturn table a copy with `pages_by_node` (and `fraction`, `node` when nodes were asked)
 function P.given_placement(name, p, levels, flags)
   local list = {}
   if type(p.pages_by_node) == "table" then
@@ -126,6 +152,10 @@ function P.given_placement(name, p, levels, flags)
   return out
 end
 
+--- Flags a run that ran on a CPU outside those its levels asked.
+-- @tparam table levels
+-- @tparam table|nil got the CPUs it ran on
+-- @tparam table flags appended to
 function P.check_cpus(levels, got, flags)
   local asked = P.asked_cpus(levels)
   if not asked or not got then return end

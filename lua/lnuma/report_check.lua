@@ -94,6 +94,7 @@ local KINDS = {
   bandwidth_kernels = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
   },
+  experiment = require("lnuma.experiment_render").SHAPE,
 }
 
 -- ------------------------------------------------------------- checking --

@@ -407,10 +407,15 @@ function M.render(result)
   elseif b == "loaded_latency" then return M.loaded(result)
   elseif b == "latency" or b == "bandwidth" or b == "migration" or b == "bandwidth_kernels" then
     return M.bars(result)
+  elseif b == "experiment" then return require("lnuma.experiment_svg").render(result)
   end
   error("bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 2)
 end
+
+-- The drawing helpers, for lnuma.experiment_svg.
+M.util = { esc = esc, num = num, tick = tick, document = document, label = label,
+           axes = axes, subtitle = subtitle, colours = SERIES_COLOURS }
 
 --- Writes the picture of a result to a file.
 -- @tparam table result

@@ -27,12 +27,13 @@ static void set_bool(lua_State *L, const char *key, int v) {
  * governor, freq_driver, cur_khz, max_khz, scaling_max_khz, hypervisor,
  * hypervisor_vendor, hypervisor_type, cgroup_version, cgroup_path,
  * cgroup_cpus, cgroup_mems, cgroup_memory_max ("max" or bytes),
- * weighted_interleave, move_pages, compiler}. */
+ * weighted_interleave, move_pages, compiler, numa (the kernel has NUMA
+ * syscalls), nodes (the online nodes, an array)}. */
 static int l_sysinfo(lua_State *L) {
   lnuma_sysinfo s;
   lnuma_error err;
   if (lnuma_sysinfo_read(&s, &err) != 0) return lnb_fail(L, &err);
-  lua_createtable(L, 0, 26);
+  lua_createtable(L, 0, 28);
   set_text(L, "kernel_release", s.kernel_release);
   set_text(L, "kernel_version", s.kernel_version);
   set_text(L, "machine", s.machine);
@@ -64,6 +65,13 @@ static int l_sysinfo(lua_State *L) {
   set_bool(L, "weighted_interleave", s.weighted_interleave);
   set_bool(L, "move_pages", s.move_pages);
   set_text(L, "compiler", s.compiler);
+  lua_pushboolean(L, lnuma_numa_available());
+  lua_setfield(L, -2, "numa");
+  lnuma_set nodes;
+  if (lnuma_nodes_online(&nodes, NULL) == 0) {
+    lnb_push_set(L, &nodes);
+    lua_setfield(L, -2, "nodes");
+  }
   return 1;
 }
 

@@ -136,7 +136,7 @@ local function measure_bandwidth(r, topo, p, user_buf)
   local n = 0
   for _ in pairs(distinct) do n = n + 1 end
   if n < #p.cpus then
-    warn(r, "%d threads share %d CPUs: the figure is not what %d CPUs can do", #p.cpus, n,
+    U.doubt(r, "cpu_shared", "%d threads share %d CPUs: the figure is not what %d CPUs can do", #p.cpus, n,
          #p.cpus)
   end
   return r

@@ -115,6 +115,7 @@ build = {
     ["lnuma.provenance"] = "lua/lnuma/provenance.lua",
     ["lnuma.report"] = "lua/lnuma/report.lua",
     ["lnuma.report_check"] = "lua/lnuma/report_check.lua",
+    ["lnuma.report_compare"] = "lua/lnuma/report_compare.lua",
     ["lnuma.report_svg"] = "lua/lnuma/report_svg.lua",
     ["lnuma.report_text"] = "lua/lnuma/report_text.lua",
     ["lnuma.strict"] = "lua/lnuma/strict.lua",

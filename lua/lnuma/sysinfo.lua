@@ -79,6 +79,8 @@ function M.has()
   for _, h in ipairs(huge) do
     if h.reserved > 0 then any[h.size] = true end
   end
+  local balancing -- nil when unknown
+  if s.numa_balancing ~= nil then balancing = s.numa_balancing ~= 0 end
   local hv = s.hypervisor
   if hv then hv = s.hypervisor_vendor or s.hypervisor_type or "unknown" end
   return {
@@ -98,7 +100,7 @@ function M.has()
     best_isa = ki.best_isa,
     rdtscp = clk.rdtscp,
     invariant_tsc = clk.invariant,
-    numa_balancing = s.numa_balancing and s.numa_balancing ~= 0 or nil,
+    numa_balancing = balancing,
     smt = s.smt_active,
     hypervisor = hv,
     cgroup = s.cgroup_version,
@@ -124,7 +126,7 @@ function M.has_text(has)
     if h.reserved > 0 then huge[#huge + 1] = ("node %d: %d x %s"):format(h.node, h.reserved, h.size) end
   end
   local lines = {
-    "Capabilities:",
+    "\nCapabilities:",
     ("  THP: %s (mode %s, defrag %s)"):format(yn(has.thp), has.thp_mode or "absent",
       has.thp_defrag or "-"),
     ("  hugetlb pages reserved: %s"):format(#huge > 0 and table.concat(huge, ", ") or "none"),

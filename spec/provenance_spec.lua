@@ -68,7 +68,11 @@ describe("result.provenance", function()
       assert.is_not_nil(p.cpufreq[k], k)
     end
     local smt = line("/sys/devices/system/cpu/smt/active")
-    if smt then assert.equal(smt == "1", p.smt.active) else assert.equal("unknown", p.smt.active) end
+    if smt then
+      assert.equal(smt == "1", p.smt.active)
+    else
+      assert.equal("unknown", p.smt.active)
+    end
     assert.is_not_nil(p.cgroup.version)
     assert.is_not_nil(p.cgroup.cpus)
     assert.is_not_nil(p.cgroup.memory_max)

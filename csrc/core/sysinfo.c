@@ -211,10 +211,8 @@ static void read_cgroup(lnuma_sysinfo *out) {
 
 /* 1 when move_pages answers for a page of our own stack. */
 static int move_pages_works(void) {
-  char probe[64];
-  void *page = probe;
   int status = -1;
-  probe[0] = 1; /* present, so that the status is a node */
+  void *page = &status; /* a present page: the stack, just written */
   return move_pages(0, 1, &page, NULL, &status, 0) == 0;
 }
 

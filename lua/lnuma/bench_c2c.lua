@@ -95,13 +95,14 @@ local function check_lines(r, buf, raw, size)
       off_total = off_total + 1
       named = named + 1
       if named <= MAX_PAIR_WARNINGS then
-        U.doubt(r, "pages_off_node", "CPUs %d-%d: %d of %d lines were not on node %d", pair.a, pair.b, off,
-             pair.samples, r.node)
+        U.doubt(r, "pages_off_node", "CPUs %d-%d: %d of %d lines were not on node %d", pair.a,
+                pair.b, off, pair.samples, r.node)
       end
     end
   end
   if named > MAX_PAIR_WARNINGS then
-    U.doubt(r, "pages_off_node", "%d more pairs had lines off node %d", named - MAX_PAIR_WARNINGS, r.node)
+    U.doubt(r, "pages_off_node", "%d more pairs had lines off node %d",
+            named - MAX_PAIR_WARNINGS, r.node)
   end
   if not fresh then
     U.doubt(r, "lines_reused", "a line was used by two (pair, sample)s: the figures are suspect")

@@ -271,8 +271,8 @@ local function check_pinning(r, threads)
   for i, t in ipairs(threads) do
     ran[i] = t.cpu_end
     if t.migrated then
-      doubt(r, "thread_migrated", "thread %d was pinned to CPU %d but ran on CPU %d (then %d)", i - 1,
-           t.cpu_asked, t.cpu_start, t.cpu_end)
+      doubt(r, "thread_migrated", "thread %d was pinned to CPU %d but ran on CPU %d (then %d)",
+            i - 1, t.cpu_asked, t.cpu_start, t.cpu_end)
     end
   end
   return ran
@@ -435,16 +435,17 @@ local function placement(r, buf, parts)
   if p.fraction < 1 then
     local where = {}
     for _, e in ipairs(list) do where[#where + 1] = ("node %d: %d"):format(e.node, e.pages) end
-    doubt(r, "pages_off_node", "only %.1f%% of the %d pages are on the intended node %s (%s%s): the figure "
-         .. "does not describe that node", p.fraction * 100, total, shown,
+    doubt(r, "pages_off_node", "only %.1f%% of the %d pages are on the intended node %s (%s%s): "
+         .. "the figure does not describe that node", p.fraction * 100, total, shown,
          table.concat(where, ", "), absent > 0 and (", not present: " .. absent) or "")
   end
   if info and info.policy_applied == false then
-    doubt(r, "policy_refused", "memory policy was not applied (%s): pages are where first touch put them",
-         tostring(info.policy_note or "refused"))
+    doubt(r, "policy_refused", "memory policy was not applied (%s): pages are where first touch "
+         .. "put them", tostring(info.policy_note or "refused"))
   end
   if size_error then
-    doubt(r, "page_sizes_unknown", "the page sizes that back the buffer could not be read: %s", size_error)
+    doubt(r, "page_sizes_unknown", "the page sizes that back the buffer could not be read: %s",
+          size_error)
   end
   check_huge(r, p)
   return p

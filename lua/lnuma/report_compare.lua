@@ -33,11 +33,14 @@ local function figures(r, prefix, out)
     local unit = r.metric == "latency" and "ns" or "GB/s"
     for i, row in ipairs(r.values or {}) do
       for j, v in ipairs(row) do
-        add(("%s %s -> %s"):format(r.metric, tostring(r.rows[i]), tostring(r.columns[j])), v, unit)
+        add(("%s %s -> %s"):format(r.metric, tostring((r.rows or {})[i]),
+                                   tostring((r.columns or {})[j])), v, unit)
       end
     end
   elseif b == "latency_curve" then
-    for _, pt in ipairs(r.points or {}) do add("latency at " .. size_text(pt.size), pt.latency_ns, "ns") end
+    for _, pt in ipairs(r.points or {}) do
+      add("latency at " .. size_text(pt.size), pt.latency_ns, "ns")
+    end
   elseif b == "c2c" then
     local st = r.stats or {}
     add("c2c min", st.min, "ns")
@@ -49,7 +52,9 @@ local function figures(r, prefix, out)
       add(("bandwidth at delay %s ns"):format(tostring(pt.delay_ns)), pt.gbps, "GB/s")
     end
   elseif b == "bandwidth_kernels" then
-    for _, k in ipairs(r.kernels or {}) do add("bandwidth " .. tostring(k.kernel), k.gbps, "GB/s") end
+    for _, k in ipairs(r.kernels or {}) do
+      add("bandwidth " .. tostring(k.kernel), k.gbps, "GB/s")
+    end
   elseif b == "survey" then
     for _, name in ipairs(require("lnuma.survey").PARTS) do
       if type(r[name]) == "table" then figures(r[name], name .. ": ", out) end

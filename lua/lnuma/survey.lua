@@ -172,7 +172,8 @@ end
 local function peak_bandwidth(lnuma, opts, remeasure)
   local r = {
     benchmark = "bandwidth_kernels", lnuma_version = lnuma._VERSION, kernels = {},
-    warnings = {}, doubts = {}, provenance = lnuma.provenance(), units = { gbps = "GB/s (1e9 bytes/s)", size = "bytes" },
+    warnings = {}, doubts = {}, provenance = lnuma.provenance(),
+    units = { gbps = "GB/s (1e9 bytes/s)", size = "bytes" },
     size = opts.size, parameters = opts,
   }
   local buf, amsg, acode = lnuma.alloc(opts.size, { huge = opts.huge, populate = false })

@@ -123,7 +123,9 @@ function M.has_text(has)
   local function yn(v) return v == nil and "unknown" or (v and "yes" or "no") end
   local huge = {}
   for _, h in ipairs(has.hugetlb or {}) do
-    if h.reserved > 0 then huge[#huge + 1] = ("node %d: %d x %s"):format(h.node, h.reserved, h.size) end
+    if h.reserved > 0 then
+      huge[#huge + 1] = ("node %d: %d x %s"):format(h.node, h.reserved, h.size)
+    end
   end
   local lines = {
     "\nCapabilities:",

@@ -38,15 +38,35 @@ local function load(lnuma, file)
   return result
 end
 
+-- The parts of a result to show or compare: itself, or a survey's parts.
+local function parts_of(result, file)
+  if result.benchmark ~= "survey" then return { { name = nil, result = result } } end
+  local parts = {}
+  for _, name in ipairs(require("lnuma.cli_survey").PARTS) do
+    if type(result[name]) == "table" and result[name].benchmark then
+      parts[#parts + 1] = { name = name, result = result[name] }
+    end
+  end
+  if #parts == 0 then error(file .. ": a survey without any part to show", 0) end
+  return parts
+end
+
+-- Every part is checked before anything is written: a hand-edited or cut
+-- short file gets one message naming the field.
+local function check_parts(lnuma, parts, file)
+  for _, part in ipairs(parts) do
+    local ok, why = lnuma.report.check(part.result)
+    if not ok then
+      error(("%s: %s%s"):format(file, part.name and (part.name .. ": ") or "", why), 0)
+    end
+  end
+end
+
 local function compare(lnuma, args)
   if args.svg or args.csv then error("--svg and --csv: only with one file", 0) end
   local a, b = load(lnuma, args.file), load(lnuma, args.other)
-  for _, x in ipairs { { args.file, a }, { args.other, b } } do
-    if x[2].benchmark ~= "survey" then
-      local ok, why = lnuma.report.check(x[2])
-      if not ok then error(("%s: %s"):format(x[1], why), 0) end
-    end
-  end
+  check_parts(lnuma, parts_of(a, args.file), args.file)
+  check_parts(lnuma, parts_of(b, args.other), args.other)
   local rc = require "lnuma.report_compare"
   io.stdout:write(rc.text(rc.compare(a, b), args.file, args.other), "\n")
   return 0
@@ -61,24 +81,8 @@ function cmd.run(args)
     for i, d in ipairs(result.failures or {}) do codes[i] = tostring(d.code) end
     io.stdout:write(("FAILED (strict): %s\n"):format(table.concat(codes, ", ")))
   end
-  local parts = { { name = nil, result = result } }
-  if result.benchmark == "survey" then
-    parts = {}
-    for _, name in ipairs(require("lnuma.cli_survey").PARTS) do
-      if type(result[name]) == "table" and result[name].benchmark then
-        parts[#parts + 1] = { name = name, result = result[name] }
-      end
-    end
-    if #parts == 0 then error(args.file .. ": a survey without any part to show", 0) end
-  end
-  -- Every part is checked before anything is written: a hand-edited or cut
-  -- short file gets one message naming the field.
-  for _, part in ipairs(parts) do
-    local ok, why = lnuma.report.check(part.result)
-    if not ok then
-      error(("%s: %s%s"):format(args.file, part.name and (part.name .. ": ") or "", why), 0)
-    end
-  end
+  local parts = parts_of(result, args.file)
+  check_parts(lnuma, parts, args.file)
   for _, part in ipairs(parts) do
     local function target(path)
       if not part.name then return path end

@@ -128,9 +128,9 @@ end
 -- @tparam table opts its options, from the command line
 -- @tparam[opt] table aliases the option that stands for an API key the
 --   command does not have as such (`{topology = "--synthetic"}`)
--- @treturn table the result
--- With opts.strict (--strict), a doubtful result comes back all the same,
--- marked failed (`emit` then exits with STRICT_STATUS).
+-- @treturn table the result (with opts.strict, from --strict, a doubtful
+--   result comes back all the same, marked failed: `emit` then exits with
+--   STRICT_STATUS)
 function M.call(fn, opts, aliases)
   local ok, result, msg, _, failed = pcall(fn, opts)
   if not ok then error(clean(result, opts, aliases) .. hwloc_note(), 0) end

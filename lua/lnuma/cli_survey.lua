@@ -212,8 +212,8 @@ function cmd.run(args)
   s.host, s.cpu_model = s.provenance.host, s.provenance.cpu.model
   -- --strict: the folder is still written (with failed = true), then the
   -- command fails.
-  local _, strict_msg = nil, nil
-  if args.strict then _, strict_msg = require("lnuma.strict").check(s, "survey") end
+  local strict_msg
+  if args.strict then strict_msg = select(2, require("lnuma.strict").check(s, "survey")) end
   s.date = os.date("!%Y-%m-%dT%H:%M:%SZ")
   s.files = {}
   local base = args.out or "lnuma-results"

@@ -1,5 +1,5 @@
---- `lnuma report FILE.json`: re-renders a saved result (from --json or
--- `lnuma survey`) as text, SVG or CSV.  `lnuma report A.json B.json` says
+--- The `lnuma report FILE.json` command: re-renders a saved result (from
+-- a `--json` run or `lnuma survey`) as text, SVG or CSV.  `lnuma report A.json B.json` says
 -- which conditions differ between two results, then compares their figures
 -- (lnuma.report_compare).
 -- @module lnuma.cli_report

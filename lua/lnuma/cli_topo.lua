@@ -1,6 +1,6 @@
---- `lnuma topo [--json] [--xml FILE | --synthetic DESC]`: the machine's
--- topology as text (nodes, CPUs, memory, distances, caches, devices, what
--- this process may use) or as JSON.
+--- The `lnuma topo` command: the machine's topology as text (nodes, CPUs,
+-- memory, distances, caches, devices, what this process may use) or as JSON.
+-- Usage: `lnuma topo [--json] [--xml FILE | --synthetic DESC]`.
 -- @module lnuma.cli_topo
 
 local topo_cmd = {

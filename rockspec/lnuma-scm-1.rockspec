@@ -108,6 +108,7 @@ build = {
     ["lnuma.clock"] = "lua/lnuma/clock.lua",
     ["lnuma.curve_levels"] = "lua/lnuma/curve_levels.lua",
     ["lnuma"] = "lua/lnuma/init.lua",
+    ["lnuma.memattrs"] = "lua/lnuma/memattrs.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
     ["lnuma.plan"] = "lua/lnuma/plan.lua",
     ["lnuma.plan_check"] = "lua/lnuma/plan_check.lua",

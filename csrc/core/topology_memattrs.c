@@ -148,18 +148,28 @@ const lnuma_memattr_info *lnuma_topology_memattr(const lnuma_topology *topo, int
 
 /* ---- writing ---------------------------------------------------------------------- */
 
+/* Checks one value against topo: 0 with its hwloc integer in *out and the
+ * position of its initiator node, or -1 with err. */
+static int check_one(const lnuma_topology *topo, const lnuma_memattr_value *v, uint64_t *out,
+                     int *initiator_pos, lnuma_error *err) {
+  if (lnuma_memattr_to_hwloc(v->name, v->value, out, err) != 0) return -1;
+  if (lnuma__topo_node_pos(topo, v->target) < 0)
+    return lnuma__fail(err, EINVAL, "target node %d does not exist", v->target);
+  int pi = lnuma__topo_node_pos(topo, v->initiator);
+  if (pi < 0) return lnuma__fail(err, EINVAL, "initiator node %d does not exist", v->initiator);
+  if (lnuma_set_count(&topo->nodes[pi].cpus) == 0)
+    return lnuma__fail(err, EINVAL, "initiator node %d has no CPUs", v->initiator);
+  *initiator_pos = pi;
+  return 0;
+}
+
 /* Sets one value on hw (a copy of topo's handle). */
 static int apply_one(hwloc_topology_t hw, const lnuma_topology *topo,
                      const lnuma_memattr_value *v, hwloc_bitmap_t cpuset, lnuma_error *err) {
   uint64_t value;
-  if (lnuma_memattr_to_hwloc(v->name, v->value, &value, err) != 0) return -1;
-  int pt = lnuma__topo_node_pos(topo, v->target);
-  if (pt < 0) return lnuma__fail(err, EINVAL, "target node %d does not exist", v->target);
-  int pi = lnuma__topo_node_pos(topo, v->initiator);
-  if (pi < 0) return lnuma__fail(err, EINVAL, "initiator node %d does not exist", v->initiator);
+  int pi;
+  if (check_one(topo, v, &value, &pi, err) != 0) return -1;
   const lnuma_set *cpus = &topo->nodes[pi].cpus;
-  if (lnuma_set_count(cpus) == 0)
-    return lnuma__fail(err, EINVAL, "initiator node %d has no CPUs", v->initiator);
   hwloc_memattr_id_t id;
   hwloc_obj_t target = hwloc_get_numanode_obj_by_os_index(hw, (unsigned)v->target);
   if (hwloc_memattr_get_by_name(hw, v->name, &id) != 0 || target == NULL)
@@ -177,20 +187,37 @@ static int apply_one(hwloc_topology_t hw, const lnuma_topology *topo,
   return 0;
 }
 
+/* Adds which value failed to err's message. */
+static int name_value(const lnuma_memattr_value *values, int k, lnuma_error *err) {
+  if (err != NULL) {
+    char msg[LNUMA_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    lnuma__fail(err, err->code, "memory attribute value %d (node %d -> node %d): %s", k + 1,
+                values[k].initiator, values[k].target, msg);
+  }
+  return -1;
+}
+
+int lnuma_topology_check_memattrs(const lnuma_topology *topo,
+                                  const lnuma_memattr_value *values, int n,
+                                  lnuma_error *err) {
+  if (n < 0 || (n > 0 && values == NULL))
+    return lnuma__fail(err, EINVAL, "%d memory attribute values", n);
+  for (int k = 0; k < n; k++) {
+    uint64_t v;
+    int pi;
+    if (check_one(topo, &values[k], &v, &pi, err) != 0) return name_value(values, k, err);
+  }
+  return 0;
+}
+
 int lnuma__memattrs_apply(hwloc_topology_t hw, const lnuma_topology *topo,
                           const lnuma_memattr_value *values, int n, lnuma_error *err) {
   hwloc_bitmap_t cpuset = hwloc_bitmap_alloc();
   if (cpuset == NULL) return lnuma__topo_oom(err);
   int rc = 0;
-  for (int k = 0; k < n && rc == 0; k++) {
-    rc = apply_one(hw, topo, &values[k], cpuset, err);
-    if (rc != 0 && err != NULL) { /* say which value */
-      char msg[LNUMA_ERRMSG_MAX];
-      snprintf(msg, sizeof msg, "%s", err->msg);
-      lnuma__fail(err, err->code, "memory attribute value %d (node %d -> node %d): %s", k + 1,
-                  values[k].initiator, values[k].target, msg);
-    }
-  }
+  for (int k = 0; k < n && rc == 0; k++)
+    if ((rc = apply_one(hw, topo, &values[k], cpuset, err)) != 0) name_value(values, k, err);
   hwloc_bitmap_free(cpuset);
   return rc;
 }
@@ -200,8 +227,7 @@ int lnuma_topology_export_xml_memattrs(const lnuma_topology *topo, const char *p
                                        lnuma_error *err) {
   if (path == NULL || path[0] == '\0')
     return lnuma__fail(err, EINVAL, "the XML path is empty");
-  if (n < 0 || (n > 0 && values == NULL))
-    return lnuma__fail(err, EINVAL, "%d memory attribute values", n);
+  if (lnuma_topology_check_memattrs(topo, values, n, err) != 0) return -1;
   if (n == 0) return lnuma__topo_write_xml(topo->hw, path, err);
   /* The snapshot stays as loaded: the values go into a copy of its handle. */
   hwloc_topology_t copy;

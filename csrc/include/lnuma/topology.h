@@ -188,6 +188,12 @@ LNUMA_API int lnuma_topology_export_xml_memattrs(const lnuma_topology *topo,
                                                  const lnuma_memattr_value *values, int n,
                                                  lnuma_error *err);
 
+/** Checks values as lnuma_topology_export_xml_memattrs does before it
+ *  writes anything: 0, or -1 with EINVAL and the message it would give. */
+LNUMA_API int lnuma_topology_check_memattrs(const lnuma_topology *topo,
+                                            const lnuma_memattr_value *values, int n,
+                                            lnuma_error *err);
+
 /** The integer hwloc stores for an lnuma figure of attribute name: a latency
  *  stays in ns, a bandwidth goes from GB/s (10^9 bytes/s) to MiB/s (2^20
  *  bytes/s), i.e. x 10^9 / 2^20 = x 953.67..., both rounded to the nearest

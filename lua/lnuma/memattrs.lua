@@ -29,9 +29,12 @@ local core = require "lnuma.core"
 
 local M = {}
 
-local format = string.format
-local math_type = math.type
-local rawget, rawlen, type, tostring = rawget, rawlen, type, tostring
+-- Captured when this module loads (plans call M.query: a host that changes
+-- _G later does not reach it).
+local format, sort = string.format, table.sort
+local math_type, huge = math.type, math.huge
+local error, ipairs, pairs, rawget, rawlen, tostring, type =
+  error, ipairs, pairs, rawget, rawlen, tostring, type
 
 -- ------------------------------------------------------ from results --
 
@@ -119,7 +122,7 @@ local function check_result(topo, r, k, many)
   for i, node in ipairs(rows) do
     for j, mem in ipairs(columns) do
       local v = values[i][j]
-      if type(v) ~= "number" or v ~= v or v <= 0 or v == math.huge then
+      if type(v) ~= "number" or v ~= v or v <= 0 or v == huge then
         refuse("%s%s matrix cell node %d -> node %d has no measured value (%s)", which,
                r.metric, node, mem, describe(v))
       end
@@ -229,8 +232,8 @@ local function group(records)
   end
   for _, a in pairs(attrs) do
     a.by_target = nil
-    table.sort(a.targets, by_node)
-    for _, t in ipairs(a.targets) do table.sort(t.initiators, by_node) end
+    sort(a.targets, by_node)
+    for _, t in ipairs(a.targets) do sort(t.initiators, by_node) end
   end
   return attrs
 end

@@ -133,7 +133,8 @@ end
 
 local function summary_memattrs(topo, out)
   if #topo.memattrs == 0 then
-    out[#out + 1] = "  (none reported: no ACPI HMAT table)"
+    out[#out + 1] = "  (none reported: no ACPI HMAT; `lnuma matrix --export-xml FILE` "
+      .. "measures them)"
     return
   end
   for _, m in ipairs(topo.memattrs) do

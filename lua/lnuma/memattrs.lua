@@ -43,7 +43,7 @@ local BANDWIDTH_ATTR = { read = "ReadBandwidth", write = "WriteBandwidth",
                          copy_nt = "Bandwidth", triad = "Bandwidth" }
 
 local function refuse(msg, ...)
-  error(format("bad argument #2 to 'export_xml' (attributes: " .. msg .. ")", ...), 4)
+  error(format("bad argument #2 to 'export_xml' (attributes: " .. msg .. ")", ...), 0)
 end
 
 local function list(array)

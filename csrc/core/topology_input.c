@@ -2,10 +2,10 @@
  * HWLOC_SYNTHETIC / HWLOC_XMLFILE put in its place), and topologies of other
  * machines: hwloc XML files and synthetic descriptions, each under a cap on
  * what it may cost (LNUMA_TOPOLOGY_* in topology.h), so that a small input
- * cannot take the process's memory or time: an XML file
- * is read here (a regular file of bounded size), loaded first by hwloc in a
- * child process with bounded memory and time, then from the same bytes
- * here; a synthetic description is counted before hwloc builds it. */
+ * cannot take the process's memory or time: an XML file is read here (a
+ * regular file of bounded size), loaded first by hwloc in a child process
+ * with bounded memory and time, then from the same bytes here; a synthetic
+ * description is counted before hwloc builds it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -224,6 +224,48 @@ describe("topo:export_xml refuses what it cannot write faithfully", function()
     assert.equal(2, code) -- ENOENT
   end)
 
+  it("lnuma.core.topology_export_xml checks the values it takes, whoever passes them", function()
+    local raw = lnuma.core.topology_export_xml
+    local function bad(values, pattern)
+      local path = tmp()
+      local ok, err = pcall(raw, syn, path, values)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+      assert.is_nil(io.open(path, "r"), "a file was written")
+    end
+    bad("x", "(values: table expected, got string)")
+    bad({ 7 }, "(values: element 1: a plain table expected)")
+    bad({ setmetatable({ name = "Latency", initiator = 0, target = 0, value = 9 }, {}) },
+        "(values: element 1: a plain table expected)")
+    bad({ { name = "Capacity", initiator = 0, target = 0, value = 9 } },
+        "(values: element 1: name: not one of Latency, ReadLatency, WriteLatency, Bandwidth, "
+        .. "ReadBandwidth, WriteBandwidth)")
+    bad({ { name = "Latency", initiator = 0.5, target = 0, value = 9 } },
+        "(values: element 1: initiator and target: node numbers expected)")
+    bad({ { name = "Latency", initiator = 0, target = 0, value = "9" } },
+        "(values: element 1: value: a number expected)")
+    bad({ { name = "Latency", initiator = 0, target = 1 << 40, value = 9 } },
+        "(values: element 1: no such node)")
+    bad({ { name = "Bandwidth", initiator = 0, target = 5, value = 9 } },
+        "(values: memory attribute value 1 (node 0 -> node 5): target node 5 does not exist)")
+    -- An array behind metamethods is copied first, then checked like any other.
+    local proxy = setmetatable({}, { __len = function() return 1 end, __index = function()
+      return { name = "Latency", initiator = 0, target = 1, value = 0 / 0 } end })
+    bad(proxy, "nan ns is not a measured value")
+    local path = tmp()
+    assert.is_true(raw(syn, path, { { name = "WriteLatency", initiator = 1, target = 0,
+                                      value = 99.6 } }))
+    assert.same({ 100, "ns" }, { lnuma.topology { xml = path }:memattr("write_latency", 0, 1) })
+  end)
+
+  it("keeps working when lnuma.topology is loaded again", function()
+    package.loaded["lnuma.topology"] = nil
+    require "lnuma.topology"
+    local path = tmp()
+    assert.is_true(syn:export_xml(path, { attributes = lat }))
+    assert.equal(130, lnuma.topology { xml = path }:memattr("latency", 1, 0))
+  end)
+
   it("refuses a result of an unknown metric or bandwidth kernel", function()
     local odd = fake_matrix(syn, "latency", { { 80, 130 }, { 130, 80 } })
     odd.metric = "loaded"

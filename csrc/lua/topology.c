@@ -473,4 +473,8 @@ void lnuma_open_topology(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, topo_load);
   lua_setfield(L, -2, "topology");
+  /* The method again as a plain function, which the Lua face's export_xml
+   * (lua/lnuma/topology.lua) calls however often that module is loaded. */
+  lua_pushcfunction(L, m_export_xml);
+  lua_setfield(L, -2, "topology_export_xml");
 }

@@ -145,12 +145,13 @@ end
 
 -- ---- memory attributes ----------------------------------------------------------
 
-local raw_export = core.Topology.export_xml
+-- The C method (also core.Topology.export_xml until this module replaces it).
+local raw_export = core.topology_export_xml
 
 -- The C method's errors, as if the script had called it directly.
 local function export_error(msg)
   msg = tostring(msg)
-  local n, rest = msg:match("^bad argument #(%d+) to '%?' (.*)$")
+  local n, rest = msg:match("^bad argument #(%d+) to '[^']*' (.*)$")
   if n == "1" then return "calling 'export_xml' on bad self " .. rest end
   if n then return ("bad argument #%d to 'export_xml' %s"):format(tonumber(n) - 1, rest) end
   return msg

@@ -46,6 +46,7 @@ build = {
         "csrc/core/pagesize.c",
         "csrc/core/placement.c",
         "csrc/core/policy.c",
+        "csrc/core/policy_weighted.c",
         "csrc/core/pool.c",
         "csrc/core/set.c",
         "csrc/core/size.c",
@@ -90,6 +91,7 @@ build = {
     ["lnuma.bench_memory"] = "lua/lnuma/bench_memory.lua",
     ["lnuma.bench_migration"] = "lua/lnuma/bench_migration.lua",
     ["lnuma.bench_util"] = "lua/lnuma/bench_util.lua",
+    ["lnuma.bench_weights"] = "lua/lnuma/bench_weights.lua",
     ["lnuma.cli"] = "lua/lnuma/cli.lua",
     ["lnuma.cli_bandwidth"] = "lua/lnuma/cli_bandwidth.lua",
     ["lnuma.cli_bench"] = "lua/lnuma/cli_bench.lua",
@@ -116,6 +118,7 @@ build = {
     ["lnuma.report_text"] = "lua/lnuma/report_text.lua",
     ["lnuma.survey"] = "lua/lnuma/survey.lua",
     ["lnuma.topology"] = "lua/lnuma/topology.lua",
+    ["lnuma.weights"] = "lua/lnuma/weights.lua",
   },
   install = {
     bin = { lnuma = "bin/lnuma" },

@@ -59,14 +59,14 @@ local function opt_vectors(fname, topo, v)
         :format(i, type(w)), 4)
     end
     local copy = {}
-    for node, weight in pairs(w) do
-      check_node(fname, topo, ("vectors[%d]"):format(i), node)
-      if math.type(weight) ~= "integer" then
-        argerror(fname, "vectors", ("element %d: node %d: weight %s is not an integer")
-          :format(i, node, tostring(weight)), 4)
-      end
-      copy[node] = weight
+    for node, weight in pairs(w) do copy[node] = weight end
+    -- The core's checks of a weight table (caps, types), then the machine's.
+    local ok, err = pcall(W.pattern, copy, 1)
+    if not ok then
+      argerror(fname, "vectors", ("element %d: %s"):format(i,
+        tostring(err):match("%((weights: .*)%)$") or tostring(err)), 4)
     end
+    for node in pairs(copy) do check_node(fname, topo, "vectors", node) end
     out[i] = copy
   end
   return out

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@
 static lnuma_weights make(int n, const int *nodes, const int *weights) {
   lnuma_weights w;
   lnuma_weights_init(&w);
-  for (int i = 0; i < n; i++) assert_int_equal(lnuma_weights_add(&w, nodes[i], weights[i], NULL), 0);
+  for (int i = 0; i < n; i++)
+    assert_int_equal(lnuma_weights_add(&w, nodes[i], weights[i], NULL), 0);
   return w;
 }
 
@@ -88,7 +90,8 @@ static void bad_tables_are_refused_with_a_message(void **state) {
   lnuma_weights_init(&w);
   assert_int_equal(lnuma_weights_check(&w, &err), -1);
   assert_string_equal(err.msg, "weights: no node named");
-  for (int n = 0; n < LNUMA_WEIGHTS_MAX; n++) assert_int_equal(lnuma_weights_add(&w, n, 1, NULL), 0);
+  for (int n = 0; n < LNUMA_WEIGHTS_MAX; n++)
+    assert_int_equal(lnuma_weights_add(&w, n, 1, NULL), 0);
   assert_int_equal(lnuma_weights_add(&w, 100, 1, &err), -1);
   assert_string_equal(err.msg, "weights: more than 64 nodes");
   /* Filled by hand, out of order. */
@@ -132,6 +135,39 @@ static void a_weighted_buffer_on_node_0(void **state) {
   assert_int_equal(err.code, EINVAL);
 }
 
+/* A C host's plan with weights: the region carries them, apply places and
+ * checks it. */
+static void a_plan_region_with_weights(void **state) {
+  (void)state;
+  char path[] = "/tmp/lnuma-weights-plan-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  fputs("return { memory = { { name = 'w', size = '1M',\n"
+        "  weights = { [topology.allowed.nodes[1]] = 3 } } } }\n",
+        f);
+  fclose(f);
+  lnuma_error err;
+  lnuma_plan *p = lnuma_plan_load(path, NULL, &err);
+  remove(path);
+  if (p == NULL) fail_msg("load: %s", err.msg);
+  const lnuma_plan_region *r = lnuma_plan_region_named(p, "w");
+  assert_non_null(r);
+  assert_string_equal(r->policy, "weighted");
+  assert_int_equal(r->weights.n, 1);
+  assert_int_equal(r->weights.weight[0], 3);
+  lnuma_plan_applied *a = lnuma_plan_apply(p, &err);
+  if (a == NULL) fail_msg("apply: %s", err.msg);
+  const lnuma_plan_placed_region *w = lnuma_plan_applied_region_named(a, "w");
+  assert_non_null(w);
+  assert_true(w->ok);
+  assert_int_equal(w->placement.by_node[r->weights.node[0]], w->placement.pages);
+  assert_int_equal(lnuma_buffer_info_of(w->buffer)->policy, LNUMA_MPOL_WEIGHTED);
+  lnuma_plan_applied_free(a);
+  lnuma_plan_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(three_to_one_repeats_0_0_1_0),
@@ -139,6 +175,7 @@ int main(void) {
       cmocka_unit_test(one_node_takes_every_chunk),
       cmocka_unit_test(bad_tables_are_refused_with_a_message),
       cmocka_unit_test(a_weighted_buffer_on_node_0),
+      cmocka_unit_test(a_plan_region_with_weights),
   };
   return cmocka_run_group_tests_name("weights", tests, NULL, NULL);
 }

@@ -379,3 +379,19 @@ describe("lnuma bandwidth --weights", function()
     assert.matches("%-%-node: not with %-%-weights", err)
   end)
 end)
+
+describe("lnuma.weights bad arguments", function()
+  it("are named", function()
+    assert.matches("bad argument #3 to 'steps' %(points: an integer 2..101 expected",
+                   err_of(W.steps, 0, 1, 1000000))
+    assert.matches("bad argument #2 to 'steps' %(the two nodes must differ%)",
+                   err_of(W.steps, 1, 1, 3))
+    assert.matches("bad argument #1 to 'steps' %(node number 0..1023 expected, got %-1%)",
+                   err_of(W.steps, -1, 1, 3))
+    assert.matches("bad argument #1 to 'format' %(weights: node 0: weight %-1 is not in",
+                   err_of(W.format, { [0] = -1 }))
+    assert.matches("bad argument #1 to 'ratio' %(weights: a table", err_of(W.ratio, "x"))
+    assert.matches("bad argument #1 to 'check' %(lnuma buffer expected, got number%)",
+                   err_of(W.check, 5))
+  end)
+end)

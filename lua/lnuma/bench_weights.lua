@@ -30,8 +30,7 @@ local KEYS = { nodes = true, points = true, vectors = true, size = true, kernel 
                repetitions = true, min_time = true, latency = true, latency_size = true,
                seed = true }
 
--- Most points a sweep measures.
-local MAX_POINTS = 101
+local MAX_POINTS = W.MAX_POINTS
 
 -- The nodes with memory, in order.
 local function memory_nodes(topo)

@@ -33,10 +33,25 @@ local floor, abs = math.floor, math.abs
 -- @usage lnuma.weights.pattern({[0] = 3, [1] = 1}) --> {0, 0, 1, 0}
 M.pattern = core.weights_pattern
 
+local function argerror(fname, n, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level or 3)
+end
+
+-- A weight table as the core reads it (raises naming fname's argument 1).
+local function check_weights(fname, w)
+  if type(w) ~= "table" then
+    argerror(fname, 1, "weights: a table {[node] = weight, ...} expected, got " .. type(w), 4)
+  end
+  local ok, err = pcall(core.weights_pattern, w, 1)
+  if not ok then
+    argerror(fname, 1, tostring(err):match("%((weights: .*)%)$") or tostring(err), 4)
+  end
+end
+
 -- The weights as a sorted list of {node, weight}, and their sum.
 local function entries(w)
   local list, total = {}, 0
-  for node, weight in pairs(w) do
+  for node, weight in next, w do
     list[#list + 1] = { node = node, weight = weight }
     total = total + weight
   end
@@ -48,6 +63,7 @@ end
 -- @tparam table weights `{[node] = weight, ...}`
 -- @treturn string
 function M.format(weights)
+  check_weights("format", weights)
   local parts = {}
   for _, e in ipairs((entries(weights))) do parts[#parts + 1] = e.node .. ":" .. e.weight end
   return table.concat(parts, ",")
@@ -57,6 +73,7 @@ end
 -- @tparam table weights `{[node] = weight, ...}`
 -- @treturn string
 function M.ratio(weights)
+  check_weights("ratio", weights)
   local list, total = entries(weights)
   local parts = {}
   for i, e in ipairs(list) do
@@ -92,14 +109,27 @@ function M.parse(text, what)
   return w
 end
 
+--- Most points a sweep measures (`steps`, `lnuma.bench.weights`).
+M.MAX_POINTS = 101
+
 --- The weight vectors of a two-node sweep: `points` mixes from all on
 -- `a` to all on `b` in equal steps (11 points: 100:0, 90:10, ... 0:100),
 -- each written with the smallest integers (90:10 is 9:1).
 -- @tparam integer a first node
 -- @tparam integer b second node
--- @tparam integer points at least 2
+-- @tparam integer points 2..101
 -- @treturn table array of weight tables
 function M.steps(a, b, points)
+  for i, v in ipairs({ a, b }) do
+    if math.type(v) ~= "integer" or v < 0 or v > 1023 then
+      argerror("steps", i, "node number 0..1023 expected, got " .. tostring(v))
+    end
+  end
+  if a == b then argerror("steps", 2, "the two nodes must differ") end
+  if math.type(points) ~= "integer" or points < 2 or points > M.MAX_POINTS then
+    argerror("steps", 3, ("points: an integer 2..%d expected, got %s"):format(M.MAX_POINTS,
+             tostring(points)))
+  end
   local out = {}
   local function gcd(x, y)
     while y ~= 0 do x, y = y, x % y end
@@ -126,6 +156,10 @@ end
 -- @return[2] nil when the buffer has no weights or its placement cannot be read
 -- @treturn[2] string message
 function M.check(buf)
+  local kind = require("lnuma").type(buf)
+  if kind ~= "buffer" then
+    argerror("check", 1, "lnuma buffer expected, got " .. tostring(kind or type(buf)))
+  end
   local info = buf:info()
   if not info.weights then
     return nil, ("the buffer has no weights (policy %s)"):format(tostring(info.policy))

@@ -46,6 +46,7 @@ build = {
         "csrc/core/pagesize.c",
         "csrc/core/placement.c",
         "csrc/core/policy.c",
+        "csrc/core/policy_weighted.c",
         "csrc/core/pool.c",
         "csrc/core/set.c",
         "csrc/core/size.c",
@@ -95,6 +96,7 @@ build = {
     ["lnuma.bench_memory"] = "lua/lnuma/bench_memory.lua",
     ["lnuma.bench_migration"] = "lua/lnuma/bench_migration.lua",
     ["lnuma.bench_util"] = "lua/lnuma/bench_util.lua",
+    ["lnuma.bench_weights"] = "lua/lnuma/bench_weights.lua",
     ["lnuma.cli"] = "lua/lnuma/cli.lua",
     ["lnuma.cli_bandwidth"] = "lua/lnuma/cli_bandwidth.lua",
     ["lnuma.cli_bench"] = "lua/lnuma/cli_bench.lua",
@@ -132,6 +134,7 @@ build = {
     ["lnuma.survey"] = "lua/lnuma/survey.lua",
     ["lnuma.sysinfo"] = "lua/lnuma/sysinfo.lua",
     ["lnuma.topology"] = "lua/lnuma/topology.lua",
+    ["lnuma.weights"] = "lua/lnuma/weights.lua",
   },
   install = {
     bin = { lnuma = "bin/lnuma" },

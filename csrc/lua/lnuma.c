@@ -15,6 +15,7 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_pool(L);
   lnuma_open_mempolicy(L);
   lnuma_open_placement(L);
+  lnuma_open_weights(L);
   lnuma_open_topology(L);
   lnuma_open_affinity(L);
   lnuma_open_clock(L);

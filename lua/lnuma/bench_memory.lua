@@ -34,7 +34,7 @@ local M = {}
 -- One module per benchmark; their functions are merged here and then into
 -- `lnuma.bench` by init.lua.
 for _, name in ipairs({ "bench_latency", "bench_curve", "bench_bandwidth", "bench_matrix",
-                        "bench_loaded", "bench_c2c", "bench_migration" }) do
+                        "bench_loaded", "bench_c2c", "bench_migration", "bench_weights" }) do
   for k, fn in pairs(require("lnuma." .. name)) do
     if type(fn) == "function" and k:match("^%l") then M[k] = fn end
   end

@@ -60,6 +60,11 @@ lnuma.meminfo = memory.meminfo
 lnuma.thp = memory.thp
 lnuma.set_thp = memory.set_thp
 
+--- Per-buffer weights (`policy = "weighted"`): the chunk pattern, the
+-- page-by-page check of a weighted buffer, the `"0:3,1:1"` notation (see
+-- `lnuma.weights`).
+lnuma.weights = require "lnuma.weights"
+
 --- Topology of this machine (cached), of an hwloc XML file or of a synthetic
 -- description: see `lnuma.topology`.
 -- @function topology

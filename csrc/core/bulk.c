@@ -93,25 +93,30 @@ static void acc_result(const acc128 *a, lnuma_scalar *out) {
   out->d = neg ? -m : m;
 }
 
-/* Elements per block: small enough that no block sum can overflow int64
+/* Elements per block: small enough that no block sum can overflow 64 bits
  * (2^20 elements of at most 2^32 each), large enough to amortise. */
 #define BLOCK ((size_t)1 << 20)
 
-#define SMALL_SUM(name, type)                                                 \
+/* Narrow kinds sum into a uint64 per block.  Signed elements are first
+ * biased to unsigned (x + 2^(bits-1): the sign bit flipped), because
+ * widening unsigned values is cheap in every vector ISA and sign extension
+ * is not (SSE2 has no pmovsx); the bias, m * 2^(bits-1), is taken off per
+ * block. */
+#define SMALL_SUM(name, type, utype, bias)                                    \
   static void name(const type *p, size_t n, acc128 *a) {                      \
     for (size_t at = 0; at < n; at += BLOCK) {                                \
       size_t m = n - at < BLOCK ? n - at : BLOCK;                             \
-      int64_t s = 0;                                                          \
-      for (size_t i = 0; i < m; i++) s += p[at + i];                          \
-      acc_add_i64(a, s);                                                      \
+      uint64_t s = 0;                                                         \
+      for (size_t i = 0; i < m; i++) s += (utype)((utype)p[at + i] ^ (bias)); \
+      acc_add_i64(a, (int64_t)s - (int64_t)m * (int64_t)(bias));              \
     }                                                                         \
   }
-SMALL_SUM(sum_u8, uint8_t)
-SMALL_SUM(sum_u16, uint16_t)
-SMALL_SUM(sum_u32, uint32_t)
-SMALL_SUM(sum_i8, int8_t)
-SMALL_SUM(sum_i16, int16_t)
-SMALL_SUM(sum_i32, int32_t)
+SMALL_SUM(sum_u8, uint8_t, uint8_t, 0u)
+SMALL_SUM(sum_u16, uint16_t, uint16_t, 0u)
+SMALL_SUM(sum_u32, uint32_t, uint32_t, 0u)
+SMALL_SUM(sum_i8, int8_t, uint8_t, 0x80u)
+SMALL_SUM(sum_i16, int16_t, uint16_t, 0x8000u)
+SMALL_SUM(sum_i32, int32_t, uint32_t, 0x80000000u)
 
 /* 64-bit elements: each split into its high and low 32-bit halves, summed
  * apart (no carries, so the loop vectorises) and joined per block. */

@@ -32,8 +32,9 @@ static lnb_arena *live_arena(lua_State *L, int idx) {
 
 /* The (n [, align]) arguments of alloc and alloc_buffer.  Runs no Lua. */
 static void alloc_args(lua_State *L, size_t *n, size_t *align) {
-  if (lua_isinteger(L, 2) && lua_tointeger(L, 2) > 0) { /* the fast path */
-    *n = (size_t)lua_tointeger(L, 2);
+  lua_Integer v;
+  if (lua_isinteger(L, 2) && (v = lua_tointeger(L, 2)) > 0) { /* the fast path */
+    *n = (size_t)v;
   } else {
     luaL_checkany(L, 2);
     *n = lnb_to_size(L, 2, 2, "size");
@@ -42,7 +43,7 @@ static void alloc_args(lua_State *L, size_t *n, size_t *align) {
   *align = 16;
   if (!lua_isnoneornil(L, 3)) {
     int isint = 0;
-    lua_Integer v = lua_tointegerx(L, 3, &isint);
+    v = lua_tointegerx(L, 3, &isint);
     if (!isint || v <= 0 || (v & (v - 1)) != 0) luaL_argerror(L, 3, "align must be a power of two");
     *align = (size_t)v;
   }
@@ -61,10 +62,10 @@ static int full(lua_State *L, const lnb_arena *a, size_t n) {
 /* arena:alloc(n [, align]) -> the offset of n fresh bytes in the arena, or
  * nil, message, ENOMEM.  The hot path: no Lua allocation. */
 static int arena_alloc(lua_State *L) {
-  to_arena(L, 1);
+  lnb_arena *a = to_arena(L, 1);
   size_t n, align;
-  alloc_args(L, &n, &align);
-  lnb_arena *a = live_arena(L, 1);
+  alloc_args(L, &n, &align); /* runs no Lua: a stays where it was */
+  if (a->arena == NULL) return luaL_error(L, "attempt to use a freed arena");
   char *p = lnuma_arena_alloc(a->arena, n, align);
   if (p == NULL) return full(L, a, n);
   lua_pushinteger(L, (lua_Integer)(p - a->base));

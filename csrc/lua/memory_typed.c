@@ -9,6 +9,8 @@
 #include "buffer.h"
 
 static const unsigned char kind_width[LNUMA_KIND_COUNT] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
+/* log2 of the width: the hot path shifts where it would divide. */
+static const unsigned char kind_shift[LNUMA_KIND_COUNT] = {0, 1, 2, 3, 0, 1, 2, 3, 2, 3};
 
 /* "u8".."f64" -> LNUMA_KIND_*, or -1; decoded from the bytes (the hot path
  * of get/set: no table lookup, no string compare loop). */
@@ -49,8 +51,9 @@ int lnb_check_kind(lua_State *L, int arg) { return kind_at(L, arg); }
 static char *element(lua_State *L, lnb_buffer *b, int kind) {
   int isint = 0;
   lua_Integer i = lua_tointegerx(L, 3, &isint);
+  unsigned shift = kind_shift[kind];
   size_t w = kind_width[kind];
-  if (isint && (lua_Unsigned)i < b->len / w) return b->ptr + (size_t)i * w;
+  if (isint && (lua_Unsigned)i < (b->len >> shift)) return b->ptr + ((size_t)i << shift);
   if (!isint) luaL_argerror(L, 3, "index must be an integer");
   lua_pushfstring(L, "index %I out of range (0..%I for %I-byte elements)", i,
                   (lua_Integer)(b->len / w) - 1, (lua_Integer)w);

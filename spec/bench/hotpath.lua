@@ -57,7 +57,7 @@ print(("# processor: %s"):format((io.open("/proc/cpuinfo"):read("a"):match(
 -- ---- hot methods against a do-nothing C method -------------------------------------
 
 local CALLS = 1024 * 64
-local o = ref.new()
+local o, floor = ref.new(), ref.floor()
 local buf <close> = assert(lnuma.alloc(8192))
 local pool <close> = assert(lnuma.pool{size = 64, count = 16})
 local arena <close> = assert(lnuma.arena{size = 64 * 1024})
@@ -90,6 +90,12 @@ local hot = {
     end, function()
       for _ = 1, CALLS // 1024 do for i = 0, 1023 do o:get("u64", i * 8) end end
     end },
+  { "buf_get_over_floor", 1.15, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do buf:get("u64", i) end end
+    end, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do floor:get("u64", i) end end
+    end, nil, "reference: the floor of a checked get (self check, two arguments read, an"
+      .. " integer pushed)" },
   { "arena_alloc_buffer", nil, function()
       for _ = 1, CALLS // 1000 // 4 do
         for _ = 1, 1000 do arena:alloc_buffer(64) end
@@ -106,7 +112,7 @@ for _, h in ipairs(hot) do
   local name, goal, fa, fb, units = h[1], h[2], h[3], h[4], h[5] or CALLS
   local a, b, med = duel(fa, fb, units)
   collectgarbage()
-  print(("hotpath.%s %.2f ns (reference %.2f ns)"):format(name, a, b))
+  print(("hotpath.%s %.2f ns (%s %.2f ns)"):format(name, a, h[6] or "reference", b))
   print(("hotpath.ratio.%s %.2f x (%s; median of round ratios %.2f)"):format(name, a / b,
     goal and verdict(a / b, goal, true) or "no goal: the Buffer-returning alloc, for scale",
     med))

@@ -5,6 +5,11 @@
  *  - ref.new() -> a userdata whose methods (get, set, alloc, reset, put,
  *    record) do nothing: the cost of calling a C method from Lua, which
  *    lnuma's hot methods are measured against;
+ *  - ref.floor() -> a userdata whose get(kind, i) does the least a checked
+ *    binding must: check its self by the metatable in an upvalue, read a
+ *    string and an integer, push an integer (no bounds, no memory): where
+ *    the Lua C API itself costs more than the method's work, this floor
+ *    says how close to it lnuma is;
  *  - plain C loops over memory given by address (buf:address()): a read
  *    (sum of u64), a fill (u64 store loop), memset and memcpy, the
  *    references of the typed-range methods. */
@@ -21,6 +26,28 @@ static int nop(lua_State *L) {
 }
 
 static int ref_new(lua_State *L) {
+  lua_newuserdatauv(L, 16, 0);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+/* The floor of a checked get: the API calls any safe binding makes. */
+static int floor_get(lua_State *L) {
+  void *self = lua_touserdata(L, 1);
+  if (self == NULL || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+    return luaL_typeerror(L, 1, "floor");
+  lua_pop(L, 1);
+  size_t n = 0;
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &n) : NULL;
+  int isint = 0;
+  lua_Integer i = lua_tointegerx(L, 3, &isint);
+  if (k == NULL || !isint) return luaL_argerror(L, 2, "kind and index");
+  lua_pushinteger(L, i + (lua_Integer)n);
+  return 1;
+}
+
+static int ref_floor(lua_State *L) {
   lua_newuserdatauv(L, 16, 0);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setmetatable(L, -2);
@@ -75,5 +102,13 @@ int luaopen_hotpath_ref(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcclosure(L, ref_new, 1);
   lua_setfield(L, -2, "new");
+  lua_newtable(L); /* the floor's metatable, an upvalue of its get */
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, floor_get, 1);
+  lua_setfield(L, -2, "get");
+  lua_setfield(L, -2, "__index");
+  lua_pushcclosure(L, ref_floor, 1);
+  lua_setfield(L, -2, "floor");
   return 1;
 }

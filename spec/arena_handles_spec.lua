@@ -59,7 +59,8 @@ describe("arena:alloc as offsets", function()
     local off = arena:alloc(16)
     arena:set("u64", off + 8, 1)
     assert.error_matches(function() arena:get("u64", off + 9) end,
-      "bad argument #2 to 'get' %(offset 9 out of range for a 8%-byte element %(16 bytes in use%)%)")
+      "bad argument #2 to 'get' %(offset 9 out of range for a 8%-byte element "
+      .. "%(16 bytes in use%)%)")
     assert.error_matches(function() arena:set("u8", 16, 1) end, "offset 16 out of range")
     assert.error_matches(function() arena:get("u8", -1) end, "offset %-1 out of range")
     arena:reset()

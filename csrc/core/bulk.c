@@ -95,7 +95,7 @@ static void acc_result(const acc128 *a, lnuma_scalar *out) {
 
 /* Elements per block: small enough that no block sum can overflow 64 bits
  * (2^20 elements of at most 2^32 each), large enough to amortise. */
-#define BLOCK ((size_t)1 << 20)
+#define BLOCK ((size_t)1048576) /* 2^20 */
 
 /* Narrow kinds sum into a uint64 per block.  Signed elements are first
  * biased to unsigned (x + 2^(bits-1): the sign bit flipped), because
@@ -121,31 +121,38 @@ SMALL_SUM(sum_i32, int32_t, uint32_t, 0x80000000u)
 /* 64-bit elements: each split into its high and low 32-bit halves, summed
  * apart (no carries, so the loop vectorises) and joined per block. */
 static void sum_u64(const uint64_t *p, size_t n, acc128 *a) {
-  for (size_t at = 0; at < n; at += BLOCK) {
-    size_t m = n - at < BLOCK ? n - at : BLOCK;
+  while (n > 0) {
+    size_t m = n < BLOCK ? n : BLOCK;
     uint64_t lo = 0, hi = 0;
+    /* cppcheck (2.10) takes m for 0 here; it is 1..BLOCK */
+    // cppcheck-suppress knownConditionTrueFalse
     for (size_t i = 0; i < m; i++) {
-      lo += p[at + i] & 0xffffffffu;
-      hi += p[at + i] >> 32;
+      lo += p[i] & 0xffffffffu;
+      hi += p[i] >> 32;
     }
     acc_add(a, lo, 0);
     acc_add_shifted(a, hi);
+    p += m;
+    n -= m;
   }
 }
 
 /* i64: x + 2^63 is x with its sign bit flipped, an unsigned sum; then the
  * n * 2^63 added is taken off again. */
 static void sum_i64(const int64_t *p, size_t n, acc128 *a) {
-  for (size_t at = 0; at < n; at += BLOCK) {
-    size_t m = n - at < BLOCK ? n - at : BLOCK;
+  for (size_t left = n; left > 0;) {
+    size_t m = left < BLOCK ? left : BLOCK;
     uint64_t lo = 0, hi = 0;
+    // cppcheck-suppress knownConditionTrueFalse
     for (size_t i = 0; i < m; i++) {
-      uint64_t u = (uint64_t)p[at + i] ^ ((uint64_t)1 << 63);
+      uint64_t u = (uint64_t)p[i] ^ ((uint64_t)1 << 63);
       lo += u & 0xffffffffu;
       hi += u >> 32;
     }
     acc_add(a, lo, 0);
     acc_add_shifted(a, hi);
+    p += m;
+    left -= m;
   }
   /* - n * 2^63 = -((n >> 1) * 2^64 + (n & 1) * 2^63) */
   uint64_t lo = (uint64_t)(n & 1) << 63, hi = (uint64_t)n >> 1;

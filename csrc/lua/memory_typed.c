@@ -214,7 +214,7 @@ static int buf_max(lua_State *L) { return reduce(L, lnuma_bulk_max); }
 /* buf:fill(kind, value [, first [, n]]) stores value into elements;
  * buf:fill(byte [, off [, len]]) sets bytes (all of them by default). */
 static int buf_fill(lua_State *L) {
-  if (lua_type(L, 2) == LUA_TSTRING) {
+  if (lua_type(L, 2) == LUA_TSTRING && !lua_isnumber(L, 2)) { /* "7" stays a byte */
     lnb_to_self(L, 1);
     int kind = kind_at(L, 2);
     lnuma_scalar v = check_value(L, kind, 2, 3);

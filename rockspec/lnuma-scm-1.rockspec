@@ -29,6 +29,7 @@ build = {
         -- sources: kept equal to the Makefile's csrc/core/*.c and csrc/lua/*.c (a spec checks)
         "csrc/core/arena.c",
         "csrc/core/buffer.c",
+        "csrc/core/bulk.c",
         "csrc/core/clock.c",
         "csrc/core/error.c",
         "csrc/core/histogram.c",
@@ -71,6 +72,7 @@ build = {
         "csrc/lua/kernels.c",
         "csrc/lua/lnuma.c",
         "csrc/lua/memory.c",
+        "csrc/lua/memory_typed.c",
         "csrc/lua/mempolicy.c",
         "csrc/lua/pacing.c",
         "csrc/lua/placement.c",

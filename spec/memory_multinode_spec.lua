@@ -110,7 +110,7 @@ describe("memory placement #multinode", function()
     local node = two_nodes()[2]
     local arena <close> = assert(lnuma.arena{node = node, size = "1M"})
     assert.equal(256, arena:placement().by_node[node])
-    local v = arena:alloc(8192)
+    local v = arena:alloc_buffer(8192)
     assert.equal(2, v:placement().by_node[node])
     local pool <close> = assert(lnuma.pool{node = node, size = 64, count = 1024})
     assert.equal(16, pool:placement().by_node[node])

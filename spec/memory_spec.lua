@@ -528,7 +528,7 @@ describe("a random sequence of alloc, view, free, get and set", function()
         handles[#handles + 1] = x
       elseif op <= 15 then
         local n = math.random(1, 3000)
-        local v = arena:alloc(n)
+        local v = arena:alloc_buffer(n)
         if v == nil then
           arena:reset()
         else

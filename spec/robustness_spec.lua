@@ -314,7 +314,8 @@ describe("a metamethod of an argument frees the object being worked on (class 1)
       for i = 0, 40 do b:write(i * 8, 10000000 + i) end -- numbers become strings: allocates
       return b:read(8, 8) == "10000001"
     end },
-    { "arena", "arena:alloc", function(a) return #a:alloc(16) == 16 end },
+    { "arena", "arena:alloc_buffer", function(a) return #a:alloc_buffer(16) == 16 end },
+    { "arena", "arena:view", function(a) return #a:view(a:alloc(16), 16) == 16 end },
     { "arena", "arena:info", function(a) return a:info().size == 65536 end },
     { "arena", "tostring(arena)", function(a) return tostring(a):find("^lnuma%.Arena") end },
     { "arena", "arena:placement", function(a) return a:placement().bytes == 65536 end },

@@ -198,8 +198,8 @@ describe("plan errors name the file, the line where known, and the key path", fu
 
   it("a bound region on a memory-only node without room", function()
     fails([[return { memory = { { name = "big", size = "1G", node = 2, policy = "bind" } } }]],
-          "memory[1].size: node 2 is memory-only with 512 MiB free; "
-          .. 'policy "bind" cannot place 1 GiB there')
+          "memory[1].size: node 2 is memory-only with 512M free; "
+          .. 'policy "bind" cannot place 1G there')
   end)
 
   it("a thread that uses a region nobody declared", function()
@@ -231,7 +231,8 @@ describe("plan errors name the file, the line where known, and the key path", fu
           'memory[1].policy: "near" is not a policy (expected one of bind, preferred, '
           .. 'preferred_many, interleave, weighted_interleave, local)')
     fails([[return { memory = { { name = "b", size = 64, node = 0, huge = "4M" } } }]],
-          'memory[1].huge: "4M" is not a page kind (expected false, "thp", "2M" or "1G")')
+          "memory[1].huge: '4M' is not a page kind (expected \"thp\", \"2M\", \"1G\", "
+          .. '"none", "4K", "no" or "default", in any case)')
     fails([[return { pools = { { name = "p", node = 0, size = 64, count = 1.5 } } }]],
           "pools[1].count: a positive integer expected, got 1.5")
   end)
@@ -263,7 +264,7 @@ describe("plan warnings (legal, but probably wrong)", function()
   it("more memory asked of a node than it has free", function()
     warns([[return { memory = { { name = "a", size = "3G", node = 0 },
                                 { name = "b", size = "2G", node = 0 } } }]],
-          "memory[2].size: the plan asks 5 GiB of node 0, which has 4 GiB free")
+          "memory[2].size: the plan asks 5G of node 0, which has 4G free")
   end)
 
   it("a CPU outside this process's allowed set", function()
@@ -429,13 +430,13 @@ describe("plans on synthetic and XML machines with several nodes", function()
     local topo = lnuma.topology { xml = "spec/fixtures/memory-only-node.xml" }
     local p, err = on(topo, "return { memory = { { name = 'cxl', size = '17G', node = 2 } } }")
     assert.is_nil(p)
-    assert.matches('memory%[1%]%.size: node 2 is memory%-only with 16 GiB in all; policy "bind" '
-                   .. "cannot place 17 GiB there$", err)
+    assert.matches('memory%[1%]%.size: node 2 is memory%-only with 16G in all; policy "bind" '
+                   .. "cannot place 17G there$", err)
     assert(on(topo, "return { memory = { { name = 'cxl', size = '8G', node = 2 } } }"))
     local q = assert(on(topo, [[
       return { memory = { { name = 'cxl', size = '17G', node = 2, policy = 'preferred' } } }
     ]]))
-    assert.same({ "memory[1].size: the plan asks 17 GiB of node 2, which has 16 GiB in all" },
+    assert.same({ "memory[1].size: the plan asks 17G of node 2, which has 16G in all" },
                 q.warnings)
   end)
 

@@ -22,7 +22,7 @@ static const char *const policy_since[] = {
 
 int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err) {
   for (int i = 0; i < N_POLICIES; i++)
-    if (strcmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
+    if (strcasecmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
       *out = (lnuma_mempolicy)i;
       return 0;
     }
@@ -50,8 +50,8 @@ int lnuma_huge_parse(const char *name, lnuma_huge *out, lnuma_error *err) {
       return 0;
     }
   return lnuma__fail(err, EINVAL,
-                     "'%s' is not a page kind (expected \"default\", \"none\" (also \"no\", "
-                     "\"4K\"), \"thp\", \"2M\" or \"1G\")",
+                     "'%s' is not a page kind (expected \"thp\", \"2M\", \"1G\", \"none\", "
+                     "\"4K\", \"no\" or \"default\", in any case)",
                      name);
 }
 

@@ -32,7 +32,7 @@ extern "C" {
 
 /** Parses a policy name (as lnuma_mempolicy_name writes it: "default",
  *  "local", "bind", "preferred", "preferred_many", "interleave",
- *  "weighted_interleave"); -1 with EINVAL and a message listing the names
+ *  "weighted_interleave", in any case); -1 with EINVAL and a message listing the names
  *  otherwise.  Any thread. */
 LNUMA_API int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err);
 

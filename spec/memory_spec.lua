@@ -94,11 +94,11 @@ describe("lnuma.alloc", function()
           end
           local p = buf:policy()
           assert.equal(policy, p.policy)
-          if p.applied then
+          if p.policy_applied then
             assert.equal(policy, p.kernel.policy)
             assert.same(p.nodes, p.kernel.nodes)
           else
-            assert.is_string(p.reason)
+            assert.is_string(p.policy_note)
           end
           if policy == "default" or policy == "local" then
             assert.same({}, p.nodes)

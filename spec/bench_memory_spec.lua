@@ -2,18 +2,14 @@
 -- where its threads ran, where its pages are, and says when either did not
 -- hold.  Sizes and times are small: these specs check behaviour, not speed.
 local lnuma = require "lnuma"
+local H = dofile("spec/support/helpers.lua")
 
 local MiB = 1024 * 1024
 local QUICK = { repetitions = 2, min_time = 1000000 }
 
-local function quick(t)
-  for k, v in pairs(QUICK) do
-    if t[k] == nil then t[k] = v end
-  end
-  return t
-end
+local function quick(t) return H.with_defaults(QUICK, t) end
 
-local function allowed_cpus() return lnuma.topology().allowed.cpus end
+local allowed_cpus = H.allowed_cpus
 
 local function sorted_copy(t)
   local s = {}

@@ -1,14 +1,11 @@
 local lnuma = require "lnuma"
 local sys = dofile("spec/support/sys.lua")
+local H = dofile("spec/support/helpers.lua")
 
 local KiB, MiB = 1024, 1024 * 1024
 local PAGE = 4096
 
-local function sum(t)
-  local s = 0
-  for _, v in pairs(t) do s = s + v end
-  return s
-end
+local sum = H.sum
 
 describe("lnuma.alloc", function()
   it("returns a populated buffer of the size asked", function()

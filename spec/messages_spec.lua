@@ -4,26 +4,14 @@
 local lnuma = require "lnuma"
 local plan = require "lnuma.plan"
 local fake_topology = dofile("spec/support/fake_topology.lua")
+local H = dofile("spec/support/helpers.lua")
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
+local dir = H.tmpdir()
 teardown(function() os.execute("rm -rf " .. dir) end)
 
-local function write(name, text)
-  local path = dir .. "/" .. name
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local function write(name, text) return H.write(dir .. "/" .. name, text) end
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
+local sh = H.sh
 
 local function cli(args, env)
   return sh(("%s lua5.4 bin/lnuma %s"):format(env or "", args))
@@ -122,7 +110,8 @@ end)
 
 describe("memory mistakes are named", function()
   it("an empty set of nodes is refused, not read as the default policy", function()
-    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out for the default policy%)%)$",
+    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out "
+                   .. "for the default policy%)%)$",
                    raises(lnuma.alloc, "1M", { nodes = {} }))
     assert.matches("nodes: the set is empty", raises(lnuma.alloc, "1M", { nodes = "" }))
     assert.matches("nodes: the set is empty", raises(lnuma.pool, { size = 64, count = 2,

@@ -116,8 +116,13 @@ local function opt_series(fname, o)
   end
   local out = {}
   for i = 1, #v do
-    local kind = opt_huge(fname, { huge = v[i] })
-    out[i] = kind == nil and false or kind
+    local key = ("series[%d]"):format(i)
+    local kind = opt_huge(fname, { [key] = v[i] }, key)
+    if kind == nil then
+      argerror(fname, key, "a series names its page kind (\"default\" leaves it to the system)",
+               3)
+    end
+    out[i] = kind
   end
   return out
 end

@@ -94,9 +94,9 @@ end
 -- @treturn[2] string why v is not a set
 function O.parse_set(v)
   local t = type(v)
-  if t ~= "table" and t ~= "string" and math.type(v) ~= "integer" then
-    return nil, ("an array, a cpulist string such as \"0-3,8\" or an integer expected, got %s")
-      :format(shown(v))
+  if t ~= "table" and t ~= "string" and t ~= "number" then -- the core's words for the rest
+    return nil, ("expected an array, a list string such as \"0-3,8\" or an integer, got %s")
+      :format(t)
   end
   local ok, set = pcall(function()
     local text = core.cpulist(v) -- checks every element

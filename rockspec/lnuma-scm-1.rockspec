@@ -107,6 +107,7 @@ build = {
     ["lnuma.curve_levels"] = "lua/lnuma/curve_levels.lua",
     ["lnuma"] = "lua/lnuma/init.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
+    ["lnuma.options"] = "lua/lnuma/options.lua",
     ["lnuma.plan"] = "lua/lnuma/plan.lua",
     ["lnuma.plan_check"] = "lua/lnuma/plan_check.lua",
     ["lnuma.plan_sandbox"] = "lua/lnuma/plan_sandbox.lua",

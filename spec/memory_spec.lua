@@ -259,9 +259,11 @@ describe("lnuma.alloc", function()
     it("rejects bad option values, naming the key", function()
       assert.error_matches(function() lnuma.alloc(4096, {policy = "bound"}) end,
         "policy: unknown policy 'bound' %(expected default, local")
-      assert.error_matches(function() lnuma.alloc(4096, {huge = true}) end,
-        "huge: expected false, \"thp\", \"2M\" or \"1G\", got boolean")
-      assert.error_matches(function() lnuma.alloc(4096, {huge = "4M"}) end, "huge: .*got 4M")
+      assert.error_matches(function() lnuma.alloc(4096, {huge = 2}) end,
+        "huge: expected true, false or a page kind such as \"thp\" or \"2M\", got number", 1,
+        true)
+      assert.error_matches(function() lnuma.alloc(4096, {huge = "4M"}) end,
+        "huge: '4M' is not a page kind")
       assert.error_matches(function() lnuma.alloc(4096, {populate = 1}) end,
         "populate: boolean expected")
       assert.error_matches(function() lnuma.alloc(4096, {lock = "yes"}) end,

@@ -26,8 +26,8 @@ end
 
 describe("argument errors name the argument, not lnuma's variables", function()
   it("latency_curve names the size in its list", function()
-    assert.equal("bad argument #1 to 'latency_curve' (sizes[2]: a size in bytes or a string such "
-                 .. "as \"64M\" expected, got 'abc')",
+    assert.equal("bad argument #1 to 'latency_curve' (sizes[2]: 'abc' is not a size (examples: "
+                 .. "4096, \"64K\", \"2M\", \"1G\"))",
                  raises(lnuma.bench.latency_curve, { sizes = { 4096, "abc" } }))
   end)
 
@@ -154,7 +154,7 @@ describe("the command line", function()
   it("gives a negative number to the option, whose check names it", function()
     local ok, out = cli("latency --size -1")
     assert.is_falsy(ok)
-    assert.matches("Error: '%-1' is not a size %(bytes, or e%.g%. 64K, 2M, 1G%)", out)
+    assert.matches("Error: '%-1' is not a size %(examples: 4096, \"64K\", \"2M\", \"1G\"%)", out)
     ok, out = cli("latency --node -1 --size 1M")
     assert.is_falsy(ok)
     assert.matches("^lnuma latency: %-%-node: node %-1 does not exist", out)

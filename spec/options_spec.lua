@@ -90,8 +90,8 @@ describe("huge: one vocabulary", function()
       assert.matches("^" .. want .. "$", inner(raised(lnuma.alloc, 4096, { huge = v })))
       assert.matches("^" .. want .. "$", inner(raised(lnuma.bench.latency, { huge = v })))
       assert.matches("^" .. want .. "$", inner(raised(lnuma.bench.describe_chase, { huge = v })))
-      local p, err = lnuma.plan.check({ memory = { { name = "r", size = 64, node = 0, huge = v } } },
-                                      { topology = fake_topology() })
+      local region = { name = "r", size = 64, node = 0, huge = v }
+      local p, err = lnuma.plan.check({ memory = { region } }, { topology = fake_topology() })
       assert.is_nil(p)
       assert.matches("memory%[1%]%.huge: " .. want .. "$", err)
       local none, why = cb.huge(v)

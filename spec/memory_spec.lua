@@ -87,7 +87,7 @@ describe("lnuma.alloc", function()
             -- Only kernels without the policy may refuse, and they must say so.
             assert.matches("policy '" .. policy
               .. "' is not supported by this kernel %(needs Linux", msg)
-            return
+            return pending("this kernel has no policy '" .. policy .. "': " .. msg)
           end
           local p = buf:policy()
           assert.equal(policy, p.policy)

@@ -12,16 +12,15 @@
 
 local core = require "lnuma.core"
 local clock = require "lnuma.clock"
+local O = require "lnuma.options"
 
 local bench = {}
 
 local now = core.clock.now
 local floor, sqrt, huge = math.floor, math.sqrt, math.huge
 
--- Raises "bad argument #arg to 'fname' (msg)", worded as luaL_argerror does.
-local function argerror(fname, arg, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(arg, fname, msg), 0)
-end
+-- Raises "bad argument #arg to 'fname' (msg)" (lnuma.options words it).
+local function argerror(fname, arg, msg) O.argerror(fname, nil, msg, 0, arg) end
 
 local function check_options(fname, arg, opts, known)
   if opts == nil then return {} end

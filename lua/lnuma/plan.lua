@@ -21,6 +21,7 @@
 local core = require "lnuma.core"
 local check = require "lnuma.plan_check"
 local sandbox = require "lnuma.plan_sandbox"
+local argerror = require("lnuma.options").argerror
 
 local show, human = check.show, check.human
 
@@ -51,24 +52,22 @@ local OPTIONS = { topology = true, instructions = true, memory = true }
 
 local function check_opts(opts, fname, extra)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
+  if type(opts) ~= "table" then argerror(fname, nil, "table expected, got " .. type(opts), 3, 2) end
   for k in pairs(opts) do
     if not OPTIONS[k] and k ~= extra then
-      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+      argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3, 2)
     end
   end
   for _, k in ipairs { "instructions", "memory" } do
     local v = opts[k]
     if v ~= nil and (math.type(v) ~= "integer" or v <= 0) then
-      error(("bad argument #2 to '%s' (%s: a positive integer expected)"):format(fname, k), 3)
+      argerror(fname, k, "a positive integer expected", 3, 2)
     end
   end
   local topo = opts.topology
   if topo ~= nil and (type(topo) ~= "table" or type(rawget(topo, "nodes")) ~= "table") then
-    error(("bad argument #2 to '%s' (topology: a topology (lnuma.topology{...}) expected, "
-           .. "got %s)"):format(fname, show(topo)), 3)
+    argerror(fname, "topology", ("a topology (lnuma.topology{...}) expected, got %s")
+      :format(show(topo)), 3, 2)
   end
   return opts
 end

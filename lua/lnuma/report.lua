@@ -4,6 +4,7 @@
 -- @module lnuma.report
 
 local dkjson = require "dkjson"
+local argerror = require("lnuma.options").argerror
 
 local report = {}
 
@@ -62,18 +63,18 @@ local JSON_OPTIONS = { indent = "boolean", sort = "boolean" }
 function report.json(value, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
-    error("bad argument #2 to 'json' (table expected, got " .. type(opts) .. ")", 2)
+    argerror("json", nil, "table expected, got " .. type(opts), 2, 2)
   end
   for k, v in pairs(opts) do
     local want = JSON_OPTIONS[k]
     if not want then
-      error(("bad argument #2 to 'json' (unknown option '%s')"):format(tostring(k)), 2)
+      argerror("json", nil, ("unknown option '%s'"):format(tostring(k)), 2, 2)
     elseif type(v) ~= want then
-      error(("bad argument #2 to 'json' (%s: %s expected, got %s)"):format(k, want, type(v)), 2)
+      argerror("json", k, ("%s expected, got %s"):format(want, type(v)), 2, 2)
     end
   end
   local keys, err = check(value)
-  if not keys then error("bad argument #1 to 'json' (" .. err .. ")", 2) end
+  if not keys then argerror("json", nil, err, 2) end
   local state = { indent = opts.indent or false }
   if opts.sort ~= false then state.keyorder = keys end
   local ok, text = pcall(dkjson.encode, value, state)
@@ -145,20 +146,17 @@ local shape = require "lnuma.report_check"
 -- naming the field, not an error from inside a renderer).
 local function check_result(result, fname, kinds)
   local err = shape.result(result, kinds)
-  if err then error(("bad argument #1 to '%s' (%s)"):format(fname, err), 3) end
+  if err then argerror(fname, nil, err, 3) end
 end
 
 local function check_opts(opts, fname, known)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
+  if type(opts) ~= "table" then argerror(fname, nil, "table expected, got " .. type(opts), 3, 2) end
   for k, v in pairs(opts) do
     if known[k] == nil then
-      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+      argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3, 2)
     elseif type(v) ~= known[k] then
-      error(("bad argument #2 to '%s' (%s: %s expected, got %s)"):format(fname, tostring(k),
-            known[k], type(v)), 3)
+      argerror(fname, tostring(k), ("%s expected, got %s"):format(known[k], type(v)), 3, 2)
     end
   end
   return opts

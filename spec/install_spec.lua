@@ -1,7 +1,7 @@
-local H = dofile("spec/support/helpers.lua")
 -- The installed C library: `make install PREFIX=p` gives a host everything it
 -- needs through pkg-config, and `make uninstall` takes it all away again.
 local build = os.getenv("LNUMA_BUILD") or "build"
+local H = dofile("spec/support/helpers.lua")
 
 local sh = H.sh
 

@@ -1,8 +1,8 @@
-local H = dofile("spec/support/helpers.lua")
 -- Every ```lua block of README.md is run, each in a fresh lua5.4 process, so
 -- the examples a newcomer copies never rot.  Blocks that are not meant to run
 -- on any machine (a plan for another box, a C snippet) use another fence tag.
 
+local H = dofile("spec/support/helpers.lua")
 local read = H.read
 
 local function blocks(text)

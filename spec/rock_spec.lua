@@ -1,7 +1,7 @@
-local H = dofile("spec/support/helpers.lua")
 -- The rock is how most Lua users install lnuma: it must build from the same
 -- sources as the Makefile and work from a tree of its own.
 
+local H = dofile("spec/support/helpers.lua")
 local read, sh = H.read, H.sh
 
 

@@ -111,8 +111,8 @@ local function opt_series(fname, o)
   local v = o.series
   if v == nil then return nil end
   if type(v) ~= "table" or #v == 0 or #v > 4 then
-    argerror(fname, "series", "array of 1 to 4 page kinds (false, \"thp\", \"2M\", \"1G\") "
-             .. "expected", 3)
+    argerror(fname, "series", "array of 1 to 4 page kinds (false, true, \"thp\", \"2M\", "
+             .. "\"1G\", ...) expected", 3)
   end
   local out = {}
   for i = 1, #v do

@@ -248,7 +248,7 @@ local DESCRIBE_KEYS = { pattern = true, size = true, line = true, stride = true,
 -- and `equivalents`.
 -- @tparam[opt] table opts `pattern` (default "random"), `size` (bytes or
 --   "256M", the default), `line` (64), `stride` (bytes, the stride pattern),
---   `huge` (false, "thp", "2M", "1G")
+--   `huge` (as `lnuma.alloc` reads it: false, true, "thp", "2M", "1G", ...)
 -- @treturn string description
 -- @treturn table equivalents by tool (`multichase`, `mlc`, `lat_mem_rd`):
 --   `command` (nil where the tool has no such chase), the tool's settings

@@ -40,7 +40,8 @@ local memory = {}
 -- @tparam[opt] table opts `node` or `nodes` (a set), `policy` (`"local"`,
 --   `"bind"`, `"preferred"`, `"preferred_many"`, `"interleave"`,
 --   `"weighted_interleave"`; `node`/`nodes` alone mean `"bind"`), `huge`
---   (`false`, `"thp"`, `"2M"`, `"1G"`), `populate` (default true), `lock`
+--   (`false`/`"none"`, `true`/`"thp"`, `"2M"`, `"1G"`: see `lnuma.options`),
+--   `populate` (default true), `lock`
 --   (mlock), `touch_cpu` (populate from a thread pinned to that CPU).
 -- @treturn[1] lnuma.Buffer the buffer
 -- @return[2] nil when the environment says no (no huge pages reserved, node

@@ -196,3 +196,27 @@ describe("sets of CPUs: one vocabulary", function()
     assert.same({ 3 }, p:thread("t").cpus)
   end)
 end)
+
+describe("no knots", function()
+  it("the benchmarks and plans need neither lnuma's init.lua nor the renderers", function()
+    local dir = H.tmpdir()
+    finally(function() os.execute("rm -rf " .. H.quote(dir)) end)
+    local script = H.write(dir .. "/knot.lua", [[
+for _, name in ipairs { "lnuma", "lnuma.report_text", "lnuma.report" } do
+  package.preload[name] = function() error("required " .. name, 2) end
+end
+local B = require "lnuma.bench_memory"
+local r = assert(B.latency { size = 65536, repetitions = 1, min_time = 0, chunks = 1 })
+assert(B.describe_chase { size = "64K", huge = true })
+local P = require "lnuma.plan"
+local p = assert(P.check({ memory = { { name = "r", size = "64K", node = 0 } } }))
+assert(p:apply())
+print("measured", r.latency_ns > 0)
+]])
+    local build = os.getenv("LNUMA_BUILD") or "build"
+    local ok, out = H.sh(("LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s/?.so;;' %s %s")
+      :format(build, H.LUA, script))
+    assert.is_true(ok, out)
+    assert.equal("measured\ttrue\n", out)
+  end)
+end)

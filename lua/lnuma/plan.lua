@@ -83,7 +83,7 @@ local function target(opts)
   local topo = opts.topology
   if topo == nil then
     local msg
-    topo, msg = require("lnuma").topology()
+    topo, msg = require("lnuma.topology").topology()
     if topo == nil then return nil, "this machine's topology: " .. tostring(msg) end
   end
   local source = type(topo) == "table" and rawget(topo, "source")
@@ -244,7 +244,9 @@ local function require_live(self, what)
     error(("%s: the plan was checked against another machine's topology; load it without "
       .. "a topology to use it here"):format(what), 3)
   end
-  return require "lnuma"
+  -- The calls apply makes, from their modules (init.lua requires this one).
+  local memory = require "lnuma.memory"
+  return { alloc = memory.alloc, pool = memory.pool, bind = core.bind, current = core.current }
 end
 
 -- What a region's or pool's memory policy came to: the fields of its report

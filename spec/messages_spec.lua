@@ -337,10 +337,11 @@ describe("lnuma plan", function()
         end })
       end
     end
-    local alloc, pool = lnuma.alloc, lnuma.pool
-    lnuma.alloc, lnuma.pool = refusing(alloc), refusing(pool)
+    local memory = require "lnuma.memory" -- where apply takes alloc and pool from
+    local alloc, pool = memory.alloc, memory.pool
+    memory.alloc, memory.pool = refusing(alloc), refusing(pool)
     local ok, out = pcall(p.apply, p)
-    lnuma.alloc, lnuma.pool = alloc, pool
+    memory.alloc, memory.pool = alloc, pool
     assert.is_true(ok, out)
     assert.is_false(out.report.memory[1].policy_applied)
     assert.equal(note, out.report.memory[1].policy_note)

@@ -109,7 +109,7 @@ end
 -- @treturn[2] string "file: key.path: what is wrong" (or "file:line: ...")
 function plan.load(path, opts)
   if type(path) ~= "string" then
-    error(("bad argument #1 to 'load' (string expected, got %s)"):format(type(path)), 2)
+    argerror("load", nil, "string expected, got " .. type(path), 2)
   end
   opts = check_opts(opts, "load")
   local text, msg = core.read_input(path, plan.MAX_FILE, "plan file")
@@ -177,8 +177,7 @@ end
 
 local function check_name(name, fname)
   if type(name) ~= "string" then
-    error(("bad argument #1 to '%s' (name: a string expected, got %s)"):format(fname, show(name)),
-          3)
+    argerror(fname, "name", "a string expected, got " .. show(name), 3)
   end
 end
 
@@ -348,7 +347,7 @@ function Plan:apply_thread(name)
   if t == nil then
     local names = {}
     for _, x in ipairs(self.threads) do names[#names + 1] = x.name end
-    error(("bad argument #1 to 'apply_thread' (name: no thread named %s; threads: %s)")
+    argerror("apply_thread", "name", ("no thread named %s; threads: %s")
       :format(show(name), #names > 0 and table.concat(names, ", ") or "none"), 2)
   end
   local ok, msg, errno = lnuma.bind { cpus = t.cpus }

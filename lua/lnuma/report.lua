@@ -79,7 +79,7 @@ function report.json(value, opts)
   if opts.sort ~= false then state.keyorder = keys end
   local ok, text = pcall(dkjson.encode, value, state)
   if not ok then
-    error("bad argument #1 to 'json' (" .. tostring(text):gsub("^.-:%d+: ", "") .. ")", 2)
+    argerror("json", nil, (tostring(text):gsub("^.-:%d+: ", "")), 2)
   end
   return text
 end
@@ -125,7 +125,7 @@ end
 --   "JSON nested deeper than 200 levels at ...")
 function report.decode(text)
   if type(text) ~= "string" then
-    error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
+    argerror("decode", nil, "string expected, got " .. type(text), 2)
   end
   local deep = too_deep(text)
   if deep then return nil, deep end
@@ -190,8 +190,7 @@ end
 function report.table(headers, rows, opts)
   local function cells(t, arg, what)
     if type(t) ~= "table" then
-      error(("bad argument #%d to 'table' (%s: a list expected, got %s)"):format(arg, what,
-            type(t)), 3)
+      argerror("table", what, "a list expected, got " .. type(t), 3, arg)
     end
   end
   cells(headers, 1, "headers")
@@ -215,7 +214,7 @@ end
 -- @treturn string
 function report.size(bytes)
   if type(bytes) ~= "number" then
-    error(("bad argument #1 to 'size' (number expected, got %s)"):format(type(bytes)), 2)
+    argerror("size", nil, "number expected, got " .. type(bytes), 2)
   end
   return text.size(bytes)
 end
@@ -239,7 +238,7 @@ end
 -- @treturn[2] string message
 function report.save(result, path)
   if type(path) ~= "string" then
-    error("bad argument #2 to 'save' (string expected, got " .. type(path) .. ")", 2)
+    argerror("save", nil, "string expected, got " .. type(path), 2, 2)
   end
   local body
   if path:match("%.json$") then
@@ -270,7 +269,7 @@ report.MAX_FILE = 256 * 1024 * 1024
 -- @treturn[2] string message
 function report.load(path)
   if type(path) ~= "string" then
-    error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
+    argerror("load", nil, "string expected, got " .. type(path), 2)
   end
   local body, err = require("lnuma.core").read_input(path, report.MAX_FILE, "result file")
   if not body then return nil, err end

@@ -172,7 +172,7 @@ end
 -- @treturn string
 function M.csv(result)
   if type(result) ~= "table" then
-    error("bad argument #1 to 'csv' (table expected, got " .. type(result) .. ")", 2)
+    O.argerror("csv", nil, "table expected, got " .. type(result), 2)
   end
   local headers, rows = tabulate(result)
   if result.benchmark == "matrix" or result.benchmark == "c2c" then
@@ -393,7 +393,7 @@ end
 -- @treturn string
 function M.summary(result, opts)
   if type(result) ~= "table" then
-    error("bad argument #1 to 'summary' (table expected, got " .. type(result) .. ")", 2)
+    O.argerror("summary", nil, "table expected, got " .. type(result), 2)
   end
   opts = opts or {}
   local r, out = result, {}
@@ -467,7 +467,7 @@ function M.summary(result, opts)
     out[#out + 1] = ("moved %d of %d pages"):format(r.moved or 0, r.pages or 0)
     out[#out + 1] = stats_line(r.stats, "pages/s")
   else
-    error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
+    O.argerror("summary", nil, "not an lnuma benchmark result", 2)
   end
   if b ~= "matrix" then
     out[#out + 1] = placement_line(r.placement)

@@ -123,6 +123,7 @@ build = {
     ["lnuma"] = "lua/lnuma/init.lua",
     ["lnuma.memattrs"] = "lua/lnuma/memattrs.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
+    ["lnuma.options"] = "lua/lnuma/options.lua",
     ["lnuma.plan"] = "lua/lnuma/plan.lua",
     ["lnuma.plan_check"] = "lua/lnuma/plan_check.lua",
     ["lnuma.plan_sandbox"] = "lua/lnuma/plan_sandbox.lua",

@@ -3,15 +3,12 @@
 -- real multi-socket machines they run for real.
 local lnuma = require "lnuma"
 local sys = dofile("spec/support/sys.lua")
+local H = dofile("spec/support/helpers.lua")
 
 local MiB = 1024 * 1024
 local ONE_NODE = "needs ≥2 NUMA nodes: runs in the emulated machines (make test-vm)"
 
-local function sum(t)
-  local s = 0
-  for _, v in pairs(t) do s = s + v end
-  return s
-end
+local sum = H.sum
 
 -- Nodes with memory; pending unless there are at least two.
 local function two_nodes()

@@ -42,7 +42,8 @@ local memory = {}
 --   `"weighted_interleave"`, `"weighted"`; `node`/`nodes` alone mean
 --   `"bind"`), `weights` (`{[node] = weight, ...}`: the buffer's own weights,
 --   policy `"weighted"`, see `lnuma.weights`), `huge`
---   (`false`, `"thp"`, `"2M"`, `"1G"`), `populate` (default true), `lock`
+--   (`false`/`"none"`, `true`/`"thp"`, `"2M"`, `"1G"`: see `lnuma.options`),
+--   `populate` (default true), `lock`
 --   (mlock), `touch_cpu` (populate from a thread pinned to that CPU).
 -- @treturn[1] lnuma.Buffer the buffer
 -- @return[2] nil when the environment says no (no huge pages reserved, node

@@ -90,11 +90,7 @@ static uint32_t write_begin(lnuma_clock *c) {
   }
 }
 
-void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, int64_t offset_ns,
-                          const lnuma__clock_facts *f) {
-  uint32_t s = write_begin(c);
-  STORE(&c->mult, mult);
-  STORE(&c->offset_ns, offset_ns);
+static void write_facts(lnuma_clock *c, const lnuma__clock_facts *f) {
   STORE(&c->recalibrations, c->recalibrations + 1);
   if (f != NULL) {
     STORE(&c->hz, f->hz);
@@ -104,6 +100,31 @@ void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, int64_t offset_ns,
     double res = 1e9 / (double)f->hz;
     __atomic_store(&c->resolution_ns, &res, __ATOMIC_RELAXED);
   }
+}
+
+void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, uint64_t base_ticks, int64_t base_ns,
+                          const lnuma__clock_facts *f) {
+  uint32_t s = write_begin(c);
+  STORE(&c->mult, mult);
+  STORE(&c->base_ticks, base_ticks);
+  STORE(&c->offset_ns, base_ns);
+  write_facts(c, f);
+  __atomic_store_n(&c->seq, s + 1, __ATOMIC_RELEASE);
+}
+
+void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock_facts *f) {
+  uint32_t s = write_begin(c);
+  /* The switch is read inside the lock (fenced: after the lock is taken), so
+   * a reader of the old conversion read its ticks before it: the new one
+   * starts exactly where the old one is, and now() never goes back. */
+  uint64_t t = lnuma_clock_start(c);
+  uint64_t d = t - c->base_ticks;
+  int64_t base_ns = (int64_t)d >= 0 ? c->offset_ns + (int64_t)lnuma__clock_scale(c->mult, d)
+                                    : c->offset_ns;
+  STORE(&c->mult, mult);
+  STORE(&c->base_ticks, (int64_t)d >= 0 ? t : c->base_ticks);
+  STORE(&c->offset_ns, base_ns);
+  write_facts(c, f);
   __atomic_store_n(&c->seq, s + 1, __ATOMIC_RELEASE);
 }
 
@@ -121,6 +142,7 @@ void lnuma_clock_snapshot(const lnuma_clock *c, lnuma_clock *out) {
     s = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
     out->mult = LNUMA__LOAD(&c->mult);
     out->offset_ns = LNUMA__LOAD(&c->offset_ns);
+    out->base_ticks = LNUMA__LOAD(&c->base_ticks);
     out->recalibrations = LNUMA__LOAD(&c->recalibrations);
     out->hz = LNUMA__LOAD(&c->hz);
     out->freq_method = LNUMA__LOAD(&c->freq_method);
@@ -152,7 +174,8 @@ lnuma__clock_pair lnuma__clock_read_pair(const lnuma_clock *c) {
 /* Aligns now() with CLOCK_MONOTONIC_RAW at one fresh reading (init only). */
 static void align(lnuma_clock *c) {
   lnuma__clock_pair p = lnuma__clock_read_pair(c);
-  c->offset_ns = p.raw_ns - (int64_t)lnuma_clock_to_ns(c, p.ticks);
+  c->base_ticks = p.ticks;
+  c->offset_ns = p.raw_ns;
 }
 
 /* Cost of one lnuma_clock_now() in ns, measured on 2000 calls. */
@@ -180,7 +203,8 @@ int lnuma_clock_calibrate(lnuma_clock *c, int64_t duration_ns, double *error_ppm
   lnuma__clock_facts f = {LNUMA__LOAD(&c->hz), LNUMA__LOAD(&c->freq_method), 0, duration_ns};
   if (c->source == LNUMA_CLOCK_MONOTONIC_RAW) {
     /* The reference itself: nothing to measure. */
-    lnuma__clock_publish(c, LNUMA__LOAD(&c->mult), LNUMA__LOAD(&c->offset_ns), &f);
+    lnuma__clock_publish(c, LNUMA__LOAD(&c->mult), LNUMA__LOAD(&c->base_ticks),
+                         LNUMA__LOAD(&c->offset_ns), &f);
     if (error_ppm != NULL) *error_ppm = 0;
     return 0;
   }
@@ -205,7 +229,7 @@ int lnuma_clock_calibrate(lnuma_clock *c, int64_t duration_ns, double *error_ppm
   f.error_ppm = half / (double)ns * 1e6;
   f.calibrated_ns = (int64_t)ns;
   uint64_t mult = lnuma__clock_mult_for(ns, ticks);
-  lnuma__clock_publish(c, mult, b.raw_ns - (int64_t)lnuma__clock_scale(mult, b.ticks), &f);
+  lnuma__clock_publish(c, mult, b.ticks, b.raw_ns, &f);
   if (error_ppm != NULL) *error_ppm = f.error_ppm;
   return 0;
 }
@@ -325,6 +349,7 @@ static void use_monotonic_raw(lnuma_clock *c) {
   c->source = LNUMA_CLOCK_MONOTONIC_RAW;
   set_frequency(c, 1000000000u, LNUMA_FREQ_DEFINITION);
   c->offset_ns = 0;
+  c->base_ticks = 0;
   c->error_ppm = 0;
 }
 

@@ -100,19 +100,16 @@ struct lnuma_clock_recalibrator {
 
 /* One visit: the rate since the last one (p0), the error now, and a
  * conversion that is continuous here and back on CLOCK_MONOTONIC_RAW one
- * period later. */
-static void visit(lnuma_clock_recalibrator *r, lnuma__clock_pair *p0, int64_t every,
-                  lnuma_recalibration_status *st) {
+ * period later.  Returns the rate measured (0: none), with its facts in f. */
+static uint64_t visit(lnuma_clock_recalibrator *r, lnuma__clock_pair *p0, int64_t every,
+                      lnuma_recalibration_status *st, lnuma__clock_facts *out) {
   lnuma_clock *c = r->clock;
   lnuma__clock_pair p1 = lnuma__clock_read_pair(c);
   uint64_t dt = p1.ticks - p0->ticks;
   int64_t dns = p1.raw_ns - p0->raw_ns;
-  if (dt == 0 || dns <= 0 || c->source == LNUMA_CLOCK_MONOTONIC_RAW) return;
-  int64_t now_old = lnuma_clock_ticks_to_now(c, p1.ticks);
-  int64_t e = now_old - p1.raw_ns; /* > 0: the clock is ahead */
+  if (dt == 0 || dns <= 0 || c->source == LNUMA_CLOCK_MONOTONIC_RAW) return 0;
+  int64_t e = lnuma_clock_ticks_to_now(c, p1.ticks) - p1.raw_ns; /* > 0: ahead */
   uint64_t rate = lnuma__clock_mult_for((uint64_t)dns, dt);
-  uint64_t mult;
-  int64_t offset;
   lnuma__clock_facts f = {(uint64_t)(((unsigned __int128)dt * 1000000000u + (uint64_t)dns / 2) /
                                      (uint64_t)dns),
                           LNUMA_FREQ_CALIBRATION,
@@ -121,8 +118,7 @@ static void visit(lnuma_clock_recalibrator *r, lnuma__clock_pair *p0, int64_t ev
                           dns};
   if (LNUMA__LOAD(&c->freq_method) == LNUMA_FREQ_CNTFRQ) f.freq_method = LNUMA_FREQ_CNTFRQ;
   if (e > LNUMA_RECALIBRATE_STEP_NS || e < -LNUMA_RECALIBRATE_STEP_NS) {
-    mult = rate; /* a step: now() jumps onto CLOCK_MONOTONIC_RAW */
-    offset = p1.raw_ns - (int64_t)lnuma__clock_scale(mult, p1.ticks);
+    lnuma__clock_publish(c, rate, p1.ticks, p1.raw_ns, &f); /* a step onto the reference */
     st->steps++;
   } else {
     /* Cover `every` ns of CLOCK_MONOTONIC_RAW in every - e ns of now(),
@@ -130,15 +126,16 @@ static void visit(lnuma_clock_recalibrator *r, lnuma__clock_pair *p0, int64_t ev
     int64_t cap = every / 1000000 * LNUMA_RECALIBRATE_MAX_SLEW_PPM;
     int64_t fix = e > cap ? cap : e < -cap ? -cap : e;
     uint64_t ticks = (uint64_t)(((unsigned __int128)(uint64_t)every * dt) / (uint64_t)dns);
-    mult = lnuma__clock_mult_for((uint64_t)(every - fix), ticks ? ticks : 1);
-    offset = now_old - (int64_t)lnuma__clock_scale(mult, p1.ticks);
+    lnuma__clock_publish_rate(c, lnuma__clock_mult_for((uint64_t)(every - fix), ticks ? ticks : 1),
+                              &f);
   }
-  lnuma__clock_publish(c, mult, offset, &f);
   st->count++;
   st->last_at_ns = p1.raw_ns;
   st->last_error_ns = e;
   st->last_drift_ppm = (double)e / (double)dns * 1e6;
   *p0 = p1;
+  *out = f;
+  return rate;
 }
 
 static struct timespec deadline_after(int64_t ns) {
@@ -153,6 +150,8 @@ static struct timespec deadline_after(int64_t ns) {
 static void *recalibrator_main(void *arg) {
   lnuma_clock_recalibrator *r = arg;
   lnuma__clock_pair p0 = lnuma__clock_read_pair(r->clock);
+  lnuma__clock_facts f;
+  uint64_t rate = 0;
   pthread_mutex_lock(&r->lock);
   int64_t every = r->status.every_ns;
   for (;;) {
@@ -162,11 +161,15 @@ static void *recalibrator_main(void *arg) {
     if (r->stop) break;
     lnuma_recalibration_status st = r->status;
     pthread_mutex_unlock(&r->lock);
-    visit(r, &p0, every, &st);
+    uint64_t m = visit(r, &p0, every, &st, &f);
+    if (m != 0) rate = m;
     pthread_mutex_lock(&r->lock);
     r->status = st;
   }
   pthread_mutex_unlock(&r->lock);
+  /* The last slew was meant to last one period: leave the clock at the
+   * rate measured, from where it is. */
+  if (rate != 0) lnuma__clock_publish_rate(r->clock, rate, &f);
   return NULL;
 }
 

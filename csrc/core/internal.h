@@ -42,9 +42,13 @@ typedef struct lnuma__clock_facts {
 } lnuma__clock_facts;
 
 /* Publishes a new conversion (and facts, when not NULL) under the clock's
- * sequence lock; writers take turns.  Any thread. */
-void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, int64_t offset_ns,
+ * sequence lock; writers take turns.  Any thread.  lnuma__clock_publish
+ * aligns now() with base_ns at base_ticks (a step); lnuma__clock_publish_rate
+ * changes only the rate, from where now() is at the moment of publishing
+ * (continuous). */
+void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, uint64_t base_ticks, int64_t base_ns,
                           const lnuma__clock_facts *facts);
+void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock_facts *facts);
 
 /* input.c: "64 MiB", "1.5 GiB", "100 bytes". */
 void lnuma__format_bytes(uint64_t bytes, char *out, size_t cap);

@@ -17,7 +17,8 @@
  *
  * The core has no global clock: a host owns an lnuma_clock, fills it once
  * with lnuma_clock_init() and then reads it from any thread.  After init
- * only the conversion (mult, offset_ns) and the calibration facts change,
+ * only the conversion (mult, base_ticks, offset_ns) and the calibration
+ * facts change,
  * and only under the clock's sequence lock (seq): lnuma_clock_calibrate()
  * and a background recalibrator (lnuma/clock_sync.h) publish new values
  * while other threads keep reading now() (which retries across a change).
@@ -64,8 +65,12 @@ typedef struct lnuma_clock {
                               cpuinfo flag both report it (x86-64) */
   uint64_t mult;         /**< ns = ticks * mult >> LNUMA_CLOCK_SHIFT (changes
                               under seq) */
-  int64_t offset_ns;     /**< now() = to_ns(ticks) + offset_ns (CLOCK_MONOTONIC_RAW
-                              epoch; changes under seq) */
+  int64_t offset_ns;     /**< now() at base_ticks, on the CLOCK_MONOTONIC_RAW
+                              time line: now() = offset_ns + to_ns(ticks -
+                              base_ticks) (changes under seq) */
+  uint64_t base_ticks;   /**< where the conversion starts (changes under seq):
+                              a new conversion starts where the last one is,
+                              so now() stays continuous to the ns */
   uint32_t seq;          /**< sequence lock: odd while a writer publishes */
   uint32_t recalibrations; /**< conversions published since init (calibrate
                               and background recalibration) */
@@ -199,20 +204,26 @@ static inline uint64_t lnuma_clock_ticks(const lnuma_clock *c) {
   return (uint64_t)lnuma_monotonic_raw_ns();
 }
 
-/** now() for ticks read from c's counter: the (mult, offset_ns) pair read
- *  under the sequence lock, so a concurrent recalibration is seen whole or
- *  not at all (the loop repeats only while a writer publishes).  Any thread. */
+/** now() for ticks read from c's counter: the conversion read under the
+ *  sequence lock, so a concurrent recalibration is seen whole or not at all
+ *  (the loop repeats only while a writer publishes).  Ticks from before
+ *  base_ticks -- read, then the thread preempted while a new conversion
+ *  was published -- give offset_ns, the time of that publication: a moment
+ *  within the call, and never earlier than what the old conversion gave
+ *  (extrapolating back at the new rate could be).  Any thread. */
 static inline int64_t lnuma_clock_ticks_to_now(const lnuma_clock *c, uint64_t ticks) {
   uint32_t s;
-  uint64_t mult;
+  uint64_t mult, base;
   int64_t off;
   do {
     s = LNUMA__LOAD_ACQ(&c->seq);
     mult = LNUMA__LOAD(&c->mult);
+    base = LNUMA__LOAD(&c->base_ticks);
     off = LNUMA__LOAD(&c->offset_ns);
     LNUMA__FENCE_ACQ();
   } while ((s & 1u) != 0 || s != LNUMA__LOAD(&c->seq));
-  return (int64_t)lnuma__clock_scale(mult, ticks) + off;
+  uint64_t d = ticks - base;
+  return off + ((int64_t)d < 0 ? 0 : (int64_t)lnuma__clock_scale(mult, d));
 }
 
 /** Nanoseconds on the CLOCK_MONOTONIC_RAW time line, from the counter.

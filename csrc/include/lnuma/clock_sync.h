@@ -124,8 +124,10 @@ typedef struct lnuma_recalibration_status {
  * next visit (a slew of at most LNUMA_RECALIBRATE_MAX_SLEW_PPM; an error over
  * LNUMA_RECALIBRATE_STEP_NS, as after a suspend, is stepped).  now() stays
  * as cheap as before: it reads the conversion under the clock's sequence
- * lock.  The clock must outlive the recalibrator.  Returns the handle, or
- * NULL with EINVAL or the pthread error.  Any thread.
+ * lock.  The thread inherits the caller's CPU affinity: start it from a
+ * housekeeping thread (or before pinning to an isolated CPU).  The clock must
+ * outlive the recalibrator.  Returns the handle, or NULL with EINVAL or the
+ * pthread error.  Any thread.
  */
 LNUMA_API lnuma_clock_recalibrator *lnuma_clock_recalibrate_start(lnuma_clock *clock,
                                                                   int64_t every_ns,
@@ -135,8 +137,10 @@ LNUMA_API lnuma_clock_recalibrator *lnuma_clock_recalibrate_start(lnuma_clock *c
 LNUMA_API void lnuma_clock_recalibrate_status(lnuma_clock_recalibrator *r,
                                               lnuma_recalibration_status *out);
 
-/** Stops the thread (at once: it waits on a condition variable), joins it
- *  and frees r.  NULL is allowed.  Not from the recalibrator's own thread. */
+/** Stops the thread (at once: it waits on a condition variable), leaves the
+ *  clock at the last rate measured (ending the slew, from where now() is),
+ *  joins the thread and frees r.  NULL is allowed.  Not from the
+ *  recalibrator's own thread. */
 LNUMA_API void lnuma_clock_recalibrate_stop(lnuma_clock_recalibrator *r);
 
 #ifdef __cplusplus

@@ -18,7 +18,7 @@
 
 #include "binding.h"
 
-static lnuma_clock process_clock;
+static lnuma_clock process_clock __attribute__((aligned(64))); /* hot fields in one line */
 static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 
 static void process_clock_init(void) {

@@ -97,6 +97,7 @@ build = {
     ["lnuma.cli_bandwidth"] = "lua/lnuma/cli_bandwidth.lua",
     ["lnuma.cli_bench"] = "lua/lnuma/cli_bench.lua",
     ["lnuma.cli_c2c"] = "lua/lnuma/cli_c2c.lua",
+    ["lnuma.cli_clock"] = "lua/lnuma/cli_clock.lua",
     ["lnuma.cli_latency"] = "lua/lnuma/cli_latency.lua",
     ["lnuma.cli_loaded"] = "lua/lnuma/cli_loaded.lua",
     ["lnuma.cli_matrix"] = "lua/lnuma/cli_matrix.lua",

@@ -77,7 +77,8 @@ describe("lnuma.clock.skew", function()
                      err_of(clock.skew, { cpu = 0 }))
       assert.matches("%(cpus: at least two CPUs%)", err_of(clock.skew, { cpus = { 0 } }))
       assert.matches("%(cpus: CPU 0 is listed twice%)", err_of(clock.skew, { cpus = { 0, 0 } }))
-      assert.matches("%(cpus: CPU 99999 does not exist", err_of(clock.skew, { cpus = { 0, 99999 } }))
+      assert.matches("%(cpus: CPU 99999 does not exist",
+                     err_of(clock.skew, { cpus = { 0, 99999 } }))
       assert.matches("%(tries: must be between 1 and 100000, got 0%)",
                      err_of(clock.skew, { tries = 0 }))
       assert.matches("%(tries: must be between 1 and 100000, got 100001%)",
@@ -192,7 +193,8 @@ describe("lnuma.clock.recalibrate", function()
 
   describe("bad arguments", function()
     it("names the option and the range", function()
-      assert.matches("%(every: must be between 10000000 and 86400000000000 ns %(10 ms %.%. 1 day%), "
+      assert.matches("%(every: must be between 10000000 and 86400000000000 ns "
+                     .. "%(10 ms %.%. 1 day%), "
                      .. "got 1%)", err_of(clock.recalibrate, { every = 1 }))
       assert.matches("%(every: must be between .*got inf%)",
                      err_of(clock.recalibrate, { every = math.huge }))
@@ -202,7 +204,8 @@ describe("lnuma.clock.recalibrate", function()
       assert.matches("%(stop: give either every or stop, not both%)",
                      err_of(clock.recalibrate, { every = 10e9, stop = true }))
       assert.matches("unknown option 'evry'", err_of(clock.recalibrate, { evry = 1 }))
-      assert.matches("%(every: must be between", err_of(lnuma.core.clock.recalibrate, { every = -1 }))
+      assert.matches("%(every: must be between",
+                     err_of(lnuma.core.clock.recalibrate, { every = -1 }))
       assert.is_nil(clock.recalibration())
     end)
   end)

@@ -75,17 +75,19 @@ static void set_frequency(lnuma_clock *c, uint64_t hz, int method) {
 /* A writer turns seq odd with a compare-and-swap (so two writers take turns:
  * the odd value is their lock), stores, and turns it even again; readers
  * (lnuma_clock_ticks_to_now, lnuma_clock_snapshot) retry while it is odd or
- * has moved.  Every field is stored atomically: no data race for readers. */
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+ * has moved.  Every field is stored atomically, with release (so no store
+ * moves above the odd seq) and read with acquire (so the second read of seq
+ * stays below the fields): no fences, which ThreadSanitizer cannot follow. */
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define STORE_D(p, v) __atomic_store((p), (v), __ATOMIC_RELEASE)
+#define LOAD_D(p, out) __atomic_load((p), (out), __ATOMIC_ACQUIRE)
 
 static uint32_t write_begin(lnuma_clock *c) {
   for (;;) {
     uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
     if ((s & 1u) == 0 &&
-        __atomic_compare_exchange_n(&c->seq, &s, s + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      __atomic_thread_fence(__ATOMIC_RELEASE);
+        __atomic_compare_exchange_n(&c->seq, &s, s + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
       return s + 1;
-    }
     sched_yield();
   }
 }
@@ -95,10 +97,10 @@ static void write_facts(lnuma_clock *c, const lnuma__clock_facts *f) {
   if (f != NULL) {
     STORE(&c->hz, f->hz);
     STORE(&c->freq_method, f->freq_method);
-    __atomic_store(&c->error_ppm, &f->error_ppm, __ATOMIC_RELAXED);
+    STORE_D(&c->error_ppm, &f->error_ppm);
     STORE(&c->calibrated_ns, f->calibrated_ns);
     double res = 1e9 / (double)f->hz;
-    __atomic_store(&c->resolution_ns, &res, __ATOMIC_RELAXED);
+    STORE_D(&c->resolution_ns, &res);
   }
 }
 
@@ -118,11 +120,11 @@ void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock
    * a reader of the old conversion read its ticks before it: the new one
    * starts exactly where the old one is, and now() never goes back. */
   uint64_t t = lnuma_clock_start(c);
-  uint64_t d = t - c->base_ticks;
-  int64_t base_ns = (int64_t)d >= 0 ? c->offset_ns + (int64_t)lnuma__clock_scale(c->mult, d)
-                                    : c->offset_ns;
+  int64_t d = (int64_t)(t - c->base_ticks);
+  int64_t base_ns =
+      d >= 0 ? c->offset_ns + (int64_t)lnuma__clock_scale(c->mult, (uint64_t)d) : c->offset_ns;
   STORE(&c->mult, mult);
-  STORE(&c->base_ticks, (int64_t)d >= 0 ? t : c->base_ticks);
+  STORE(&c->base_ticks, d >= 0 ? t : c->base_ticks);
   STORE(&c->offset_ns, base_ns);
   write_facts(c, f);
   __atomic_store_n(&c->seq, s + 1, __ATOMIC_RELEASE);
@@ -140,16 +142,15 @@ void lnuma_clock_snapshot(const lnuma_clock *c, lnuma_clock *out) {
   uint32_t s;
   do {
     s = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
-    out->mult = LNUMA__LOAD(&c->mult);
-    out->offset_ns = LNUMA__LOAD(&c->offset_ns);
-    out->base_ticks = LNUMA__LOAD(&c->base_ticks);
-    out->recalibrations = LNUMA__LOAD(&c->recalibrations);
-    out->hz = LNUMA__LOAD(&c->hz);
-    out->freq_method = LNUMA__LOAD(&c->freq_method);
-    __atomic_load(&c->error_ppm, &out->error_ppm, __ATOMIC_RELAXED);
-    out->calibrated_ns = LNUMA__LOAD(&c->calibrated_ns);
-    __atomic_load(&c->resolution_ns, &out->resolution_ns, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    out->mult = LNUMA__LOAD_ACQ(&c->mult);
+    out->offset_ns = LNUMA__LOAD_ACQ(&c->offset_ns);
+    out->base_ticks = LNUMA__LOAD_ACQ(&c->base_ticks);
+    out->recalibrations = LNUMA__LOAD_ACQ(&c->recalibrations);
+    out->hz = LNUMA__LOAD_ACQ(&c->hz);
+    out->freq_method = LNUMA__LOAD_ACQ(&c->freq_method);
+    LOAD_D(&c->error_ppm, &out->error_ppm);
+    out->calibrated_ns = LNUMA__LOAD_ACQ(&c->calibrated_ns);
+    LOAD_D(&c->resolution_ns, &out->resolution_ns);
   } while ((s & 1u) != 0 || s != __atomic_load_n(&c->seq, __ATOMIC_RELAXED));
   out->seq = s;
 }

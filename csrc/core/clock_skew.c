@@ -13,11 +13,11 @@
 #define LINE 128 /* two cache lines: no neighbour shares the adjacent-line prefetch */
 #define SPINS_BEFORE_YIELD (1u << 16)
 
-/* The line a pair exchanges: seq says whose turn it is, stamp carries t2. */
+/* The line a pair exchanges: seq says whose turn it is, stamp carries t2
+ * (aligned to LINE, so sizeof is LINE: one pair per line). */
 typedef struct skew_line {
-  uint64_t seq;
+  _Alignas(LINE) uint64_t seq;
   uint64_t stamp;
-  char pad[LINE - 2 * sizeof(uint64_t)];
 } skew_line;
 
 typedef struct skew_job {

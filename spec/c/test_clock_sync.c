@@ -59,15 +59,15 @@ static void skew_refuses_bad_parameters(void **state) {
   (void)state;
   lnuma_clock c;
   assert_int_equal(lnuma_clock_init(&c, LNUMA_CLOCK_AUTO, NULL), 0);
-  int cpus[2] = {0, 0};
+  static const int twice[2] = {0, 0}, two[2] = {0, 1};
   lnuma_skew_cell cells[4];
   lnuma_skew_result r = {cells, NULL};
-  lnuma_skew_params p = {&c, 2, cpus, 10};
+  lnuma_skew_params p = {&c, 2, twice, 10};
   lnuma_error err;
   assert_int_equal(lnuma_clock_skew(&p, &r, &err), -1);
   assert_int_equal(err.code, EINVAL);
   assert_non_null(strstr(err.msg, "listed twice"));
-  cpus[1] = 1;
+  p.cpus = two;
   p.tries = 0;
   assert_int_equal(lnuma_clock_skew(&p, &r, &err), -1);
   assert_non_null(strstr(err.msg, "tries"));

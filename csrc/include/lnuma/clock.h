@@ -148,17 +148,16 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 #define LNUMA_CLOCK_INLINE_COUNTER 0
 #endif
 
-/* The fields that change after init are read with relaxed atomic loads (a
- * plain load on x86-64 and arm64) so that a concurrent publisher is no data
- * race; without GNU C's __atomic builtins, plain loads. */
+/* The fields that change after init are read with atomic loads (plain
+ * loads on x86-64; no fences, which ThreadSanitizer cannot follow) so that
+ * a concurrent publisher is no data race; without GNU C's __atomic
+ * builtins, plain loads. */
 #if defined(__GNUC__)
 #define LNUMA__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define LNUMA__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define LNUMA__FENCE_ACQ() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #else
 #define LNUMA__LOAD(p) (*(p))
 #define LNUMA__LOAD_ACQ(p) (*(p))
-#define LNUMA__FENCE_ACQ() ((void)0)
 #endif
 
 /** The current ticks-to-ns multiplier (see lnuma_clock.mult).  Any thread. */
@@ -215,15 +214,15 @@ static inline int64_t lnuma_clock_ticks_to_now(const lnuma_clock *c, uint64_t ti
   uint32_t s;
   uint64_t mult, base;
   int64_t off;
+  /* Acquire loads keep the second read of seq after the fields. */
   do {
     s = LNUMA__LOAD_ACQ(&c->seq);
-    mult = LNUMA__LOAD(&c->mult);
-    base = LNUMA__LOAD(&c->base_ticks);
-    off = LNUMA__LOAD(&c->offset_ns);
-    LNUMA__FENCE_ACQ();
+    mult = LNUMA__LOAD_ACQ(&c->mult);
+    base = LNUMA__LOAD_ACQ(&c->base_ticks);
+    off = LNUMA__LOAD_ACQ(&c->offset_ns);
   } while ((s & 1u) != 0 || s != LNUMA__LOAD(&c->seq));
-  uint64_t d = ticks - base;
-  return off + ((int64_t)d < 0 ? 0 : (int64_t)lnuma__clock_scale(mult, d));
+  int64_t d = (int64_t)(ticks - base);
+  return off + (d < 0 ? 0 : (int64_t)lnuma__clock_scale(mult, (uint64_t)d));
 }
 
 /** Nanoseconds on the CLOCK_MONOTONIC_RAW time line, from the counter.

@@ -77,7 +77,7 @@ describe("lnuma.clock.skew", function()
                      err_of(clock.skew, { cpu = 0 }))
       assert.matches("%(cpus: at least two CPUs%)", err_of(clock.skew, { cpus = { 0 } }))
       assert.matches("%(cpus: CPU 0 is listed twice%)", err_of(clock.skew, { cpus = { 0, 0 } }))
-      assert.matches("%(cpus: CPU 99999 does not exist",
+      assert.matches("%(cpus: element 2 is 99999, not a valid index",
                      err_of(clock.skew, { cpus = { 0, 99999 } }))
       assert.matches("%(tries: must be between 1 and 100000, got 0%)",
                      err_of(clock.skew, { tries = 0 }))

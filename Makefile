@@ -37,10 +37,12 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
 # The Lua face is embedded in liblnuma (a C file generated from
 # lua/lnuma/*.lua), so hosts load plans and `require "lnuma"` without paths.
-LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua))
+LUA_SUBDIRS = cli bench report
+LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua $(LUA_SUBDIRS:%=lua/lnuma/%/*.lua)))
 # What liblnuma carries for a C host: the module, without the command line
 # and the SVG renderers (a host that wants them installs the Lua files).
-HOST_LUA_FILES = $(filter-out lua/lnuma/cli.lua lua/lnuma/cli_%.lua lua/lnuma/%_svg.lua, \
+HOST_LUA_FILES = $(filter-out lua/lnuma/cli.lua lua/lnuma/cli/%.lua lua/lnuma/%_svg.lua \
+                 lua/lnuma/report/svg.lua, \
                  $(LUA_FILES))
 EMBED_C   = $(BUILD)/gen/lua_files.c
 HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/lua_files.o
@@ -250,10 +252,12 @@ $(BUILD)/lnuma-uninstalled.pc: csrc/lnuma.pc.in Makefile
 
 install: all
 	install -d $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma \
+	  $(LUA_SUBDIRS:%=$(DESTDIR)$(LUA_LDIR)/lnuma/%) \
 	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lnuma \
 	  $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CDIR)/lnuma/core.so
 	install -m 644 lua/lnuma/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/
+	for d in $(LUA_SUBDIRS); do install -m 644 lua/lnuma/$$d/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/$$d/; done
 	install -m 755 bin/lnuma $(DESTDIR)$(BINDIR)/lnuma
 	install -m 644 csrc/include/lnuma.h csrc/include/lnuma_lua.h $(DESTDIR)$(INCDIR)/
 	install -m 644 csrc/include/lnuma/*.h $(DESTDIR)$(INCDIR)/lnuma/
@@ -269,7 +273,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LUA_CDIR)/lnuma/core.so $(DESTDIR)$(BINDIR)/lnuma \
 	  $(DESTDIR)$(INCDIR)/lnuma.h $(DESTDIR)$(INCDIR)/lnuma_lua.h
-	rm -f $(addprefix $(DESTDIR)$(LUA_LDIR)/lnuma/,$(notdir $(wildcard lua/lnuma/*.lua)))
+	rm -f $(patsubst lua/lnuma/%,$(DESTDIR)$(LUA_LDIR)/lnuma/%,$(LUA_FILES))
+	-rmdir $(LUA_SUBDIRS:%=$(DESTDIR)$(LUA_LDIR)/lnuma/%) 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(INCDIR)/lnuma/,$(notdir $(wildcard csrc/include/lnuma/*.h)))
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,liblnuma.so.$(SOVERSION) \
 	  liblnuma.so.$(SONAME_MAJOR) liblnuma.so liblnuma.a) $(DESTDIR)$(PKGCONFIGDIR)/lnuma.pc

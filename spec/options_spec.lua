@@ -3,7 +3,7 @@
 -- refused with the same words by each of them.  Table-driven: every row is
 -- read by every reader.
 local lnuma = require "lnuma"
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 local fake_topology = dofile("spec/support/fake_topology.lua")
 local H = dofile("spec/support/helpers.lua")
 
@@ -202,10 +202,10 @@ describe("no knots", function()
     local dir = H.tmpdir()
     finally(function() os.execute("rm -rf " .. H.quote(dir)) end)
     local script = H.write(dir .. "/knot.lua", [[
-for _, name in ipairs { "lnuma", "lnuma.report_text", "lnuma.report" } do
+for _, name in ipairs { "lnuma", "lnuma.report.text", "lnuma.report" } do
   package.preload[name] = function() error("required " .. name, 2) end
 end
-local B = require "lnuma.bench_memory"
+local B = require "lnuma.bench.memory"
 local r = assert(B.latency { size = 65536, repetitions = 1, min_time = 0, chunks = 1 })
 assert(B.describe_chase { size = "64K", huge = true })
 local P = require "lnuma.plan"

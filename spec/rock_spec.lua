@@ -33,7 +33,7 @@ describe("the rockspec", function()
       if name == "lnuma" then assert.equal("lua/lnuma/init.lua", file) end
     end
     table.sort(mapped)
-    assert.same(listdir("lua/lnuma/*.lua"), mapped)
+    assert.same(listdir("lua/lnuma/*.lua lua/lnuma/*/*.lua"), mapped)
   end)
 
   it("declares libnuma and hwloc as external dependencies", function()

@@ -5,7 +5,7 @@
 -- curve's levels, the levels it cannot tell apart and its huge-page series.
 local lnuma = require "lnuma"
 local survey = require "lnuma.survey"
-local cli_survey = require "lnuma.cli_survey"
+local cli_survey = require "lnuma.cli.survey"
 local H = dofile("spec/support/helpers.lua")
 
 local LUA = H.LUA

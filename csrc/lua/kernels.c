@@ -2,7 +2,7 @@
  * loaded latency, core to core) over lnuma buffers, and the small facts and
  * debug hooks the Lua face and the specs use (kernel names, ISAs, the chase
  * order, the c2c schedule and its lines).  Results are raw (times in ns per repetition and
- * thread); lua/lnuma/bench_memory.lua turns them into figures. */
+ * thread); lua/lnuma/bench/memory.lua turns them into figures. */
 #include <string.h>
 
 #include "buffer.h"

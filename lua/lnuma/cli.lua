@@ -10,18 +10,18 @@ local cli = {}
 
 -- The subcommand modules, in the order `lnuma --help` lists them.
 cli.COMMANDS = {
-  "lnuma.cli_topo",
-  "lnuma.cli_plan",
-  "lnuma.cli_latency",
-  "lnuma.cli_bandwidth",
-  "lnuma.cli_matrix",
-  "lnuma.cli_loaded",
-  "lnuma.cli_c2c",
-  "lnuma.cli_clock",
-  "lnuma.cli_migration",
-  "lnuma.cli_survey",
-  "lnuma.cli_run",
-  "lnuma.cli_report",
+  "lnuma.cli.topo",
+  "lnuma.cli.plan",
+  "lnuma.cli.latency",
+  "lnuma.cli.bandwidth",
+  "lnuma.cli.matrix",
+  "lnuma.cli.loaded",
+  "lnuma.cli.c2c",
+  "lnuma.cli.clock",
+  "lnuma.cli.migration",
+  "lnuma.cli.survey",
+  "lnuma.cli.run",
+  "lnuma.cli.report",
 }
 
 --- Builds the parser (exposed so specs can check the help text).

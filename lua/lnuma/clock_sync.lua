@@ -7,7 +7,7 @@
 -- @module lnuma.clock_sync
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 local C = core.clock

@@ -32,7 +32,7 @@
 -- @module lnuma.experiment
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 local D = require "lnuma.experiment_design"
 local S = require "lnuma.experiment_stats"

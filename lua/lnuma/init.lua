@@ -137,10 +137,10 @@ lnuma.provenance = require("lnuma.provenance").get
 -- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
 lnuma.bench = require "lnuma.bench"
 
--- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
+-- The memory benchmarks of lua/lnuma/bench/memory.lua (`latency`,
 -- `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`, `c2c`,
 -- `migration`, ...) are merged into `lnuma.bench`.
-for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
+for name, fn in pairs(require "lnuma.bench.memory") do lnuma.bench[name] = fn end
 
 --- Placement experiments: `lnuma.experiment{factors = ..., repetitions = n,
 -- seed = s, run = fn}` runs every combination in a randomised interleaved

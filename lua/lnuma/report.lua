@@ -137,11 +137,11 @@ end
 
 -- ---- benchmark results: text, CSV, SVG (report_text.lua, report_svg.lua) ----
 
-local text = require "lnuma.report_text"
+local text = require "lnuma.report.text"
 -- The SVG renderer is loaded on first use: a C host embeds no renderer it
 -- does not call (the Makefile leaves it out of liblnuma).
-local function svg() return require "lnuma.report_svg" end
-local shape = require "lnuma.report_check"
+local function svg() return require "lnuma.report.svg" end
+local shape = require "lnuma.report.check"
 
 -- Checks the result argument of fname: every field the renderers read has
 -- the type lnuma writes (a tampered or cut-short JSON file gets one message

@@ -1,7 +1,7 @@
 --- The measuring half of `lnuma survey`: what a quick and a full survey
 -- measure (sizes from the last-level cache, so that memory is measured, not
 -- cache), the parts in order, and the re-measuring of every figure whose
--- spread is above `BOUND`.  The command (lnuma.cli_survey) prints and writes
+-- spread is above `BOUND`.  The command (lnuma.cli.survey) prints and writes
 -- what this returns.
 -- @module lnuma.survey
 
@@ -133,7 +133,7 @@ end
 -- @treturn table settings per part, plus `llc`, `bandwidth_size`, `latency_size`, `huge`
 function M.settings(topo, quick)
   local lnuma = require "lnuma"
-  local U = require "lnuma.bench_util"
+  local U = require "lnuma.bench.util"
   local llc = M.llc(topo)
   local bw = llc.all and pow2_at_least(M.LLC_MULTIPLE * llc.all) or U.default_bandwidth_size(topo)
   local lat = llc.one and pow2_at_least(M.LLC_MULTIPLE * llc.one, 16 * MIB) or 256 * MIB
@@ -200,7 +200,7 @@ local function peak_bandwidth(lnuma, opts, remeasure)
     r.kernels[#r.kernels + 1] = entry
     r.threads, r.cpus, r.cpus_ran, r.clock = res.threads, res.cpus, res.cpus_ran, res.clock
     r.placement = res.placement
-    require("lnuma.bench_util").adopt(r, res, k .. ": ")
+    require("lnuma.bench.util").adopt(r, res, k .. ": ")
   end
   buf:free()
   return r
@@ -314,7 +314,7 @@ function M.run(opts)
       return
     end
     s[name] = res
-    require("lnuma.bench_util").adopt(s, res, name .. ": ")
+    require("lnuma.bench.util").adopt(s, res, name .. ": ")
   end
   part("latency_curve", "latency curve", function()
     local res, msg, code = lnuma.bench.latency_curve(copy(set.curve, { progress = false }))

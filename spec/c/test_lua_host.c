@@ -55,9 +55,9 @@ static void the_host_embeds_the_module_without_cli_or_svg(void **state) {
   (void)state;
   lua_State *L = new_state();
   assert_int_equal(luaL_dostring(L, "local p = package.preload\n"
-                                    "return p['lnuma'] ~= nil, p['lnuma.report_text'] ~= nil,\n"
-                                    "  p['lnuma.cli'] == nil, p['lnuma.cli_bench'] == nil,\n"
-                                    "  p['lnuma.report_svg'] == nil"),
+                                    "return p['lnuma'] ~= nil, p['lnuma.report.text'] ~= nil,\n"
+                                    "  p['lnuma.cli'] == nil, p['lnuma.cli.bench'] == nil,\n"
+                                    "  p['lnuma.report.svg'] == nil"),
                    LUA_OK);
   for (int i = -5; i <= -1; i++) assert_true(lua_toboolean(L, i));
   assert_int_equal(luaL_dostring(L, "return require('lnuma').report.text ~= nil"), LUA_OK);

@@ -1,10 +1,10 @@
 --- Node-to-node latency and bandwidth matrices (`lnuma.bench.matrix`).
--- @module lnuma.bench_matrix
+-- @module lnuma.bench.matrix
 
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
-local latency = require "lnuma.bench_latency"
-local bandwidth = require "lnuma.bench_bandwidth"
+local latency = require "lnuma.bench.latency"
+local bandwidth = require "lnuma.bench.bandwidth"
 
 local min = math.min
 

@@ -1,9 +1,9 @@
 --- `lnuma clock`: the clock lnuma times with, how far the CPUs' counters
 -- are apart (`lnuma clock skew`), and how the clock drifts against
 -- `CLOCK_MONOTONIC_RAW` (`lnuma clock drift`).
--- @module lnuma.cli_clock
+-- @module lnuma.cli.clock
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "clock",

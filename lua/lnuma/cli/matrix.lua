@@ -1,7 +1,7 @@
 --- `lnuma matrix`: node-to-node latency or bandwidth matrix.
--- @module lnuma.cli_matrix
+-- @module lnuma.cli.matrix
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "matrix",

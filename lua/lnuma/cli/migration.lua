@@ -1,7 +1,7 @@
 --- `lnuma migration`: page migration speed between nodes.
--- @module lnuma.cli_migration
+-- @module lnuma.cli.migration
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "migration",

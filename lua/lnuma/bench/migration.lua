@@ -1,7 +1,7 @@
 --- Page migration speed, as numactl's migspeed (`lnuma.bench.migration`).
--- @module lnuma.bench_migration
+-- @module lnuma.bench.migration
 
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 local max = math.max

@@ -2,7 +2,7 @@
 -- or another one, and draws which thread and region sit where.
 -- Usage: `lnuma plan check FILE [--xml F | --synthetic DESC] [--json]` and
 -- `lnuma plan show FILE [--svg OUT]`.
--- @module lnuma.cli_plan
+-- @module lnuma.cli.plan
 
 local plan_cmd = {
   name = "plan",

@@ -1,7 +1,7 @@
 --- `lnuma c2c`: core-to-core latency matrix.
--- @module lnuma.cli_c2c
+-- @module lnuma.cli.c2c
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "c2c",

@@ -1,8 +1,8 @@
 --- The `lnuma report FILE.json` command: re-renders a saved result (from
 -- a `--json` run or `lnuma survey`) as text, SVG or CSV.  `lnuma report A.json B.json` says
 -- which conditions differ between two results, then compares their figures
--- (lnuma.report_compare).
--- @module lnuma.cli_report
+-- (lnuma.report.compare).
+-- @module lnuma.cli.report
 
 local cmd = {
   name = "report",
@@ -42,7 +42,7 @@ end
 local function parts_of(result, file)
   if result.benchmark ~= "survey" then return { { name = nil, result = result } } end
   local parts = {}
-  for _, name in ipairs(require("lnuma.cli_survey").PARTS) do
+  for _, name in ipairs(require("lnuma.cli.survey").PARTS) do
     if type(result[name]) == "table" and result[name].benchmark then
       parts[#parts + 1] = { name = name, result = result[name] }
     end
@@ -67,7 +67,7 @@ local function compare(lnuma, args)
   local a, b = load(lnuma, args.file), load(lnuma, args.other)
   check_parts(lnuma, parts_of(a, args.file), args.file)
   check_parts(lnuma, parts_of(b, args.other), args.other)
-  local rc = require "lnuma.report_compare"
+  local rc = require "lnuma.report.compare"
   io.stdout:write(rc.text(rc.compare(a, b), args.file, args.other), "\n")
   return 0
 end

@@ -4,7 +4,7 @@
 -- field a renderer reads is checked here, so that a tampered result gets one
 -- message naming the field instead of an error from inside a renderer.
 -- Fields the renderers do not read are not checked (results may grow).
--- @module lnuma.report_check
+-- @module lnuma.report.check
 
 local M = {}
 

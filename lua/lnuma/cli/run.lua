@@ -1,7 +1,7 @@
 --- `lnuma run SCRIPT [ARGS...]`: runs a Lua script with `lnuma` preloaded.
 -- The script sees `lnuma` as a variable (in its own environment, not in
 -- _G), its arguments in `arg` and `...`, as `lua5.4 SCRIPT ARGS` would give.
--- @module lnuma.cli_run
+-- @module lnuma.cli.run
 
 local cmd = {
   name = "run",

@@ -1,8 +1,8 @@
 --- Memory latency: a dependent pointer chase on one pinned thread (`lnuma.bench.latency`).
--- @module lnuma.bench_latency
+-- @module lnuma.bench.latency
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 

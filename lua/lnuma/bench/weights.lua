@@ -1,9 +1,9 @@
 --- Bandwidth and latency across per-buffer weight mixes (`lnuma.bench.weights`):
 -- how to use a CXL or HBM node next to DRAM.
--- @module lnuma.bench_weights
+-- @module lnuma.bench.weights
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 local W = require "lnuma.weights"
 
@@ -138,8 +138,8 @@ end
 local function measure_point(r, p, w)
   local memory = require "lnuma.memory"
   -- The benchmarks' own modules, not lnuma's table (no knot with init.lua).
-  local bandwidth = require("lnuma.bench_bandwidth").bandwidth
-  local latency = require("lnuma.bench_latency").latency
+  local bandwidth = require("lnuma.bench.bandwidth").bandwidth
+  local latency = require("lnuma.bench.latency").latency
   local point = { weights = w, label = W.format(w), ratio = W.ratio(w) }
   local opts = { weights = w }
   if p.huge ~= nil then opts.huge = p.huge end

@@ -1,7 +1,7 @@
 --- The `lnuma topo` command: the machine's topology as text (nodes, CPUs,
 -- memory, distances, caches, devices, what this process may use) or as JSON.
 -- Usage: `lnuma topo [--json] [--xml FILE | --synthetic DESC]`.
--- @module lnuma.cli_topo
+-- @module lnuma.cli.topo
 
 local topo_cmd = {
   name = "topo",

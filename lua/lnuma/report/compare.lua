@@ -2,7 +2,7 @@
 -- conditions that differ (their `provenance`, then their `parameters`),
 -- then the figures, B against A as a ratio, with a Mann-Whitney test where
 -- both have repetitions (`lnuma.bench.compare`).
--- @module lnuma.report_compare
+-- @module lnuma.report.compare
 
 local provenance = require "lnuma.provenance"
 
@@ -10,7 +10,7 @@ local M = {}
 
 local function num(v) return type(v) == "number" and v == v end
 
-local function size_text(n) return require("lnuma.report_text").size(n) end
+local function size_text(n) return require("lnuma.report.text").size(n) end
 
 -- The headline figures of a result: array of {name, value, unit, samples}.
 local function figures(r, prefix, out)

@@ -25,7 +25,7 @@
 -- stable code (`{code = "thp_not_granted", message = ...}`; see
 -- `lnuma.strict`).  Each benchmark below also takes `strict = true`: a
 -- result with a doubt then fails, `nil, message, ECANCELED, result`.
--- @module lnuma.bench_memory
+-- @module lnuma.bench.memory
 
 local core = require "lnuma.core"
 
@@ -33,9 +33,9 @@ local M = {}
 
 -- One module per benchmark; their functions are merged here and then into
 -- `lnuma.bench` by init.lua.
-for _, name in ipairs({ "bench_latency", "bench_curve", "bench_bandwidth", "bench_matrix",
-                        "bench_loaded", "bench_c2c", "bench_migration", "bench_weights" }) do
-  for k, fn in pairs(require("lnuma." .. name)) do
+for _, name in ipairs({ "latency", "curve", "bandwidth", "matrix", "loaded", "c2c",
+                        "migration", "weights" }) do
+  for k, fn in pairs(require("lnuma.bench." .. name)) do
     if type(fn) == "function" and k:match("^%l") then M[k] = fn end
   end
 end

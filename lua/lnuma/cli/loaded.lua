@@ -1,7 +1,7 @@
 --- `lnuma loaded`: latency under load (the loaded-latency curve).
--- @module lnuma.cli_loaded
+-- @module lnuma.cli.loaded
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "loaded",

@@ -7,10 +7,10 @@
 -- back, changes what the next handoff costs (on AMD Zen the first core to
 -- own a line stays in its coherence traffic: core-to-core-latency #155,
 -- #156); a line shared by two pairs at once is how a run hangs.
--- @module lnuma.bench_c2c
+-- @module lnuma.bench.c2c
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 

@@ -3,11 +3,11 @@
 -- had, so that TLB misses do not look like a cache level, with a second
 -- series on 4 KiB pages that shows where the TLB runs out; the levels are
 -- named only where the data show a step (lnuma.curve_levels).
--- @module lnuma.bench_curve
+-- @module lnuma.bench.curve
 
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
-local latency = require "lnuma.bench_latency"
+local latency = require "lnuma.bench.latency"
 local levels = require "lnuma.curve_levels"
 
 local max = math.max

@@ -2,7 +2,7 @@
 -- option checkers, the machine's facts the benchmarks ask, statistics, and
 -- what every result carries (parameters, units, clock, pinning, placement,
 -- warnings).
--- @module lnuma.bench_util
+-- @module lnuma.bench.util
 
 local core = require "lnuma.core"
 local O = require "lnuma.options"

@@ -1,8 +1,8 @@
 --- Latency under load, as MLC's loaded-latency curve (`lnuma.bench.loaded_latency`).
--- @module lnuma.bench_loaded
+-- @module lnuma.bench.loaded
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 

@@ -1,8 +1,8 @@
 --- Memory bandwidth of STREAM-like kernels on pinned threads (`lnuma.bench.bandwidth`).
--- @module lnuma.bench_bandwidth
+-- @module lnuma.bench.bandwidth
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
 
 local max = math.max

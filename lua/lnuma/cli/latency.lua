@@ -1,9 +1,9 @@
 --- `lnuma latency`: load-to-use latency of memory (a pointer chase), or with
 -- `--curve` the latency by working-set size from 4 KiB to beyond the
 -- last-level cache.
--- @module lnuma.cli_latency
+-- @module lnuma.cli.latency
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "latency",

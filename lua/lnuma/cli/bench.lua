@@ -2,7 +2,7 @@
 -- bandwidth, matrix, loaded, c2c, migration): common options, calling a
 -- benchmark with clean error messages, and writing its result as text, JSON,
 -- SVG or CSV.  Not a command itself.
--- @module lnuma.cli_bench
+-- @module lnuma.cli.bench
 
 local O = require "lnuma.options"
 

@@ -1,8 +1,8 @@
 --- `lnuma bandwidth`: memory bandwidth of a STREAM-like kernel on pinned
 -- threads.
--- @module lnuma.cli_bandwidth
+-- @module lnuma.cli.bandwidth
 
-local cb = require "lnuma.cli_bench"
+local cb = require "lnuma.cli.bench"
 
 local cmd = {
   name = "bandwidth",

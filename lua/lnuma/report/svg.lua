@@ -3,9 +3,9 @@
 -- latency curve (log size axis, cache sizes marked), the loaded-latency curve
 -- (latency against bandwidth), and bars for the repetitions of one figure.
 -- Exposed as `lnuma.report.svg`.
--- @module lnuma.report_svg
+-- @module lnuma.report.svg
 
-local text = require "lnuma.report_text"
+local text = require "lnuma.report.text"
 local argerror = require("lnuma.options").argerror
 
 local M = {}

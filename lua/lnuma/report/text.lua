@@ -2,7 +2,7 @@
 -- terminal heatmap, and one readable summary per kind of result.
 -- Exposed as `lnuma.report.text`, `lnuma.report.csv`, `lnuma.report.table`,
 -- `lnuma.report.heatmap` and `lnuma.report.size`.
--- @module lnuma.report_text
+-- @module lnuma.report.text
 
 local O = require "lnuma.options"
 

@@ -4,7 +4,7 @@
 -- latency and core-to-core latency (lnuma.survey) -- prints a short summary,
 -- and writes a JSON file, SVG pictures and the summary (plain text) into a
 -- results folder.
--- @module lnuma.cli_survey
+-- @module lnuma.cli.survey
 
 local survey = require "lnuma.survey"
 
@@ -32,7 +32,7 @@ function cmd.setup(parser)
   parser:flag("--quick", "Fewer sizes and repetitions (seconds; figures are rough, but of "
               .. "memory, not cache).")
   parser:flag("--json", "Print the survey as JSON instead of the summary.")
-  require("lnuma.cli_bench").strict_option(parser)
+  require("lnuma.cli.bench").strict_option(parser)
 end
 
 local function range(sizes, fmt_size)
@@ -45,7 +45,7 @@ end
 -- none can be named), then what the curve's own summary says about series,
 -- indistinct levels and the TLB.
 local function curve_section(rep, curve, add)
-  local text = require "lnuma.report_text"
+  local text = require "lnuma.report.text"
   local main = curve.series and curve.series[curve.main_series or 1]
   add(("Latency by working set (ns per load; %s):"):format(main and main.label or "one series"))
   local rows = {}
@@ -111,7 +111,7 @@ end
 function cmd.summary_text(s, dir, color)
   local lnuma = require "lnuma"
   local rep = lnuma.report
-  local num = require("lnuma.report_text").number
+  local num = require("lnuma.report.text").number
   local out = {}
   local function add(x) out[#out + 1] = x end
   add(("lnuma survey of %s (%s), %s%s"):format(s.host or "?", s.cpu_model or "?", s.date or "?",
@@ -250,7 +250,7 @@ function cmd.run(args)
   else
     io.stdout:write(cmd.summary_text(s, dir, lnuma.core.isatty(1)), "\n")
   end
-  return require("lnuma.cli_bench").strict_exit(strict_msg)
+  return require("lnuma.cli.bench").strict_exit(strict_msg)
 end
 
 return cmd

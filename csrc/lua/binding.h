@@ -21,6 +21,7 @@ void lnuma_open_affinity(lua_State *L);
 void lnuma_open_clock(lua_State *L);
 void lnuma_open_histogram(lua_State *L);
 void lnuma_open_kernels(lua_State *L);
+void lnuma_open_exec(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* How a binding reads what a script passes (issue 13: nothing a script

@@ -20,6 +20,7 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_clock(L);
   lnuma_open_histogram(L);
   lnuma_open_kernels(L);
+  lnuma_open_exec(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -116,4 +116,8 @@ lnuma.bench = require "lnuma.bench"
 -- `migration`, ...) are merged into `lnuma.bench`.
 for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
 
+--- Runs an external program under a memory policy and CPU set and reports
+-- what it got: `lnuma.exec{"./walker", "64", node = 1}` (see `lnuma.exec`).
+lnuma.exec = require "lnuma.exec"
+
 return lnuma

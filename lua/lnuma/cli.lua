@@ -19,6 +19,7 @@ cli.COMMANDS = {
   "lnuma.cli_c2c",
   "lnuma.cli_migration",
   "lnuma.cli_survey",
+  "lnuma.cli_exec",
   "lnuma.cli_run",
   "lnuma.cli_report",
 }

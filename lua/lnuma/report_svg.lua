@@ -427,4 +427,8 @@ function M.write(result, path)
   return true
 end
 
+-- The pieces other renderers build pictures from (report_exec.lua):
+-- esc(text), document(w, h, title, body), label(x, y, text, attrs).
+M.esc, M.document, M.label = esc, document, label
+
 return M

@@ -507,4 +507,11 @@ end
 -- @treturn table rows
 function M.rows(result) return tabulate(result) end
 
+--- CSV text of headers and rows (cells quoted where needed), for renderers
+-- of other kinds of result (report_exec.lua).
+-- @tparam table headers
+-- @tparam table rows
+-- @treturn string
+M.csv_lines = csv_lines
+
 return M

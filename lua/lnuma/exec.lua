@@ -128,14 +128,26 @@ end
 
 -- ---- the result -----------------------------------------------------------------------
 
-local function by_node_list(t, scale)
+-- {[node] = count} -> {{node =, bytes =, pages =}} in node order; pages are
+-- base pages (what experiments and placements elsewhere count).
+local function by_node_list(t, scale, base)
   local nodes, out = {}, {}
   for n in pairs(t) do nodes[#nodes + 1] = n end
   table.sort(nodes)
   for _, n in ipairs(nodes) do
-    if t[n] > 0 then out[#out + 1] = { node = n, bytes = t[n] * (scale or 1) } end
+    local bytes = t[n] * (scale or 1)
+    if bytes > 0 then out[#out + 1] = { node = n, bytes = bytes, pages = bytes // base } end
   end
   return out
+end
+
+-- The base page size: the smallest of the mappings' (4096 on x86-64).
+local function base_page(mappings)
+  local b
+  for _, m in ipairs(mappings) do
+    if m.page_size > 0 and (not b or m.page_size < b) then b = m.page_size end
+  end
+  return b or 4096
 end
 
 -- Sums the mappings: memory the policy governs (everything but files' page
@@ -153,7 +165,7 @@ local function sum_mappings(mappings)
   return anon, all, kinds
 end
 
-local function largest_mappings(mappings, count)
+local function largest_mappings(mappings, count, base)
   local list = {}
   for _, m in ipairs(mappings) do
     if m.pages > 0 then list[#list + 1] = m end
@@ -166,7 +178,7 @@ local function largest_mappings(mappings, count)
     local m = list[i]
     out[i] = { address = ("0x%x"):format(m.start), kind = m.kind, policy = m.policy,
                path = m.path, bytes = m.pages * m.page_size, page_size = m.page_size,
-               by_node = by_node_list(m.by_node, m.page_size) }
+               by_node = by_node_list(m.by_node, m.page_size, base) }
   end
   return out
 end
@@ -298,13 +310,15 @@ local function make_result(argv, asked, cpus, huge, opts, facts)
   r.cpus_allowed, r.cpus_ran, r.threads_max = facts.cpus_allowed, facts.cpus_ran,
                                                facts.threads_max
   local anon, all, kinds = sum_mappings(facts.mappings)
+  local base = base_page(facts.mappings)
   r.placement = {
     policy = asked and asked.policy or "default", nodes = asked and asked.nodes or nil,
-    pages_by_node = by_node_list(anon), all_by_node = by_node_list(all),
-    peak_by_node = by_node_list(facts.peak_by_node), bytes_by_kind = kinds,
+    page_size = base, pages_by_node = by_node_list(anon, 1, base),
+    all_by_node = by_node_list(all, 1, base),
+    peak_by_node = by_node_list(facts.peak_by_node, 1, base), bytes_by_kind = kinds,
     samples = facts.samples, sample_failures = facts.sample_failures,
-    sampling_ns = facts.sampling_ns, mappings = largest_mappings(facts.mappings,
-                                                                  opts.mappings or 10),
+    sampling_ns = facts.sampling_ns,
+    mappings = largest_mappings(facts.mappings, opts.mappings or 10, base),
     mapping_count = #facts.mappings, method = "/proc/PID/numa_maps, sampled; each mapping "
       .. "at its largest sample; pages_by_node leaves out file pages (page cache)",
   }

@@ -111,6 +111,7 @@ build = {
     ["lnuma.clock"] = "lua/lnuma/clock.lua",
     ["lnuma.curve_levels"] = "lua/lnuma/curve_levels.lua",
     ["lnuma.exec"] = "lua/lnuma/exec.lua",
+    ["lnuma.exec_runner"] = "lua/lnuma/exec_runner.lua",
     ["lnuma"] = "lua/lnuma/init.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
     ["lnuma.plan"] = "lua/lnuma/plan.lua",

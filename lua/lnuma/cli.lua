@@ -20,6 +20,7 @@ cli.COMMANDS = {
   "lnuma.cli_migration",
   "lnuma.cli_survey",
   "lnuma.cli_exec",
+  "lnuma.cli_compare",
   "lnuma.cli_run",
   "lnuma.cli_report",
 }

@@ -401,4 +401,17 @@ function M.run(opts)
   return make_result(argv, asked, cpus, huge, opts, facts)
 end
 
+local R = require "lnuma.exec_runner"
+
+--- Reads a placement string ("node=0", "interleave=all", "nodes=0-1
+-- policy=preferred_many cpus=0-3 huge=thp") into options of `lnuma.exec`
+-- (see `lnuma.exec_runner.placement`).
+-- @function placement
+M.placement = R.placement
+
+--- A `run` function for `lnuma.experiment` that runs a program under each
+-- combination's placement (see `lnuma.exec_runner.runner`).
+-- @function runner
+M.runner = R.runner
+
 return setmetatable(M, { __call = function(_, opts) return M.run(opts) end })

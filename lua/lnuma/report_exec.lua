@@ -15,7 +15,9 @@ local function ms(ns) return ns and fmt("%.1f ms", ns / 1e6) or "-" end
 
 local function nodes_text(list)
   local parts = {}
-  for _, e in ipairs(list or {}) do parts[#parts + 1] = fmt("node %d: %s", e.node, size(e.bytes)) end
+  for _, e in ipairs(list or {}) do
+    parts[#parts + 1] = fmt("node %d: %s", e.node, size(e.bytes))
+  end
   return #parts > 0 and table.concat(parts, ", ") or "none seen"
 end
 

@@ -186,6 +186,18 @@ describe("lnuma.exec", function()
       assert.equal(3, calls)
     end)
 
+    it("lnuma.core.exec runs the argv it read, whatever a finalizer does to the table", function()
+      -- A finalizer that empties the caller's argv when the binding allocates.
+      local argv = {}
+      for _ = 1, 20 do
+        argv[1], argv[2], argv[3] = "sh", "-c", "exit 6"
+        setmetatable({}, { __gc = function() argv[1], argv[2], argv[3] = nil, nil, nil end })
+        local ok, r = pcall(lnuma.core.exec, { argv = argv })
+        -- Emptied before it was read: a clean error; after: the copy runs.
+        if ok then assert.equal(6, r.exit_code) else assert.matches("argv: empty", r) end
+      end
+    end)
+
     it("lnuma.core.exec refuses an argv element that is not a string", function()
       assert.matches("argv: element 2 is a number, not a string",
                      select(2, pcall(lnuma.core.exec, { argv = { "true", 5 } })))

@@ -154,17 +154,21 @@ static void read_options(lua_State *L, lnuma_exec_options *o) {
   }
 }
 
-/* Checks argv (an array of strings without NUL bytes) and returns its
- * length and the bytes its copy needs; runs no Lua. */
-static lua_Integer check_argv(lua_State *L, size_t *bytes) {
+/* Copies argv (an array of strings without NUL bytes) into a new table
+ * pushed on the stack, which no Lua code can reach: a finalizer that changes
+ * the caller's table later changes nothing here.  Returns its length and
+ * the bytes its C copy needs. */
+static lua_Integer copy_argv(lua_State *L, size_t *bytes) {
   if (lnb_field_push(L, 1, "argv") != LUA_TTABLE)
     lnb_opterror(L, 1, "argv", "an array of strings expected (the program and its arguments)");
-  lua_Unsigned n = (lua_Unsigned)lua_rawlen(L, -1);
+  int src = lua_gettop(L);
+  lua_Unsigned n = (lua_Unsigned)lua_rawlen(L, src);
   if (n == 0) lnb_opterror(L, 1, "argv", "empty (name the program to run)");
   if (n > MAX_ARGS) lnb_opterror(L, 1, "argv", "more than %d arguments", MAX_ARGS);
+  lua_createtable(L, (int)n, 0); /* its slots exist: rawseti below allocates nothing */
   *bytes = 0;
   for (lua_Integer i = 1; i <= (lua_Integer)n; i++) {
-    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, src, i);
     if (lua_type(L, -1) != LUA_TSTRING)
       lnb_opterror(L, 1, "argv", "element %I is a %s, not a string", i, luaL_typename(L, -1));
     size_t len;
@@ -172,9 +176,9 @@ static lua_Integer check_argv(lua_State *L, size_t *bytes) {
     if (strlen(s) != len) lnb_opterror(L, 1, "argv", "element %I holds a NUL byte", i);
     if (i == 1 && len == 0) lnb_opterror(L, 1, "argv", "the program name is empty");
     *bytes += len + 1;
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, i);
   }
-  lua_pop(L, 1);
+  lua_remove(L, src);
   return (lua_Integer)n;
 }
 
@@ -189,18 +193,18 @@ static int l_exec(lua_State *L) {
   lnuma_exec_options o;
   read_options(L, &o);
   size_t bytes;
-  lua_Integer argc = check_argv(L, &bytes);
+  lua_Integer argc = copy_argv(L, &bytes);
+  int words = lua_gettop(L);
   /* 2: scratch memory: the argv copy and the result holder. */
   size_t ptrs = ((size_t)argc + 1) * sizeof(char *);
   char **argv = lua_newuserdatauv(L, ptrs + bytes, 0);
   lnuma_exec_result *r = lua_newuserdatauv(L, sizeof *r, 0);
   memset(r, 0, sizeof *r);
   luaL_setmetatable(L, RUN_META);
-  /* 3: the copy, read raw from the options table still on the stack. */
-  lnb_field_push(L, 1, "argv");
+  /* 3: the C copy, from the private table (its strings are anchored there). */
   char *p = (char *)argv + ptrs;
   for (lua_Integer i = 1; i <= argc; i++) {
-    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, words, i);
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     memcpy(p, s, len + 1);
@@ -209,7 +213,6 @@ static int l_exec(lua_State *L) {
     lua_pop(L, 1);
   }
   argv[argc] = NULL;
-  lua_pop(L, 1);
   o.argv = argv;
   /* 4: run (no Lua runs meanwhile), then push from C copies. */
   lnuma_error err;

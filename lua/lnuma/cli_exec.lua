@@ -16,7 +16,7 @@ local cmd = {
 
 local POLICIES = "bind, preferred, preferred_many, interleave, weighted_interleave, local"
 
---- Adds the placement options (--node, --nodes, --policy, --interleave,
+-- Adds the placement options (--node, --nodes, --policy, --interleave,
 -- --cpus, --huge).
 function cmd.placement_options(parser)
   parser:option("--node", "Bind its memory to node N."):argname("N"):convert(cb.integer)
@@ -59,7 +59,7 @@ function cmd.setup(parser)
   parser:argument("cmd", "The program and its arguments (after --)."):args("+"):argname("CMD")
 end
 
---- The options of lnuma.exec from the placement options of args.
+-- The options of lnuma.exec from the placement options of args.
 function cmd.placement_opts(args, opts)
   opts = opts or {}
   opts.node, opts.cpus, opts.huge = args.node, args.cpus, args.huge
@@ -69,7 +69,7 @@ function cmd.placement_opts(args, opts)
   return opts
 end
 
---- Writes --svg and --csv files with a renderer table {svg =, csv =}.
+-- Writes --svg and --csv files with a renderer table {svg =, csv =}.
 function cmd.files(result, args, render)
   for _, kind in ipairs { "svg", "csv" } do
     if args[kind] then

@@ -396,6 +396,9 @@ function M.run(opts)
   if capture then
     copts.capture_stdout, copts.capture_stderr = M.CAPTURE_STDOUT, M.CAPTURE_STDERR
   end
+  -- What the script printed comes before what the program prints.
+  io.stdout:flush()
+  io.stderr:flush()
   local facts, err, errno, info = core.exec(copts)
   if not facts then return nil, err, errno, info end
   return make_result(argv, asked, cpus, huge, opts, facts)

@@ -89,10 +89,13 @@ typedef struct lnuma_exec_result {
   int timed_out;         /**< 1 when timeout_ns ended it */
   int forwarded;         /**< SIGINT/SIGTERM/SIGHUP/SIGQUIT passed on to it */
   uint64_t wall_ns;      /**< fork to reaping, CLOCK_MONOTONIC */
-  uint64_t user_ns, system_ns;         /**< wait4 rusage */
-  uint64_t minor_faults, major_faults; /**< ru_minflt, ru_majflt */
-  uint64_t max_rss_bytes;              /**< ru_maxrss (of the largest process it ran) */
-  uint64_t voluntary_switches, involuntary_switches; /**< ru_nvcsw, ru_nivcsw */
+  uint64_t user_ns;      /**< user CPU time (wait4 rusage, microsecond steps) */
+  uint64_t system_ns;    /**< system CPU time (wait4 rusage) */
+  uint64_t minor_faults; /**< ru_minflt */
+  uint64_t major_faults; /**< ru_majflt */
+  uint64_t max_rss_bytes; /**< ru_maxrss (of the largest process it ran) */
+  uint64_t voluntary_switches;   /**< ru_nvcsw */
+  uint64_t involuntary_switches; /**< ru_nivcsw */
   int samples;           /**< samples of /proc taken while it ran */
   int sample_failures;   /**< samples whose numa_maps could not be read */
   uint64_t sampling_ns;  /**< time spent reading /proc for the samples (they take the
@@ -109,11 +112,11 @@ typedef struct lnuma_exec_result {
   lnuma_exec_mapping *mappings; /**< every mapping seen, each at its largest */
   size_t mappings_dropped; /**< mappings past the table's limit (not kept) */
   char *out;             /**< the last bytes of stdout (capture_out), else NULL */
-  size_t out_len;
+  size_t out_len;        /**< bytes in out */
   int out_truncated;     /**< 1 when more was written than kept */
   char *err;             /**< the last bytes of stderr (capture_err), else NULL */
-  size_t err_len;
-  int err_truncated;
+  size_t err_len;        /**< bytes in err */
+  int err_truncated;     /**< 1 when more was written than kept */
   char huge_note[LNUMA_ERRMSG_MAX]; /**< what was done for huge (or "") */
 } lnuma_exec_result;
 

@@ -11,6 +11,30 @@ local M = {}
 local size = text.size
 local fmt = string.format
 
+-- The fields of an exec result the renderers read, in lnuma.report_check's
+-- schema language (a tampered JSON file gets one message naming the field).
+local function opt(x) return { opt = x } end
+local function list_of(x) return { list = x } end
+local function rec(f) return { fields = f } end
+local NUM, INT, STR, BOOL = "number", "integer", "string", "boolean"
+local BY_NODE = opt(list_of(rec { node = INT, bytes = NUM }))
+M.SHAPE = {
+  command = list_of(STR),
+  exit = rec { code = INT, signal = opt(STR), core_dumped = opt(BOOL), timed_out = opt(BOOL) },
+  wall_ns = NUM, user_ns = opt(NUM), system_ns = opt(NUM), minor_faults = opt(NUM),
+  major_faults = opt(NUM), max_rss_bytes = opt(NUM), threads_max = opt(INT),
+  cpus_allowed = opt(list_of(INT)),
+  parameters = opt(rec { policy = opt(STR), nodes = opt(list_of(INT)), cpus = opt(list_of(INT)) }),
+  placement = rec {
+    held = opt(BOOL), fraction = opt(NUM), samples = opt(INT), sampling_ns = opt(NUM),
+    pages_by_node = BY_NODE, all_by_node = BY_NODE, peak_by_node = BY_NODE,
+    mappings = opt(list_of(rec { address = STR, kind = STR, bytes = NUM, policy = STR,
+                              path = opt(STR), by_node = BY_NODE })),
+  },
+  huge = opt(rec { asked = STR, anon_huge_bytes = opt(NUM), verified = opt(BOOL),
+                   thp_mode = opt(STR), method = opt(STR) }),
+}
+
 local function ms(ns) return ns and fmt("%.1f ms", ns / 1e6) or "-" end
 
 local function nodes_text(list)

@@ -216,6 +216,12 @@ describe("lnuma exec (CLI)", function()
     assert.matches("exit 0", err)
   end)
 
+  it("takes the program's command line without '--' too, its options left to it", function()
+    local out, err, code = cli("exec --node 0 --sample-ms 5 sh -c 'echo $0 -x' --json")
+    assert.equal(0, code, err)
+    assert.equal("sh --json\n", out)
+  end)
+
   it("exits with the program's status, 127 for a missing command", function()
     local _, _, code = cli("exec -- sh -c 'exit 3'")
     assert.equal(3, code)

@@ -17,6 +17,10 @@ local cmd = {
   summary = "Run a program under several placements, interleaved; compare with statistics.",
 }
 
+-- Options without a value (see cli.lua: the program's command line starts
+-- at the first other argument).
+cmd.flags = { ["--json"] = true, ["--show-output"] = true, ["-h"] = true, ["--help"] = true }
+
 function cmd.setup(parser)
   parser:summary(cmd.summary)
   parser:description(

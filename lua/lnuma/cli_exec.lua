@@ -14,6 +14,10 @@ local cmd = {
   summary = "Run a program under a memory policy and CPU set; report where its pages went.",
 }
 
+-- Options without a value: the first other argument starts the program's
+-- command line (cli.lua puts "--" before it).
+cmd.flags = { ["--json"] = true, ["-h"] = true, ["--help"] = true }
+
 local POLICIES = "bind, preferred, preferred_many, interleave, weighted_interleave, local"
 
 -- Adds the placement options (--node, --nodes, --policy, --interleave,

@@ -219,7 +219,7 @@ describe("lnuma exec (CLI)", function()
   it("takes the program's command line without '--' too, its options left to it", function()
     local out, err, code = cli("exec --node 0 --sample-ms 5 sh -c 'echo $0 -x' --json")
     assert.equal(0, code, err)
-    assert.equal("sh --json\n", out)
+    assert.equal("--json -x\n", out) -- sh -c SCRIPT ARG0: $0 is --json
   end)
 
   it("exits with the program's status, 127 for a missing command", function()

@@ -345,7 +345,13 @@ static void watch(launch *l, int pid, uint64_t t0, lnuma__sampler *s, lnuma_exec
       finish(r, status, &ru);
       return;
     }
-    if (w < 0 && errno != EINTR) return; /* not ours any more (ECHILD) */
+    if (w < 0 && errno != EINTR) { /* reaped by another thread's wait (ECHILD) */
+      r->wall_ns = lnuma__now_ns() - t0;
+      r->exit_code = -1;
+      snprintf(r->sample_error, sizeof r->sample_error,
+               "exec: pid %d was reaped elsewhere: no exit status, times or faults", pid);
+      return;
+    }
     uint64_t now = lnuma__now_ns();
     if (now >= next) {
       lnuma__sample(s, r);

@@ -206,6 +206,19 @@ describe("lnuma.exec", function()
   end)
 end)
 
+describe("lnuma.report of an exec result", function()
+  it("renders text, CSV and SVG, and names a missing field of a tampered one", function()
+    local r = assert(lnuma.exec{"sh", "-c", "sleep 0.1", node = 0})
+    assert.matches("^lnuma exec: sh %-c sleep 0.1\n  exit 0", lnuma.report.text(r))
+    assert.matches("^node,bytes,bytes_with_files,peak_sample_bytes\n", lnuma.report.csv(r))
+    assert.matches("Program memory by node", lnuma.report.svg(r))
+    local back = lnuma.report.decode(lnuma.report.json(r))
+    back.exit = nil
+    assert.matches("not a whole lnuma exec result: exit: missing",
+                   select(2, pcall(lnuma.report.text, back)))
+  end)
+end)
+
 describe("lnuma exec (CLI)", function()
   it("passes the program's output through untouched, the report on stderr", function()
     local out, err, code = cli("exec -- sh -c 'printf \"a b\\n\"; echo e >&2'")

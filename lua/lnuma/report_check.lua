@@ -94,6 +94,7 @@ local KINDS = {
   bandwidth_kernels = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
   },
+  exec = require("lnuma.report_exec").SHAPE,
 }
 
 -- ------------------------------------------------------------- checking --

@@ -120,11 +120,12 @@ function M.text(r)
   return table.concat(out, "\n")
 end
 
---- Bytes per node as CSV: the program's memory, with file pages, and the
--- largest single sample.
+--- Bytes per node as a table: the program's memory, with file pages, and
+-- the largest single sample.
 -- @tparam table r an exec result
--- @treturn string
-function M.csv(r)
+-- @treturn table headers
+-- @treturn table rows
+function M.rows(r)
   local p = r.placement or {}
   local rows, by = {}, {}
   local function add(list, col)
@@ -140,8 +141,13 @@ function M.csv(r)
   for n in pairs(by) do nodes[#nodes + 1] = n end
   table.sort(nodes)
   for _, n in ipairs(nodes) do rows[#rows + 1] = by[n] end
-  return text.csv_lines({ "node", "bytes", "bytes_with_files", "peak_sample_bytes" }, rows)
+  return { "node", "bytes", "bytes_with_files", "peak_sample_bytes" }, rows
 end
+
+--- The same as CSV text.
+-- @tparam table r an exec result
+-- @treturn string
+function M.csv(r) return text.csv_lines(M.rows(r)) end
 
 --- Bars of the program's bytes per node, the nodes asked marked.
 -- @tparam table r an exec result

@@ -407,6 +407,7 @@ function M.render(result)
   elseif b == "loaded_latency" then return M.loaded(result)
   elseif b == "latency" or b == "bandwidth" or b == "migration" or b == "bandwidth_kernels" then
     return M.bars(result)
+  elseif b == "exec" then return require("lnuma.report_exec").svg(result)
   end
   error("bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 2)

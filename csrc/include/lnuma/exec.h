@@ -83,7 +83,8 @@ typedef struct lnuma_exec_result {
   int exit_code;         /**< its exit status (128 + the signal when one ended it);
                               when launching failed, 127 (no such
                               program), 126 (not executable) or 125 (refused setup),
-                              as env(1) and shells say */
+                              as env(1) and shells say; -1 when another wait of
+                              the caller reaped it first */
   int signal;            /**< the signal that ended it, else 0 */
   int core_dumped;       /**< 1 when it dumped core */
   int timed_out;         /**< 1 when timeout_ns ended it */

@@ -26,7 +26,9 @@ CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE -DLNUMA_BUILDING -fPIC -fvisibility=hidden 
 SYSLIBS     = -lhwloc -lnuma -lpthread -lm
 
 SONAME_MAJOR = 0
-SOVERSION    = 0.1.0
+# The version is the C header's (lnuma._VERSION, lnuma_version()): one place.
+VERSION     := $(shell sed -n 's/^\#define LNUMA_VERSION_STRING "\(.*\)"/\1/p' csrc/include/lnuma.h)
+SOVERSION    = $(VERSION)
 
 CORE_SRC = $(sort $(wildcard csrc/core/*.c))
 LUA_SRC  = $(sort $(wildcard csrc/lua/*.c))
@@ -47,12 +49,12 @@ STLIB    = $(BUILD)/liblnuma.a
 DEBS = gcc make pkg-config lua5.4 liblua5.4-dev libnuma-dev libhwloc-dev \
        lua-busted lua-check lua-argparse lua-dkjson numactl hwloc luarocks \
        libcmocka-dev cppcheck valgrind qemu-system-x86 linux-image-amd64 \
-       busybox-static cpio
+       busybox-static cpio lua-ldoc doxygen
 BENCH_DEBS = likwid mbw
 
 .PHONY: FORCE all deps deps-bench run test test-busted test-c test-vm vm-shell sanitize lint \
         bench install uninstall clean examples lint-lua lint-c valgrind san-build tsan-build \
-        tsan fuzz
+        tsan fuzz rock docs
 
 all: $(MODULE) $(SHLIB) $(STLIB)
 
@@ -170,9 +172,37 @@ fuzz: deps san-build
 	@LUA=$(LUA) bash spec/fuzz/run --build build-san --calls $(FUZZ_CALLS) --per-seed 20000 \
 	  --fresh --plans $(FUZZ_PLANS)
 
+# make rock: the release rockspec (the scm one with this version and its
+# source archive) and lnuma-$(VERSION)-1.src.rock beside it, which `luarocks
+# install ./lnuma-$(VERSION)-1.src.rock` installs with no checkout (the
+# archive travels inside).  ROCK_URL is where the archive is published.
+ROCK_DIR ?= $(BUILD)/rock
+ROCK_URL ?= file://$(abspath $(ROCK_DIR))/lnuma-$(VERSION).tar.gz
+rock: deps
+	rm -rf $(ROCK_DIR) && mkdir -p $(ROCK_DIR)
+	tar -czf $(ROCK_DIR)/lnuma-$(VERSION).tar.gz --transform 's,^,lnuma-$(VERSION)/,' \
+	  csrc lua bin rockspec README.md
+	sed -e 's/^version = "scm-1"/version = "$(VERSION)-1"/' \
+	  -e 's|^  url = "git+file:///dev/null",|  url = "$(ROCK_URL)",\n  dir = "lnuma-$(VERSION)",|' \
+	  rockspec/lnuma-scm-1.rockspec > $(ROCK_DIR)/lnuma-$(VERSION)-1.rockspec
+	cd $(ROCK_DIR) && luarocks --lua-version=$(LUA_VERSION) pack lnuma-$(VERSION)-1.rockspec
+	@echo "make rock: $(ROCK_DIR)/lnuma-$(VERSION)-1.src.rock"
+
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 
 lint: lint-lua lint-c
+
+# make docs: the Lua API (LDoc, config.ld) into build/docs/lua and the C API
+# (Doxygen over csrc/include) into build/docs/c; a warning from either fails.
+DOXYGEN_CONFIG = PROJECT_NAME=lnuma INPUT=csrc/include RECURSIVE=YES \
+  OUTPUT_DIRECTORY=$(BUILD)/docs/c GENERATE_LATEX=NO QUIET=YES WARN_IF_UNDOCUMENTED=YES \
+  WARN_AS_ERROR=FAIL_ON_WARNINGS OPTIMIZE_OUTPUT_FOR_C=YES JAVADOC_AUTOBRIEF=YES \
+  HAVE_DOT=NO FULL_PATH_NAMES=YES STRIP_FROM_PATH=csrc/include
+docs: deps
+	@ldoc --fatalwarnings -q -d $(BUILD)/docs/lua . >/dev/null
+	@mkdir -p $(BUILD)/docs/c
+	@printf '%s\n' $(DOXYGEN_CONFIG) | doxygen -
+	@echo "make docs: $(BUILD)/docs/lua/index.html and $(BUILD)/docs/c/html/index.html"
 
 lint-lua:
 	luacheck -q --no-color $(LUACHECK_DIRS)

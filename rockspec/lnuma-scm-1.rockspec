@@ -71,6 +71,7 @@ build = {
         "csrc/lua/lnuma.c",
         "csrc/lua/memory.c",
         "csrc/lua/mempolicy.c",
+        "csrc/lua/pacing.c",
         "csrc/lua/placement.c",
         "csrc/lua/pool.c",
         "csrc/lua/sandbox.c",

@@ -122,7 +122,8 @@ end)
 
 describe("memory mistakes are named", function()
   it("an empty set of nodes is refused, not read as the default policy", function()
-    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out for the default policy%)%)$",
+    assert.matches("%(nodes: the set is empty %(name at least one node, or leave nodes out "
+                   .. "for the default policy%)%)$",
                    raises(lnuma.alloc, "1M", { nodes = {} }))
     assert.matches("nodes: the set is empty", raises(lnuma.alloc, "1M", { nodes = "" }))
     assert.matches("nodes: the set is empty", raises(lnuma.pool, { size = 64, count = 2,

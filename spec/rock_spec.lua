@@ -81,4 +81,31 @@ describe("the rockspec", function()
     assert.is_true(ok3, cli)
     assert.matches("^lnuma %d+%.%d+%.%d+", cli)
   end)
+
+  it("make rock writes a release rock that installs where there is no checkout", function()
+    if not sh("command -v luarocks >/dev/null") then
+      pending("luarocks is not installed (make deps installs it)")
+      return
+    end
+    local _, tmp = sh("mktemp -d")
+    tmp = tmp:gsub("%s+$", "")
+    finally(function() sh("rm -rf " .. tmp) end)
+    local version = require("lnuma")._VERSION
+    local ok, out = sh(("make -s rock ROCK_DIR=%s/rock"):format(tmp))
+    assert.is_true(ok, out)
+    local release = read(("%s/rock/lnuma-%s-1.rockspec"):format(tmp, version))
+    assert.matches('\nversion = "' .. version:gsub("%.", "%%.") .. '%-1"\n', release)
+    -- Elsewhere, with only the .src.rock: the archive travels inside it.
+    assert(sh(("mkdir %s/away && mv %s/rock/lnuma-%s-1.src.rock %s/away/ && rm -rf %s/rock")
+      :format(tmp, tmp, version, tmp, tmp)))
+    local ok2, out2 = sh(("cd %s/away && luarocks --lua-version=5.4 install --deps-mode=none "
+      .. "--tree=%s/tree ./lnuma-%s-1.src.rock"):format(tmp, tmp, version))
+    assert.is_true(ok2, out2)
+    local tree = tmp .. "/tree"
+    local script = ("%s/lib/luarocks/rocks-5.4/lnuma/%s-1/bin/lnuma"):format(tree, version)
+    local ok3, cli = sh(("cd / && LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;;' "
+      .. "LUA_CPATH='%s/lib/lua/5.4/?.so' lua5.4 %s topo --json"):format(tree, tree, tree, script))
+    assert.is_true(ok3, cli)
+    assert.matches('"nodes"', cli)
+  end)
 end)

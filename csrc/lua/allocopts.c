@@ -75,6 +75,7 @@ static int raise_option(lua_State *L, int arg, const lnuma_error *err) {
 void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o) {
   lnuma_error err;
   if (lnuma_alloc_check(size, o, &err) != 0) raise_option(L, arg, &err);
+  lnb_pace_mapping(L, size);
 }
 
 int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err) {

@@ -116,6 +116,10 @@ int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *ou
 int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);
 /* Checks options the core rejects for good (size, combinations) and raises. */
 void lnb_check_alloc(lua_State *L, int arg, size_t size, const lnuma_alloc_opts *o);
+/* Counts bytes about to be mapped for Lua and runs a full collection when the
+ * count since the last one passes a step (pacing.c).  Runs finalizers: call
+ * it before checking that the objects worked on are alive. */
+void lnb_pace_mapping(lua_State *L, size_t bytes);
 
 /* Pushes an "lnuma.Pool" userdata over a pool a C host made (lnuma_lua.h);
  * with borrowed, its free()/__gc let go of it without destroying it.  The

@@ -35,7 +35,8 @@ local M = {}
 local BANDWIDTH_KEYS = { kernel = true, size = true, threads = true, cpus = true, node = true,
                          huge = true, isa = true, order = true, repetitions = true,
                          min_time = true, buffer = true }
-local ORDERS = { "auto", "linear", "split", "pages" }
+local WALKS = { "linear", "split", "pages" }
+local ORDERS = { "auto", table.unpack(WALKS) }
 
 -- How each kernel's bytes are counted, as STREAM and likwid-bench count
 -- them: every array the kernel reads or writes, once per pass.  The reads a
@@ -90,6 +91,28 @@ local function bandwidth_params(fname, topo, o)
   return p, buffer
 end
 
+-- order = "auto": each walk order runs once, for a quarter of min_time, on
+-- this buffer and these threads (the first run first-touches it), and the
+-- fastest is then measured.  Which walk a memory system streams best depends
+-- on the processor, its prefetchers and what else runs, so it is measured
+-- rather than assumed; with min_time 0, too short to tell, the vendor table
+-- of kernel_info().orders decides.  Returns the order, the trials' GB/s
+-- (nil when none ran), or nil, message, errno.
+local function choose_order(buf, p)
+  if p.order ~= "auto" or p.min_time == 0 then return p.order, nil end
+  local trials, best, best_gbps = {}, nil, -1
+  for i, o in ipairs(WALKS) do
+    local raw, msg, code = core.bench_bandwidth(buf, {
+      kernel = p.kernel, isa = p.isa, order = o, cpus = p.cpus, repetitions = 1,
+      min_time = max(p.min_time // 4, 1), first_touch = i == 1,
+    })
+    if not raw then return nil, nil, msg, code end
+    trials[o] = raw.bytes / max(raw.span_ns[1], 1)
+    if trials[o] > best_gbps then best, best_gbps = o, trials[o] end
+  end
+  return best, trials
+end
+
 local function measure_bandwidth(r, topo, p, user_buf)
   local buf = user_buf
   if not buf then
@@ -99,15 +122,20 @@ local function measure_bandwidth(r, topo, p, user_buf)
   elseif p.size < buf:size() then
     buf = buf:view(0, p.size)
   end
-  local raw, msg, code = core.bench_bandwidth(buf, {
-    kernel = p.kernel, isa = p.isa, order = p.order, cpus = p.cpus,
-    repetitions = p.repetitions,
-    min_time = p.min_time, first_touch = true,
-  })
+  local order, trials, msg, code = choose_order(buf, p)
+  local raw
+  if order then
+    raw, msg, code = core.bench_bandwidth(buf, {
+      kernel = p.kernel, isa = p.isa, order = order, cpus = p.cpus,
+      repetitions = p.repetitions,
+      min_time = p.min_time, first_touch = trials == nil,
+    })
+  end
   if not raw then
     if not user_buf then buf:free() end
     return nil, msg, code
   end
+  r.order_trials = trials
   -- Bytes over the time from the first thread's start to the last one's end
   -- (the slowest thread's time when they start together); bytes/ns = GB/s.
   local reps, slowest = {}, {}
@@ -155,14 +183,17 @@ end
 --   arrays: "linear", front to back as STREAM and likwid-bench do; "split",
 --   the four quarters of each array side by side, four long streams; "pages",
 --   four 4 KiB pages at a time, four streams that restart every 16 KiB; or
---   "auto" (default): the one measured fastest for this kernel on this CPU's
---   vendor, see `kernel_info().orders`), `repetitions` (5), `min_time` (ns per
+--   "auto" (default): each order runs once for a quarter of `min_time` on
+--   this buffer and these threads, and the fastest is measured
+--   (`order_trials` has their GB/s; with `min_time` 0, the vendor's usual
+--   best, `kernel_info().orders`)), `repetitions` (5), `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
 --   its policy, or each thread's node)
 -- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
 --   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
---   `counting` (how, in words), `isa`, `order`, `cpus`, `cpus_ran`,
+--   `counting` (how, in words), `isa`, `order` (the one measured),
+--   `order_trials` (order = "auto": each order's GB/s in its trial), `cpus`, `cpus_ran`,
 --   `placement`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message

@@ -33,11 +33,11 @@ describe("lnuma exec #multinode", function()
   it("puts a program bound to each node there, every page of its memory", function()
     local w = the_walker()
     for _, node in ipairs(memory_nodes()) do
-      local r = assert(lnuma.exec{w, "16", "50", node = node, stdout = "null", capture = true})
+      local r = assert(lnuma.exec{w, "8", "20", node = node, stdout = "null", capture = true})
       assert.equal(0, r.exit.code, r.stderr)
       assert.is_true(r.placement.held, "node " .. node)
       local t = by_node(r)
-      assert.is_true((t[node] or 0) >= 16 * MiB, ("node %d: %s"):format(node,
+      assert.is_true((t[node] or 0) >= 8 * MiB, ("node %d: %s"):format(node,
         lnuma.report.json(r.placement.pages_by_node)))
       for n, bytes in pairs(t) do
         assert.equal(node, n, ("%d bytes on node %d"):format(bytes, n))
@@ -49,7 +49,7 @@ describe("lnuma exec #multinode", function()
   it("spreads an interleaved program over every node", function()
     local w = the_walker()
     local nodes = memory_nodes()
-    local r = assert(lnuma.exec{w, "32", "50", interleave = "all", stdout = "null"})
+    local r = assert(lnuma.exec{w, "16", "20", interleave = "all", stdout = "null"})
     assert.is_true(r.placement.held)
     local t, total = by_node(r), r.placement.bytes
     for _, n in ipairs(nodes) do
@@ -63,7 +63,7 @@ describe("lnuma exec #multinode", function()
     for _, n in ipairs(sys.memory_nodes()) do
       local cpus = sys.node_cpus(n)
       if #cpus > 0 then
-        local r = assert(lnuma.exec{"sleep", "0.2", cpus = cpus, node = n})
+        local r = assert(lnuma.exec{"sleep", "0.05", cpus = cpus, node = n})
         assert.same(cpus, r.cpus_allowed)
         local mine = {}
         for _, c in ipairs(cpus) do mine[c] = true end

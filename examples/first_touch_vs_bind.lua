@@ -1,9 +1,11 @@
 -- First touch or bind?  A buffer's pages land on the node of the CPU that
 -- first writes them, unless a policy binds them.  Here a buffer is first
--- touched from a CPU of the last node and another is bound to the first
--- node; a thread on the first node then measures both, and each result says
--- where the pages really are.  One node or many:
---   lua5.4 examples/first_touch_vs_bind.lua [--quick]
+-- touched from a CPU of the last node, or bound to the first node (and
+-- touched from the same far CPU); a thread on the first node then measures
+-- it.  An experiment: both placements, a fresh buffer for every run, in a
+-- randomised interleaved order; each run records where its pages really are
+-- and is flagged if they are not where that placement puts them.
+--   lua5.4 examples/first_touch_vs_bind.lua [--quick]   (SEED=n to repeat an order)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = (os.getenv("LNUMA_BUILD") or "build") .. "/?.so;" .. package.cpath
 local lnuma = require "lnuma"
@@ -21,20 +23,47 @@ for _, n in ipairs(topo.nodes) do
   end
   if #cpus > 0 then nodes[#nodes + 1] = { node = n.os_index, cpu = cpus[1], far = cpus[#cpus] } end
 end
-local here, there = nodes[1], nodes[#nodes]
-there.cpu = there.far
+local here = nodes[1]
+local there = { node = nodes[#nodes].node, cpu = nodes[#nodes].far }
 
--- Touched first by a thread on the far node: the pages go there.
-local touched <close> = assert(lnuma.alloc(size, { touch_cpu = there.cpu }))
--- Bound to the near node: the pages go there, whoever touches them.
-local bound <close> = assert(lnuma.alloc(size, { node = here.node, touch_cpu = there.cpu }))
+local res = lnuma.experiment {
+  name = "first touch vs bind",
+  factors = { { "placement", { "first touch", "bind" } } },
+  repetitions = quick and 3 or 10, warmup = quick and 0 or 1,
+  seed = tonumber(os.getenv("SEED") or ""),
+  setup = function(lv)
+    -- Touched first by a thread on the far node: the pages go there.
+    -- Bound to the near node: the pages go there, whoever touches them.
+    local opts = { touch_cpu = there.cpu }
+    if lv.placement == "bind" then opts.node = here.node end
+    local buf = assert(lnuma.alloc(size, opts))
+    local want = lv.placement == "bind" and here.node or there.node
+    return { buf = buf, buffers = { buffer = { buffer = buf, node = want } } }
+  end,
+  run = function(_, st)
+    local r = assert(lnuma.bench.latency { buffer = st.buf, cpu = here.cpu, repetitions = 1,
+                                           min_time = quick and 2000000 or nil })
+    return { latency_ns = r.latency_ns, cpus = r.cpus_ran }
+  end,
+  teardown = function(st) st.buf:free() end,
+}
 
-for _, case in ipairs({ { "first touch on CPU " .. there.cpu, touched },
-                        { "bound to node " .. here.node, bound } }) do
-  local r = assert(lnuma.bench.latency { buffer = case[2], cpu = here.cpu, node = here.node,
-                                         repetitions = quick and 2 or 5 })
-  print(("%-24s %6.1f ns per load from CPU %d; %5.1f%% of the pages on node %d")
-    :format(case[1], r.latency_ns, here.cpu, r.placement.fraction * 100, here.node))
+print(lnuma.report.text(res))
+print()
+for _, c in ipairs(res.combinations) do
+  -- The pages of the last measured run of this placement, as the runner read them.
+  local p
+  for _, run in ipairs(res.runs) do
+    if run.combination == c.index and run.placement then p = run.placement.buffer end
+  end
+  local on = 0
+  for _, e in ipairs(p and p.pages_by_node or {}) do
+    if e.node == here.node then on = on + e.pages end
+  end
+  local what = c.levels.placement == "bind" and ("bound to node " .. here.node)
+    or ("first touch on CPU " .. there.cpu)
+  print(("%-24s %6.1f ns per load from CPU %d; %5.1f%% of the pages on node %d"):format(what,
+    c.median, here.cpu, p and p.pages > 0 and on / p.pages * 100 or 0, here.node))
 end
 if here.node == there.node then
   print("(one node here, so both land on node " .. here.node .. "; on a NUMA machine the "

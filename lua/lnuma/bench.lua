@@ -313,17 +313,57 @@ local function samples_of(fname, arg, x)
   return xs
 end
 
---- Mann-Whitney U test (two-sided, normal approximation with tie and
--- continuity correction), as scipy's `mannwhitneyu` and Google Benchmark's
--- `compare.py` use it.
+-- The exact null distribution of U (no ties) for samples of m and n:
+-- counts[u + 1] = how many of the C(m+n, m) orderings give U = u, by the
+-- recurrence f(m, n; u) = f(m-1, n; u-n) + f(m, n-1; u).  Kept per (m, n).
+local exact_cache = {}
+local function u_distribution(m, n)
+  local key = m * 100000 + n
+  if exact_cache[key] then return exact_cache[key] end
+  local prev = {} -- prev[j] = distribution for (i-1, j)
+  for j = 0, n do prev[j] = { 1 } end
+  for i = 1, m do
+    local cur = { [0] = { 1 } }
+    for j = 1, n do
+      local a, b, f = prev[j], cur[j - 1], {}
+      for u = 0, i * j do
+        f[u + 1] = (a[u - j + 1] or 0) + (b[u + 1] or 0)
+      end
+      cur[j] = f
+    end
+    prev = cur
+  end
+  exact_cache[key] = prev[n]
+  return prev[n]
+end
+
+-- Largest na * nb for which method "auto" computes the exact distribution.
+local EXACT_LIMIT = 400
+local MW_METHODS = { normal = true, exact = true, auto = true }
+
+--- Mann-Whitney U test (two-sided).  By default (`method = "normal"`) the
+-- normal approximation with tie and continuity correction, as scipy's
+-- `mannwhitneyu` and Google Benchmark's `compare.py` use it; `"exact"`
+-- counts the orderings of the two samples (no ties allowed: with ties it
+-- falls back to the normal approximation); `"auto"` is exact when there are
+-- no ties and `#a * #b <= 400`, normal otherwise.  The exact two-sided p is
+-- `min(1, 2 * min(P(U <= u), P(U >= u)))`.
 -- @tparam {number,...} a
 -- @tparam {number,...} b
--- @treturn number U of sample `a`
+-- @tparam[opt] table opts `method`: "normal" (default), "exact" or "auto"
+-- @treturn number U of sample `a` (the pairs with a > b, ties counting one half)
 -- @treturn number z
 -- @treturn number two-sided p-value
-function bench.mann_whitney(a, b)
+-- @treturn string the method used: "normal" or "exact"
+function bench.mann_whitney(a, b, opts)
   check_numbers("mann_whitney", 1, "a", a)
   check_numbers("mann_whitney", 2, "b", b)
+  opts = check_options("mann_whitney", 3, opts, { method = true })
+  local method = opts.method or "normal"
+  if not MW_METHODS[method] then
+    argerror("mann_whitney", 3, ("method: '%s' is not one of normal, exact, auto")
+      :format(tostring(method)))
+  end
   local na, nb = #a, #b
   local all = {}
   for i = 1, na do all[#all + 1] = { a[i], 1 } end
@@ -346,12 +386,27 @@ function bench.mann_whitney(a, b)
   local u = rank_a - na * (na + 1) / 2
   local mu = na * nb / 2
   local var = na * nb / 12 * ((N + 1) - ties / (N * (N - 1)))
-  if var <= 0 then return u, 0, 1.0 end
-  local z = (math.abs(u - mu) - 0.5) / sqrt(var)
+  local sd = var > 0 and sqrt(var) or 0
+  local zsigned = sd > 0 and (u - mu) / sd or 0
+  if ties == 0 and na > 0 and nb > 0
+     and (method == "exact" or (method == "auto" and na * nb <= EXACT_LIMIT)) then
+    local counts = u_distribution(na, nb)
+    local total, below, above = 0, 0, 0
+    local ui = floor(u + 0.5)
+    for k = 0, #counts - 1 do
+      local c = counts[k + 1]
+      total = total + c
+      if k <= ui then below = below + c end
+      if k >= ui then above = above + c end
+    end
+    return u, zsigned, math.min(1.0, 2 * math.min(below, above) / total), "exact"
+  end
+  if var <= 0 then return u, 0, 1.0, "normal" end
+  local z = (math.abs(u - mu) - 0.5) / sd
   if z < 0 then z = 0 end
   local p = erfc(z / sqrt(2))
   if p > 1 then p = 1 end
-  return u, (u < mu) and -z or z, p
+  return u, (u < mu) and -z or z, p, "normal"
 end
 
 --- Compares two timings.

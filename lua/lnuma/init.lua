@@ -116,6 +116,11 @@ lnuma.bench = require "lnuma.bench"
 -- `migration`, ...) are merged into `lnuma.bench`.
 for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
 
+--- Placement experiments: `lnuma.experiment{factors = ..., repetitions = n,
+-- seed = s, run = fn}` runs every combination in a randomised interleaved
+-- order and returns its statistics (see `lnuma.experiment`).
+lnuma.experiment = require "lnuma.experiment"
+
 --- Runs an external program under a memory policy and CPU set and reports
 -- what it got: `lnuma.exec{"./walker", "64", node = 1}` (see `lnuma.exec`).
 lnuma.exec = require "lnuma.exec"

@@ -95,6 +95,7 @@ local KINDS = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
   },
   exec = require("lnuma.report_exec").SHAPE,
+  experiment = require("lnuma.experiment_render").SHAPE,
 }
 
 -- ------------------------------------------------------------- checking --

@@ -4,7 +4,7 @@
 -- @module lnuma.report_exec
 
 local text = require "lnuma.report_text"
-local svg = require "lnuma.report_svg"
+local svg = require("lnuma.report_svg").util
 
 local M = {}
 

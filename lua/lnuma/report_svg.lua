@@ -408,10 +408,15 @@ function M.render(result)
   elseif b == "latency" or b == "bandwidth" or b == "migration" or b == "bandwidth_kernels" then
     return M.bars(result)
   elseif b == "exec" then return require("lnuma.report_exec").svg(result)
+  elseif b == "experiment" then return require("lnuma.experiment_svg").render(result)
   end
   error("bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 2)
 end
+
+-- The drawing helpers, for lnuma.experiment_svg.
+M.util = { esc = esc, num = num, tick = tick, document = document, label = label,
+           axes = axes, subtitle = subtitle, colours = SERIES_COLOURS }
 
 --- Writes the picture of a result to a file.
 -- @tparam table result
@@ -427,9 +432,5 @@ function M.write(result, path)
   f:close()
   return true
 end
-
--- The pieces other renderers build pictures from (report_exec.lua):
--- esc(text), document(w, h, title, body), label(x, y, text, attrs).
-M.esc, M.document, M.label = esc, document, label
 
 return M

@@ -96,6 +96,7 @@ local function csv_lines(headers, rows)
   end
   return table.concat(out, "\n") .. "\n"
 end
+M.csv_lines = csv_lines -- for lnuma.experiment_render
 
 -- The rows of a matrix result: labels and values, for tables and CSV.
 local function matrix_rows(r)
@@ -173,6 +174,8 @@ local function tabulate(r)
       rows[i] = { k.kernel, k.gbps, k.spread and k.spread * 100 or nil, k.isa }
     end
     return { "kernel", "gbps", "spread_pct", "isa" }, rows
+  elseif b == "experiment" then
+    return require("lnuma.experiment_render").rows(r)
   end
   error("bad argument #1 (not an lnuma benchmark result: benchmark = "
         .. tostring(b) .. ")", 3)
@@ -416,6 +419,7 @@ function M.summary(result, opts)
   local r, out = result, {}
   local b = r.benchmark
   if b == "exec" then return require("lnuma.report_exec").text(r) end
+  if b == "experiment" then return require("lnuma.experiment_render").text(r) end
   local where = r.cpus_ran and ("CPUs " .. table.concat(r.cpus_ran, ",")) or ""
   if b == "latency" then
     out[#out + 1] = ("latency: %s ns per load  (%s %s chase, memory node %s, CPU %s, %s)")
@@ -508,12 +512,5 @@ end
 -- @treturn table headers
 -- @treturn table rows
 function M.rows(result) return tabulate(result) end
-
---- CSV text of headers and rows (cells quoted where needed), for renderers
--- of other kinds of result (report_exec.lua).
--- @tparam table headers
--- @tparam table rows
--- @treturn string
-M.csv_lines = csv_lines
 
 return M

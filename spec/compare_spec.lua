@@ -131,6 +131,22 @@ describe("lnuma compare", function()
     assert.equal(0, r.placements[1].failed)
   end)
 
+  it("examples/walker/compare.sh runs walker under each node and interleaved", function()
+    needs_experiment()
+    local w = the_walker()
+    local p = assert(io.popen(("WALKER=%s sh examples/walker/compare.sh "
+      .. "4 20 2 --json --warmup 0 2>/dev/null"):format(w)))
+    local out = p:read("a")
+    assert.is_true(p:close())
+    local r = assert(lnuma.report.decode(out))
+    assert.equal("ns_per_load", r.metric)
+    local names = {}
+    for _, row in ipairs(r.placements) do names[#names + 1] = row.placement end
+    assert.equal("interleave=all", names[#names])
+    assert.matches("^node=%d+$", names[1])
+    assert.equal(2, r.repetitions)
+  end)
+
   it("reports failing runs with their exit status and stderr, exit status 1", function()
     needs_experiment()
     local out, _, code = cli("compare --placement node=0 --placement default --repetitions 2 "

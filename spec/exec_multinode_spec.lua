@@ -33,7 +33,7 @@ describe("lnuma exec #multinode", function()
   it("puts a program bound to each node there, every page of its memory", function()
     local w = the_walker()
     for _, node in ipairs(memory_nodes()) do
-      local r = assert(lnuma.exec{w, "4", "10", node = node, stdout = "null", capture = true})
+      local r = assert(lnuma.exec{w, "4", "100", node = node, stdout = "null", capture = true})
       assert.equal(0, r.exit.code, r.stderr)
       assert.is_true(r.placement.held, "node " .. node)
       local t = by_node(r)
@@ -49,7 +49,7 @@ describe("lnuma exec #multinode", function()
   it("spreads an interleaved program over every node", function()
     local w = the_walker()
     local nodes = memory_nodes()
-    local r = assert(lnuma.exec{w, "8", "10", interleave = "all", stdout = "null"})
+    local r = assert(lnuma.exec{w, "8", "100", interleave = "all", stdout = "null"})
     assert.is_true(r.placement.held)
     local t, total = by_node(r), r.placement.bytes
     for _, n in ipairs(nodes) do
@@ -81,7 +81,7 @@ describe("lnuma exec #multinode", function()
     local nodes = memory_nodes()
     local asked, other = nodes[1], nodes[#nodes]
     if not os.execute("command -v numactl >/dev/null 2>&1") then pending("no numactl") end
-    local r = assert(lnuma.exec{"numactl", "--membind=" .. other, w, "4", "10", node = asked,
+    local r = assert(lnuma.exec{"numactl", "--membind=" .. other, w, "4", "100", node = asked,
                                 stdout = "null", capture = true})
     assert.equal(0, r.exit.code, r.stderr)
     assert.is_false(r.placement.held)
@@ -100,7 +100,7 @@ describe("lnuma compare #multinode", function()
     local nodes = memory_nodes()
     local first, last = nodes[1], nodes[#nodes]
     local p = assert(io.popen(("%s bin/lnuma compare --placement node=%d --placement node=%d "
-      .. "--repetitions 2 --warmup 0 --seed 3 --metric 'ns_per_load=([%%d.]+)' --json -- %s 4 10 "
+      .. "--repetitions 2 --warmup 0 --seed 3 --metric 'ns_per_load=([%%d.]+)' --json -- %s 4 100 "
       .. "2>/dev/null"):format(LUA, first, last, w)))
     local out = p:read("a")
     assert.is_true(p:close())

@@ -38,6 +38,10 @@ LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
 # The Lua face is embedded in liblnuma (a C file generated from
 # lua/lnuma/*.lua), so hosts load plans and `require "lnuma"` without paths.
 LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua))
+# What liblnuma carries for a C host: the module, without the command line
+# and the SVG renderers (a host that wants them installs the Lua files).
+HOST_LUA_FILES = $(filter-out lua/lnuma/cli.lua lua/lnuma/cli_%.lua lua/lnuma/%_svg.lua, \
+                 $(LUA_FILES))
 EMBED_C   = $(BUILD)/gen/lua_files.c
 HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/lua_files.o
 
@@ -96,11 +100,11 @@ $(STLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
 LUA_LIST = $(BUILD)/gen/lua_files.list
 $(LUA_LIST): FORCE
 	@mkdir -p $(dir $@)
-	@echo "$(LUA_FILES)" | cmp -s - $@ || echo "$(LUA_FILES)" >$@
+	@echo "$(HOST_LUA_FILES)" | cmp -s - $@ || echo "$(HOST_LUA_FILES)" >$@
 
-$(EMBED_C): $(LUA_FILES) $(LUA_LIST) csrc/host/embed.lua
+$(EMBED_C): $(HOST_LUA_FILES) $(LUA_LIST) csrc/host/embed.lua
 	@mkdir -p $(dir $@)
-	$(LUA) csrc/host/embed.lua $@ $(LUA_FILES)
+	$(LUA) csrc/host/embed.lua $@ $(HOST_LUA_FILES)
 
 $(BUILD)/obj/gen/lua_files.o: $(EMBED_C)
 	@mkdir -p $(dir $@)

@@ -175,7 +175,7 @@ describe("plan errors name the file, the line where known, and the key path", fu
 
   it("an unknown key in a region (a typo is never ignored)", function()
     fails([[return { memory = { { name = "book", size = "1M", nod = 1 } } }]],
-          "memory[1].nod: unknown key (expected name, size, node, policy, huge)")
+          "memory[1].nod: unknown key (expected name, size, node, policy, huge, weights)")
   end)
 
   it("a size that does not parse", function()
@@ -229,7 +229,7 @@ describe("plan errors name the file, the line where known, and the key path", fu
           'memory[1].node: missing (or say policy = "local")')
     fails([[return { memory = { { name = "b", size = 64, node = 0, policy = "near" } } }]],
           'memory[1].policy: "near" is not a policy (expected one of bind, preferred, '
-          .. 'preferred_many, interleave, weighted_interleave, local)')
+          .. 'preferred_many, interleave, weighted_interleave, local, weighted)')
     fails([[return { memory = { { name = "b", size = 64, node = 0, huge = "4M" } } }]],
           'memory[1].huge: "4M" is not a page kind (expected false, "thp", "2M" or "1G")')
     fails([[return { pools = { { name = "p", node = 0, size = 64, count = 1.5 } } }]],

@@ -219,6 +219,10 @@ describe("lnuma survey --quick", function()
     if tty then assert.truthy(out:find("\27", 1, true)) end -- the terminal got colour
     assert.equal("survey", s.benchmark)
     assert.is_true(s.quick)
+    -- the conditions, read by the core (host and CPU model too)
+    assert.equal(lnuma.provenance().kernel.release, s.provenance.kernel.release)
+    assert.equal(s.provenance.host, s.host)
+    assert.is_table(s.doubts)
     -- every part is there, with its picture
     for _, part in ipairs({ "latency_curve", "latency_matrix", "bandwidth_matrix",
                             "peak_bandwidth" }) do

@@ -63,6 +63,22 @@ int lnuma__set_mempolicy_raw(lnuma_mempolicy policy, const lnuma_set *nodes);
 int lnuma__policy_refused(int e, lnuma_mempolicy policy, const lnuma_set *nodes,
                           lnuma_error *err);
 
+/* Faults [p, p+len) in without risking SIGBUS (MADV_POPULATE_WRITE, or a
+ * touch per page on kernels before 5.14 for base pages).  Returns 0, -1 with
+ * err filled, or a positive errno of MADV_POPULATE_WRITE for the caller to
+ * explain. */
+int lnuma__populate_range(char *p, size_t len, int hugetlb, lnuma_populate *how,
+                          lnuma_error *err);
+
+/* Populates [p, p+len) chunk by chunk (chunk bytes each) on the nodes of the
+ * weights, from a thread pinned to cpu (-1: anywhere), then binds the range
+ * to the nodes of positive weight.  Fills in's populated, populate_ns,
+ * policy_applied and policy_note.  Returns 0, -1 with err (ENODEV/EINVAL
+ * naming a node of the weights that cannot be used), or a positive errno of
+ * populating for the caller to explain. */
+int lnuma__weighted_populate(char *p, size_t len, size_t chunk, const lnuma_weights *w, int cpu,
+                             int hugetlb, lnuma_buffer_info *in, lnuma_error *err);
+
 /* Monotonic nanoseconds (CLOCK_MONOTONIC_RAW). */
 uint64_t lnuma__now_ns(void);
 

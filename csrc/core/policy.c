@@ -14,7 +14,7 @@
 /* The Linux release that brought each mode (lnuma_mempolicy = MPOL_*). */
 static const char *const policy_since[] = {
     "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 3.8", "Linux 5.15",
-    "Linux 6.9",
+    "Linux 6.9", "lnuma (any kernel)",
 };
 
 #define N_POLICIES ((int)(sizeof policy_since / sizeof policy_since[0]))
@@ -27,7 +27,7 @@ int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *e
     }
   return lnuma__fail(err, EINVAL,
                      "unknown policy '%s' (expected default, local, bind, preferred, "
-                     "preferred_many, interleave or weighted_interleave)",
+                     "preferred_many, interleave, weighted_interleave or weighted)",
                      name);
 }
 
@@ -60,6 +60,10 @@ int lnuma__check_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_er
     return lnuma__fail(err, EINVAL,
                        "policy 'local' takes no nodes (it uses the node of the CPU that "
                        "touches the page)");
+  if (policy == LNUMA_MPOL_WEIGHTED)
+    return lnuma__fail(err, EINVAL,
+                       "policy 'weighted' takes per-buffer weights (buffers, arenas, pools); "
+                       "a thread's policy by weights is 'weighted_interleave'");
   if (policy == LNUMA_MPOL_PREFERRED && n > 1)
     return lnuma__fail(err, EINVAL,
                        "policy 'preferred' takes one node (use 'preferred_many' for several)");
@@ -225,7 +229,9 @@ int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nod
                     MPOL_F_ADDR) != 0)
     return lnuma__fail_sys(err, errno, "get_mempolicy");
   mode &= ~(int)((1 << 15) | (1 << 14) | (1 << 13)); /* STATIC, RELATIVE, BALANCING flags */
-  lnuma_mempolicy p = mode >= 0 && mode < N_POLICIES ? (lnuma_mempolicy)mode : LNUMA_MPOL_DEFAULT;
+  /* Kernel modes only (LNUMA_MPOL_WEIGHTED is lnuma's own). */
+  lnuma_mempolicy p =
+      mode >= 0 && mode < LNUMA_MPOL_WEIGHTED ? (lnuma_mempolicy)mode : LNUMA_MPOL_DEFAULT;
   if (p == LNUMA_MPOL_PREFERRED && lnuma_set_count(&mask) == 0) p = LNUMA_MPOL_LOCAL;
   if (p == LNUMA_MPOL_DEFAULT || p == LNUMA_MPOL_LOCAL) lnuma_set_zero(&mask);
   if (policy != NULL) *policy = p;

@@ -1,6 +1,8 @@
-/* Topology over hwloc: loading (this machine, XML, synthetic), NUMA nodes,
- * PUs, cores, packages, distances, and the queries on them.  Caches, I/O
- * devices, memory attributes and export live in topology_io.c. */
+/* Topology over hwloc: building the snapshot from a loaded hwloc handle
+ * (NUMA nodes, PUs, cores, packages, distances), and the queries on them.
+ * Caches, I/O devices and export live in topology_io.c, memory attributes in
+ * topology_memattrs.c, the entry points that load (this machine, XML,
+ * synthetic) in topology_input.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +12,6 @@
 #include "topology_internal.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-void lnuma__set_from_hwloc(lnuma_set *out, hwloc_const_bitmap_t bm) {
-  lnuma_set_zero(out);
-  if (bm == NULL) return;
-  for (int i = hwloc_bitmap_first(bm); i >= 0 && i < LNUMA_SET_BITS;
-       i = hwloc_bitmap_next(bm, i))
-    lnuma_set_add(out, i);
-}
-
-int lnuma__topo_node_pos(const lnuma_topology *topo, int os_index) {
-  /* Nodes are few and sorted: a binary search keeps lookups cheap anyway. */
-  int lo = 0, hi = topo->nnodes - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    int v = topo->nodes[mid].os_index;
-    if (v == os_index) return mid;
-    if (v < os_index) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
 
 static int pu_pos(const lnuma_topology *topo, int cpu) {
   int lo = 0, hi = topo->npus - 1;
@@ -53,8 +34,6 @@ static int cmp_pu(const void *a, const void *b) {
   const lnuma_pu_info *x = a, *y = b;
   return (x->os_index > y->os_index) - (x->os_index < y->os_index);
 }
-
-static int oom(lnuma_error *err) { return lnuma__fail(err, ENOMEM, "topology: out of memory"); }
 
 /* The OS index of obj's nearest ancestor of type, or -1. */
 static int ancestor_os_index(hwloc_obj_t obj, hwloc_obj_type_t type) {
@@ -117,7 +96,7 @@ static int load_nodes(lnuma_topology *topo, lnuma_error *err) {
   int n = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_NUMANODE);
   if (n <= 0) return lnuma__fail(err, EINVAL, "topology has no NUMA node");
   topo->nodes = calloc((size_t)n, sizeof *topo->nodes);
-  if (topo->nodes == NULL) return oom(err);
+  if (topo->nodes == NULL) return lnuma__topo_oom(err);
   topo->nnodes = n;
   for (int i = 0; i < n; i++) {
     hwloc_obj_t obj = hwloc_get_obj_by_type(hw, HWLOC_OBJ_NUMANODE, (unsigned)i);
@@ -141,7 +120,7 @@ static int load_pus(lnuma_topology *topo, lnuma_error *err) {
   int n = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_PU);
   if (n <= 0) return lnuma__fail(err, EINVAL, "topology has no CPU");
   topo->pus = calloc((size_t)n, sizeof *topo->pus);
-  if (topo->pus == NULL) return oom(err);
+  if (topo->pus == NULL) return lnuma__topo_oom(err);
   topo->npus = n;
   for (int i = 0; i < n; i++) {
     hwloc_obj_t obj = hwloc_get_obj_by_type(hw, HWLOC_OBJ_PU, (unsigned)i);
@@ -184,7 +163,7 @@ static int load_cores_packages(lnuma_topology *topo, lnuma_error *err) {
   int n = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_CORE);
   if (n > 0) {
     topo->cores = calloc((size_t)n, sizeof *topo->cores);
-    if (topo->cores == NULL) return oom(err);
+    if (topo->cores == NULL) return lnuma__topo_oom(err);
     topo->ncores = n;
     for (int i = 0; i < n; i++) {
       hwloc_obj_t obj = hwloc_get_obj_by_type(hw, HWLOC_OBJ_CORE, (unsigned)i);
@@ -200,7 +179,7 @@ static int load_cores_packages(lnuma_topology *topo, lnuma_error *err) {
   n = hwloc_get_nbobjs_by_type(hw, HWLOC_OBJ_PACKAGE);
   if (n > 0) {
     topo->packages = calloc((size_t)n, sizeof *topo->packages);
-    if (topo->packages == NULL) return oom(err);
+    if (topo->packages == NULL) return lnuma__topo_oom(err);
     topo->npackages = n;
     for (int i = 0; i < n; i++) {
       hwloc_obj_t obj = hwloc_get_obj_by_type(hw, HWLOC_OBJ_PACKAGE, (unsigned)i);
@@ -218,7 +197,7 @@ static int load_cores_packages(lnuma_topology *topo, lnuma_error *err) {
 static int load_distances(lnuma_topology *topo, lnuma_error *err) {
   int n = topo->nnodes;
   topo->distances = malloc((size_t)n * (size_t)n * sizeof *topo->distances);
-  if (topo->distances == NULL) return oom(err);
+  if (topo->distances == NULL) return lnuma__topo_oom(err);
   for (int i = 0; i < n * n; i++) topo->distances[i] = -1;
 
   struct hwloc_distances_s *d = NULL;
@@ -269,6 +248,7 @@ void lnuma_topology_free(lnuma_topology *topo) {
   if (topo == NULL) return;
   if (topo->hw != NULL) hwloc_topology_destroy(topo->hw);
   lnuma__topo_free_io(topo);
+  lnuma__topo_free_memattrs(topo);
   free(topo->origin);
   free(topo->nodes);
   free(topo->distances);
@@ -284,13 +264,13 @@ lnuma_topology *lnuma__topo_new(lnuma_topology_source source, const char *origin
                                 lnuma_error *err) {
   lnuma_topology *topo = calloc(1, sizeof *topo);
   if (topo == NULL) {
-    oom(err);
+    lnuma__topo_oom(err);
     return NULL;
   }
   topo->source = source;
   if (origin != NULL && (topo->origin = strdup(origin)) == NULL) {
     free(topo);
-    oom(err);
+    lnuma__topo_oom(err);
     return NULL;
   }
   if (hwloc_topology_init(&topo->hw) != 0) {
@@ -301,19 +281,6 @@ lnuma_topology *lnuma__topo_new(lnuma_topology_source source, const char *origin
   }
   lnuma__topo_configure(topo->hw, source);
   return topo;
-}
-
-void lnuma__topo_configure(hwloc_topology_t hw, lnuma_topology_source source) {
-  unsigned long flags = HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED;
-  if (source == LNUMA_TOPOLOGY_SYSTEM) {
-    flags |= HWLOC_TOPOLOGY_FLAG_DONT_CHANGE_BINDING;
-    /* PCI devices come from /sys through hwloc's Linux backend just as well;
-     * its libpciaccess component leaks about 1 KiB per load (hwloc 2.9). */
-    hwloc_topology_set_components(hw, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
-  }
-  hwloc_topology_set_flags(hw, flags);
-  hwloc_topology_set_io_types_filter(hw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-  hwloc_topology_set_icache_types_filter(hw, HWLOC_TYPE_FILTER_KEEP_ALL);
 }
 
 /* Past these, a topology costs more than lnuma is made for (the distance
@@ -351,7 +318,7 @@ lnuma_topology *lnuma__topo_finish(lnuma_topology *topo, lnuma_error *err) {
     const char *origin = xml != NULL ? xml : getenv("HWLOC_SYNTHETIC");
     if (origin != NULL && (topo->origin = strdup(origin)) == NULL) {
       lnuma_topology_free(topo);
-      oom(err);
+      lnuma__topo_oom(err);
       return NULL;
     }
   }
@@ -369,13 +336,6 @@ lnuma_topology *lnuma__topo_finish(lnuma_topology *topo, lnuma_error *err) {
   }
   load_allowed(topo);
   return topo;
-}
-
-lnuma_topology *lnuma_topology_load(lnuma_error *err) {
-  lnuma_topology *topo = NULL;
-  if (lnuma__topo_load_from_env(&topo, err)) return topo;
-  topo = lnuma__topo_new(LNUMA_TOPOLOGY_SYSTEM, NULL, err);
-  return topo == NULL ? NULL : lnuma__topo_finish(topo, err);
 }
 
 /* ---- accessors ---------------------------------------------------------------- */
@@ -470,7 +430,7 @@ int lnuma_topology_nearest(const lnuma_topology *topo, int node, int *out, int c
   const int *row = &topo->distances[p * n];
   /* Insertion sort of node positions by (distance, os_index): n is small. */
   int *order = malloc((size_t)n * sizeof *order);
-  if (order == NULL) return oom(err);
+  if (order == NULL) return lnuma__topo_oom(err);
   for (int i = 0; i < n; i++) {
     int j = i;
     while (j > 0 && (row[order[j - 1]] > row[i] ||

@@ -1,9 +1,11 @@
-/* Topologies of other machines: hwloc XML files and synthetic descriptions,
- * each under a cap on what it may cost (LNUMA_TOPOLOGY_* in topology.h), so
- * that a small input cannot take the process's memory or time: an XML file
- * is read here (a regular file of bounded size), loaded first by hwloc in a
- * child process with bounded memory and time, then from the same bytes
- * here; a synthetic description is counted before hwloc builds it. */
+/* The entry points that load a topology: this machine (or what
+ * HWLOC_SYNTHETIC / HWLOC_XMLFILE put in its place), and topologies of other
+ * machines: hwloc XML files and synthetic descriptions, each under a cap on
+ * what it may cost (LNUMA_TOPOLOGY_* in topology.h), so that a small input
+ * cannot take the process's memory or time: an XML file is read here (a
+ * regular file of bounded size), loaded first by hwloc in a child process
+ * with bounded memory and time, then from the same bytes here; a synthetic
+ * description is counted before hwloc builds it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +127,10 @@ lnuma_topology *lnuma_topology_load_synthetic(const char *desc, lnuma_error *err
 
 /* ---- this machine, replaced by hwloc's variables --------------------------------- */
 
-int lnuma__topo_load_from_env(lnuma_topology **out, lnuma_error *err) {
+/* When HWLOC_SYNTHETIC or HWLOC_XMLFILE replaces this machine, loads that
+ * under the limits of lnuma_topology_load_synthetic/_xml into *out (NULL
+ * with err on failure) and returns 1; 0 when neither is set. */
+static int load_from_env(lnuma_topology **out, lnuma_error *err) {
   /* hwloc's own order: HWLOC_SYNTHETIC before HWLOC_XMLFILE. */
   const char *name = "HWLOC_SYNTHETIC";
   const char *value = getenv(name);
@@ -139,4 +144,11 @@ int lnuma__topo_load_from_env(lnuma_topology **out, lnuma_error *err) {
     lnuma__fail(err, err->code, "%s: %s", name, msg);
   }
   return 1;
+}
+
+lnuma_topology *lnuma_topology_load(lnuma_error *err) {
+  lnuma_topology *topo = NULL;
+  if (load_from_env(&topo, err)) return topo;
+  topo = lnuma__topo_new(LNUMA_TOPOLOGY_SYSTEM, NULL, err);
+  return topo == NULL ? NULL : lnuma__topo_finish(topo, err);
 }

@@ -1,5 +1,5 @@
 /* Topology over hwloc, second half: caches, I/O devices with their
- * locality, memory attributes (HMAT latency/bandwidth), XML export. */
+ * locality, XML export (with measured memory attributes: topology_memattrs.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,12 +7,9 @@
 
 #include "topology_internal.h"
 
-static int oom(lnuma_error *err) { return lnuma__fail(err, ENOMEM, "topology: out of memory"); }
-
 void lnuma__topo_free_io(lnuma_topology *topo) {
   free(topo->caches);
   free(topo->devices);
-  free(topo->memattrs);
 }
 
 /* ---- caches ------------------------------------------------------------------ */
@@ -30,7 +27,7 @@ int lnuma__topo_load_caches(lnuma_topology *topo, lnuma_error *err) {
   }
   if (total == 0) return 0;
   topo->caches = calloc((size_t)total, sizeof *topo->caches);
-  if (topo->caches == NULL) return oom(err);
+  if (topo->caches == NULL) return lnuma__topo_oom(err);
   for (size_t t = 0; t < ntypes; t++) {
     hwloc_obj_t obj = NULL;
     while ((obj = hwloc_get_next_obj_by_type(topo->hw, types[t], obj)) != NULL &&
@@ -93,7 +90,7 @@ int lnuma__topo_load_devices(lnuma_topology *topo, lnuma_error *err) {
     total++;
   if (total == 0) return 0;
   topo->devices = calloc((size_t)total, sizeof *topo->devices);
-  if (topo->devices == NULL) return oom(err);
+  if (topo->devices == NULL) return lnuma__topo_oom(err);
   for (hwloc_obj_t obj = hwloc_get_next_osdev(topo->hw, NULL);
        obj != NULL && topo->ndevices < total; obj = hwloc_get_next_osdev(topo->hw, obj)) {
     if (obj->name == NULL) continue;
@@ -139,101 +136,9 @@ const lnuma_device_info *lnuma_topology_find_device(const lnuma_topology *topo,
   return NULL;
 }
 
-/* ---- memory attributes ------------------------------------------------------------ */
-
-/* The node whose CPUs are exactly cpus, or -1. */
-static int node_of_cpuset(const lnuma_topology *topo, const lnuma_set *cpus) {
-  for (int i = 0; i < topo->nnodes; i++)
-    if (!topo->nodes[i].memory_only && lnuma_set_equal(&topo->nodes[i].cpus, cpus))
-      return topo->nodes[i].os_index;
-  return -1;
-}
-
-/* Appends one value, growing the array. */
-static int add_memattr(lnuma_topology *topo, int *cap, const lnuma_memattr_info *v) {
-  if (topo->nmemattrs == *cap) {
-    int ncap = *cap > 0 ? *cap * 2 : 16;
-    lnuma_memattr_info *p = realloc(topo->memattrs, (size_t)ncap * sizeof *p);
-    if (p == NULL) return -1;
-    topo->memattrs = p;
-    *cap = ncap;
-  }
-  topo->memattrs[topo->nmemattrs++] = *v;
-  return 0;
-}
-
-static int load_attr_target(lnuma_topology *topo, hwloc_memattr_id_t id,
-                            lnuma_memattr_info *proto, hwloc_obj_t target, int *cap) {
-  unsigned nr = 0;
-  struct hwloc_location dummy_loc;
-  hwloc_uint64_t dummy_val;
-  if (hwloc_memattr_get_initiators(topo->hw, id, target, 0, &nr, &dummy_loc, &dummy_val) != 0
-      || nr == 0)
-    return 0;
-  struct hwloc_location *locs = calloc(nr, sizeof *locs);
-  hwloc_uint64_t *values = calloc(nr, sizeof *values);
-  int rc = 0;
-  if (locs == NULL || values == NULL ||
-      hwloc_memattr_get_initiators(topo->hw, id, target, 0, &nr, locs, values) != 0) {
-    rc = locs == NULL || values == NULL ? -1 : 0;
-    nr = 0;
-  }
-  for (unsigned k = 0; k < nr && rc == 0; k++) {
-    hwloc_const_cpuset_t cs = NULL;
-    if (locs[k].type == HWLOC_LOCATION_TYPE_CPUSET) cs = locs[k].location.cpuset;
-    else if (locs[k].location.object != NULL) cs = locs[k].location.object->cpuset;
-    lnuma__set_from_hwloc(&proto->initiator_cpus, cs);
-    proto->initiator = node_of_cpuset(topo, &proto->initiator_cpus);
-    proto->value = values[k];
-    rc = add_memattr(topo, cap, proto);
-  }
-  free(locs);
-  free(values);
-  return rc;
-}
-
-int lnuma__topo_load_memattrs(lnuma_topology *topo, lnuma_error *err) {
-  int cap = 0;
-  for (hwloc_memattr_id_t id = 0;; id++) {
-    const char *name;
-    unsigned long flags;
-    if (hwloc_memattr_get_name(topo->hw, id, &name) != 0) break;
-    if (hwloc_memattr_get_flags(topo->hw, id, &flags) != 0) continue;
-    if (!(flags & HWLOC_MEMATTR_FLAG_NEED_INITIATOR)) continue; /* Capacity, Locality */
-    lnuma_memattr_info proto;
-    memset(&proto, 0, sizeof proto);
-    proto.name = name; /* owned by hw */
-    proto.higher_is_better = (flags & HWLOC_MEMATTR_FLAG_HIGHER_FIRST) != 0;
-    proto.unit = strstr(name, "Latency") != NULL ? "ns"
-                 : strstr(name, "Bandwidth") != NULL ? "MiB/s" : "";
-    for (int i = 0; i < topo->nnodes; i++) {
-      hwloc_obj_t target = hwloc_get_numanode_obj_by_os_index(
-          topo->hw, (unsigned)topo->nodes[i].os_index);
-      if (target == NULL) continue;
-      proto.target = topo->nodes[i].os_index;
-      if (load_attr_target(topo, id, &proto, target, &cap) != 0) return oom(err);
-    }
-  }
-  return 0;
-}
-
-int lnuma_topology_memattr_count(const lnuma_topology *topo) { return topo->nmemattrs; }
-
-const lnuma_memattr_info *lnuma_topology_memattr(const lnuma_topology *topo, int i) {
-  return i >= 0 && i < topo->nmemattrs ? &topo->memattrs[i] : NULL;
-}
-
 /* ---- export ------------------------------------------------------------------------- */
 
 int lnuma_topology_export_xml(const lnuma_topology *topo, const char *path,
                               lnuma_error *err) {
-  if (path == NULL || path[0] == '\0')
-    return lnuma__fail(err, EINVAL, "the XML path is empty");
-  errno = 0;
-  if (hwloc_topology_export_xml(topo->hw, path, 0) != 0) {
-    char what[LNUMA_ERRMSG_MAX - 64];
-    snprintf(what, sizeof what, "cannot write XML file '%s'", path);
-    return lnuma__fail_sys(err, errno != 0 ? errno : EIO, what);
-  }
-  return 0;
+  return lnuma__topo_write_xml(topo->hw, path, err);
 }

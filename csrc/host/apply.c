@@ -82,7 +82,10 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
     lnuma_plan_placed_region *out = &a->regions[a->nregions++];
     lnuma_alloc_opts o;
     lnuma_alloc_opts_init(&o);
-    o.nodes = r->nodes;
+    if (r->weights.n > 0)
+      o.weights = r->weights; /* the weights name the nodes */
+    else
+      o.nodes = r->nodes;
     o.huge = huge_of(r->huge);
     out->name = copy_name(r->name);
     if (out->name == NULL) {

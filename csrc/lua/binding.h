@@ -16,12 +16,14 @@ void lnuma_open_arena(lua_State *L);
 void lnuma_open_pool(lua_State *L);
 void lnuma_open_mempolicy(lua_State *L);
 void lnuma_open_placement(lua_State *L);
+void lnuma_open_weights(lua_State *L);
 void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
 void lnuma_open_clock(lua_State *L);
 void lnuma_open_histogram(lua_State *L);
 void lnuma_open_kernels(lua_State *L);
 void lnuma_open_exec(lua_State *L);
+void lnuma_open_sysinfo(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 
 /* How a binding reads what a script passes (issue 13: nothing a script
@@ -61,6 +63,14 @@ int lnb_opterror(lua_State *L, int arg, const char *key, const char *fmt, ...);
  * call it before any object is checked).  Returns its raw length, raising
  * naming what when it has more than max elements (max at most 1000000). */
 lua_Integer lnb_array(lua_State *L, int idx, int arg, const char *what, lua_Integer max);
+
+/* Makes the table at idx, keyed by node number (from 0), plain: when it has
+ * a metatable, checks its own keys raw (node numbers 0..LNUMA_MAX_NODES-1
+ * only, raising naming what) and replaces it on the stack by a copy of every
+ * node's value read through __index (this runs Lua: call it before any
+ * object is checked).  lnb_check_options does this for the keys of
+ * node-keyed options ("weights"). */
+void lnb_node_map(lua_State *L, int idx, int arg, const char *what);
 
 /* The string at idx (a string, not a number) and its length; raises naming
  * what when it is not one or holds a NUL byte.  The pointer is valid while

@@ -111,6 +111,9 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
 /* Reads a policy name field (see lnuma_mempolicy_parse); raises on an
  * unknown name.  Returns 1 when present. */
 int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out);
+/* Reads a weight table {[node] = weight, ...} at idx (raw: make it plain
+ * with lnb_node_map first), raising "weights: ..." errors on arg. */
+void lnb_to_weights(lua_State *L, int idx, int arg, lnuma_weights *w);
 /* After a failed core allocation: raises for mistakes the core could only
  * see late (ENODEV: no such node or CPU), else pushes nil, msg, errno. */
 int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);

@@ -15,12 +15,14 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_pool(L);
   lnuma_open_mempolicy(L);
   lnuma_open_placement(L);
+  lnuma_open_weights(L);
   lnuma_open_topology(L);
   lnuma_open_affinity(L);
   lnuma_open_clock(L);
   lnuma_open_histogram(L);
   lnuma_open_kernels(L);
   lnuma_open_exec(L);
+  lnuma_open_sysinfo(L);
   /* areas: one lnuma_open_<area>(L) call each */
   return 1;
 }

@@ -444,6 +444,16 @@ void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
   }
   lua_pushinteger(L, (lua_Integer)address);
   lua_setfield(L, -2, "address");
+  if (in->weights.n > 0) {
+    lua_createtable(L, 0, in->weights.n);
+    for (int i = 0; i < in->weights.n; i++) {
+      lua_pushinteger(L, in->weights.weight[i]);
+      lua_rawseti(L, -2, in->weights.node[i]);
+    }
+    lua_setfield(L, -2, "weights");
+    lua_pushinteger(L, (lua_Integer)in->chunk_size);
+    lua_setfield(L, -2, "chunk_size");
+  }
 }
 
 /* buf:info() -> what was asked and what happened, for the whole allocation

@@ -355,14 +355,79 @@ static int m_node_of_device(lua_State *L) {
   return 1;
 }
 
-/* topo:export_xml(path) -> true | nil, msg, errno */
+/* Pushes the raw field key of the table at idx and returns its type. */
+static int raw_field(lua_State *L, int idx, const char *key) {
+  lua_pushstring(L, key);
+  return lua_rawget(L, idx);
+}
+
+/* Reads the array at arg of {name, initiator, target, value} into a
+ * scratch userdata pushed on the stack; returns it and sets *n.  Runs Lua
+ * only to copy an array with a metatable (lnb_array), before anything else;
+ * its elements are read raw and must be plain tables. */
+static lnuma_memattr_value *check_values(lua_State *L, int arg, int *n) {
+  static const char *const names[] = {"Latency", "ReadLatency", "WriteLatency", "Bandwidth",
+                                      "ReadBandwidth", "WriteBandwidth", NULL};
+  if (lua_type(L, arg) != LUA_TTABLE)
+    lnb_opterror(L, arg, "values", "table expected, got %s", luaL_typename(L, arg));
+  lua_Integer len = lnb_array(L, arg, arg, "values", 1000000);
+  lnuma_memattr_value *v = lua_newuserdatauv(L, (size_t)len * sizeof *v + 1, 0);
+  int top = lua_gettop(L);
+  for (lua_Integer k = 1; k <= len; k++) {
+    const char *bad = NULL;
+    lnuma_memattr_value *x = &v[k - 1];
+    if (lua_rawgeti(L, arg, k) != LUA_TTABLE || lua_getmetatable(L, -1)) {
+      bad = "a plain table expected";
+    } else {
+      int e = lua_gettop(L), isint[2];
+      const char *name = raw_field(L, e, "name") == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      int i = 0;
+      while (names[i] != NULL && strcmp(names[i], name) != 0) i++;
+      lua_Integer nodes[2] = {0, 0};
+      for (int f = 0; f < 2; f++) {
+        raw_field(L, e, f == 0 ? "initiator" : "target");
+        nodes[f] = lua_tointegerx(L, -1, &isint[f]);
+        isint[f] = isint[f] && lua_type(L, -1) == LUA_TNUMBER;
+      }
+      int isnum = raw_field(L, e, "value") == LUA_TNUMBER;
+      if (names[i] == NULL) bad = "name: not one of Latency, ReadLatency, WriteLatency, "
+                                  "Bandwidth, ReadBandwidth, WriteBandwidth";
+      else if (!isint[0] || !isint[1]) bad = "initiator and target: node numbers expected";
+      else if (!isnum) bad = "value: a number expected";
+      else if (nodes[0] < INT_MIN || nodes[0] > INT_MAX || nodes[1] < INT_MIN ||
+               nodes[1] > INT_MAX) bad = "no such node";
+      x->name = names[i]; /* static: no pointer into a Lua string is kept */
+      x->initiator = (int)nodes[0];
+      x->target = (int)nodes[1];
+      x->value = (double)lua_tonumber(L, -1);
+    }
+    if (bad != NULL) lnb_opterror(L, arg, "values", "element %I: %s", (LUAI_UACINT)k, bad);
+    lua_settop(L, top);
+  }
+  *n = (int)len;
+  return v;
+}
+
+/* topo:export_xml(path [, values]) -> true | nil, msg, errno.  values (the
+ * Lua face builds them from matrix results, lua/lnuma/memattrs.lua) are
+ * written as hwloc memory attributes: {name = "Latency", initiator = node,
+ * target = node, value = ns or GB/s}. */
 static int m_export_xml(lua_State *L) {
   luaL_checkstring(L, 2); /* a number becomes a string (allocates) before the topology */
-  const char *path = lnb_to_text(L, 2, 2, "path", NULL);
-  if (path[0] == '\0') return luaL_argerror(L, 2, "path: the path is empty");
+  size_t len;
+  const char *p = lnb_to_text(L, 2, 2, "path", &len);
+  if (len == 0) return luaL_argerror(L, 2, "path: the path is empty");
+  char path[4096];
+  if (len >= sizeof path) return luaL_argerror(L, 2, "path: longer than 4095 bytes");
+  memcpy(path, p, len + 1);
+  int n = 0;
+  lnuma_memattr_value *values = lua_isnoneornil(L, 3) ? NULL : check_values(L, 3, &n);
   const lnuma_topology *topo = check_topo(L, 1);
   lnuma_error err;
-  if (lnuma_topology_export_xml(topo, path, &err) != 0) return lnb_fail(L, &err);
+  if (lnuma_topology_check_memattrs(topo, values, n, &err) != 0)
+    return lnb_opterror(L, 3, "values", "%s", err.msg);
+  if (lnuma_topology_export_xml_memattrs(topo, path, values, n, &err) != 0)
+    return lnb_fail(L, &err);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -408,4 +473,8 @@ void lnuma_open_topology(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, topo_load);
   lua_setfield(L, -2, "topology");
+  /* The method again as a plain function, which the Lua face's export_xml
+   * (lua/lnuma/topology.lua) calls however often that module is loaded. */
+  lua_pushcfunction(L, m_export_xml);
+  lua_setfield(L, -2, "topology_export_xml");
 }

@@ -20,7 +20,6 @@ local allowed_cpus_of = U.allowed_cpus_of
 local opt_cpus = U.opt_cpus
 local stats = U.stats
 local new_result = U.new_result
-local warn = U.warn
 local check_pinning = U.check_pinning
 local numa_balancing_warning = U.numa_balancing_warning
 local placement = U.placement
@@ -164,8 +163,8 @@ local function measure_bandwidth(r, topo, p, user_buf)
   local n = 0
   for _ in pairs(distinct) do n = n + 1 end
   if n < #p.cpus then
-    warn(r, "%d threads share %d CPUs: the figure is not what %d CPUs can do", #p.cpus, n,
-         #p.cpus)
+    U.doubt(r, "cpu_shared", "%d threads share %d CPUs: the figure is not what %d CPUs can do",
+            #p.cpus, n, #p.cpus)
   end
   return r
 end

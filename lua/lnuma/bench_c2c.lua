@@ -95,15 +95,18 @@ local function check_lines(r, buf, raw, size)
       off_total = off_total + 1
       named = named + 1
       if named <= MAX_PAIR_WARNINGS then
-        warn(r, "CPUs %d-%d: %d of %d lines were not on node %d", pair.a, pair.b, off,
-             pair.samples, r.node)
+        U.doubt(r, "pages_off_node", "CPUs %d-%d: %d of %d lines were not on node %d", pair.a,
+                pair.b, off, pair.samples, r.node)
       end
     end
   end
   if named > MAX_PAIR_WARNINGS then
-    warn(r, "%d more pairs had lines off node %d", named - MAX_PAIR_WARNINGS, r.node)
+    U.doubt(r, "pages_off_node", "%d more pairs had lines off node %d",
+            named - MAX_PAIR_WARNINGS, r.node)
   end
-  if not fresh then warn(r, "a line was used by two (pair, sample)s: the figures are suspect") end
+  if not fresh then
+    U.doubt(r, "lines_reused", "a line was used by two (pair, sample)s: the figures are suspect")
+  end
   return {
     count = #r.pairs * r.samples, stride = STRIDE, bytes = size, page_size = page_size,
     fresh = fresh, flushed = raw.flushed, warmup = r.warmup,

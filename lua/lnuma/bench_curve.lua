@@ -79,11 +79,8 @@ end
 -- or nil where the kernel has no THP.
 -- @treturn string|nil
 function M.thp_mode()
-  local f = io.open("/sys/kernel/mm/transparent_hugepage/enabled", "r")
-  if not f then return nil end
-  local mode = (f:read("l") or ""):match("%[(%a+)%]")
-  f:close()
-  return mode
+  local t = require("lnuma.core").thp()
+  return t.available and t.enabled ~= "" and t.enabled or nil
 end
 
 -- Which huge pages a series of `bytes` on `node` can have: hugetlb 2M pages
@@ -261,16 +258,15 @@ function M.latency_curve(opts)
       s.points[i] = { size = size, latency_ns = cell.latency_ns, spread = cell.stats.spread,
                       p99 = cell.chunks.p99 }
       r.cpus_ran = cell.cpus_ran
-      for _, w in ipairs(cell.warnings) do
-        warn(r, "%s (%s): %s", size_text(size), s.label, w)
-      end
+      U.adopt(r, cell, ("%s (%s): "):format(size_text(size), s.label))
     end
   end
   show()
   for i, s in ipairs(series) do
     series_got(r, s, bufs[i], largest, p.node)
     if s.huge and s.huge_fraction and s.huge_fraction < 0.9 then
-      warn(r, "the %s series got only %.0f%% of its memory on huge pages: its TLB misses "
+      U.doubt(r, s.huge == "thp" and "thp_not_granted" or "hugetlb_not_granted",
+              "the %s series got only %.0f%% of its memory on huge pages: its TLB misses "
            .. "may show as a step", s.huge, s.huge_fraction * 100)
     end
   end

@@ -224,12 +224,12 @@ local function check_curve(r)
     end
   end
   if idle > 0 then
-    warn(r, "in %d of %d steps the traffic threads moved nothing while the chaser measured "
-         .. "(they did not get a CPU): those steps measured no load", idle, steps)
+    U.doubt(r, "traffic_idle", "in %d of %d steps the traffic threads moved nothing while the "
+         .. "chaser measured (they did not get a CPU): those steps measured no load", idle, steps)
   end
   if off > 0 then
-    warn(r, "in %d of %d steps a thread was off its CPU for more than %d%% of the step "
-         .. "(another program ran there; worst: %s, %.0f%% at delay %d ns)", off, steps,
+    U.doubt(r, "thread_off_cpu", "in %d of %d steps a thread was off its CPU for more than %d%% "
+         .. "of the step (another program ran there; worst: %s, %.0f%% at delay %d ns)", off, steps,
          OFF_CPU * 100, worst.who, worst.share * 100, worst.delay)
   end
 end
@@ -240,8 +240,8 @@ local function check_cpus(r, cpus)
   for _, c in ipairs(cpus) do count[c] = (count[c] or 0) + 1 end
   for c, n in pairs(count) do
     if n > 1 then
-      warn(r, "CPU %d runs %d of the threads: they take turns, and the curve is not what "
-           .. "separate CPUs give", c, n)
+      U.doubt(r, "cpu_shared", "CPU %d runs %d of the threads: they take turns, and the curve "
+           .. "is not what separate CPUs give", c, n)
     end
   end
 end

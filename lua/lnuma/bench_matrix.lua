@@ -15,7 +15,6 @@ local opt_huge = U.opt_huge
 local machine = U.machine
 local contains = U.contains
 local new_result = U.new_result
-local warn = U.warn
 local progress_fn = U.progress_fn
 local default_bandwidth_size = U.default_bandwidth_size
 local MIB = U.MIB
@@ -163,9 +162,7 @@ function M.matrix(opts)
     r.fractions[cell.row][cell.column] = f
     fraction_min = min(fraction_min, f)
     cell.cpus_ran, cell.spread, cell.fraction = res.cpus_ran, res.stats.spread, f
-    for _, w in ipairs(res.warnings) do
-      warn(r, "node %d -> node %d: %s", cell.cpu_node, cell.memory_node, w)
-    end
+    U.adopt(r, res, ("node %d -> node %d: "):format(cell.cpu_node, cell.memory_node))
   end
   show()
   r.placement = { fraction = fraction_min }

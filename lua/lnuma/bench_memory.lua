@@ -17,6 +17,14 @@
 -- asked (`huge_asked`: `"thp"`, `"2M"`, `"1G"` or false).  When huge pages
 -- were asked and not all of the buffer is on pages of that size, a warning
 -- says how much is ("asked for THP and got none: ...", with the THP modes).
+--
+-- Every result also carries `provenance` (the conditions it was measured
+-- under: kernel, THP, NUMA balancing, cpufreq, SMT, cgroup limits, hugetlb
+-- reservations, clock, hypervisor, lnuma's build; see `lnuma.provenance`)
+-- and `doubts`, the warnings that make the figure doubtful, each with a
+-- stable code (`{code = "thp_not_granted", message = ...}`; see
+-- `lnuma.strict`).  Each benchmark below also takes `strict = true`: a
+-- result with a doubt then fails, `nil, message, ECANCELED, result`.
 -- @module lnuma.bench_memory
 
 local core = require "lnuma.core"
@@ -26,10 +34,17 @@ local M = {}
 -- One module per benchmark; their functions are merged here and then into
 -- `lnuma.bench` by init.lua.
 for _, name in ipairs({ "bench_latency", "bench_curve", "bench_bandwidth", "bench_matrix",
-                        "bench_loaded", "bench_c2c", "bench_migration" }) do
+                        "bench_loaded", "bench_c2c", "bench_migration", "bench_weights" }) do
   for k, fn in pairs(require("lnuma." .. name)) do
     if type(fn) == "function" and k:match("^%l") then M[k] = fn end
   end
+end
+
+-- `strict = true`: a doubtful result is a failure (lnuma.strict).
+local strict = require "lnuma.strict"
+for _, name in ipairs({ "latency", "latency_curve", "bandwidth", "matrix", "loaded_latency",
+                        "c2c", "migration" }) do
+  M[name] = strict.wrap(name, M[name])
 end
 
 -- ---- facts and debugging aids -------------------------------------------------------------

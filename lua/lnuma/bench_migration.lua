@@ -61,7 +61,7 @@ function M.migration(opts)
     reps[i] = res.moved > 0 and res.moved / max(res.elapsed_ns or 0, 1) * 1e9 or 0
     moved, pages = res.moved, res.pages
     if res.failed and res.failed > 0 then
-      warn(r, "repetition %d: %d pages could not be moved", i, res.failed)
+      U.doubt(r, "pages_not_moved", "repetition %d: %d pages could not be moved", i, res.failed)
     end
     if last_buf then last_buf:free() end
     last_buf = buf

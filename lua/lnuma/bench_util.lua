@@ -235,6 +235,8 @@ local function new_result(name, params, units)
     parameters = params,
     units = units,
     warnings = {},
+    doubts = {},
+    provenance = require("lnuma.provenance").get(),
     clock = clock_info(),
   }
 end
@@ -243,14 +245,34 @@ local function warn(r, fmt, ...)
   r.warnings[#r.warnings + 1] = fmt:format(...)
 end
 
+-- A warning about a condition that makes the figure doubtful: also listed
+-- in r.doubts as {code, message} (codes: lnuma.strict.CODES), which strict
+-- runs turn into a failure.
+local function doubt(r, code, fmt, ...)
+  local msg = fmt:format(...)
+  r.warnings[#r.warnings + 1] = msg
+  r.doubts = r.doubts or {}
+  r.doubts[#r.doubts + 1] = { code = code, message = msg }
+end
+
+-- Takes the warnings and doubts of a part (a matrix cell, a curve point)
+-- into r, each message after prefix.
+local function adopt(r, part, prefix)
+  local coded = {}
+  for _, d in ipairs(part.doubts or {}) do coded[d.message] = d.code end
+  for _, w in ipairs(part.warnings or {}) do
+    if coded[w] then doubt(r, coded[w], "%s%s", prefix, w) else warn(r, "%s%s", prefix, w) end
+  end
+end
+
 -- Warnings for threads that did not run where they were pinned.
 local function check_pinning(r, threads)
   local ran = {}
   for i, t in ipairs(threads) do
     ran[i] = t.cpu_end
     if t.migrated then
-      warn(r, "thread %d was pinned to CPU %d but ran on CPU %d (then %d)", i - 1,
-           t.cpu_asked, t.cpu_start, t.cpu_end)
+      doubt(r, "thread_migrated", "thread %d was pinned to CPU %d but ran on CPU %d (then %d)",
+            i - 1, t.cpu_asked, t.cpu_start, t.cpu_end)
     end
   end
   return ran
@@ -258,13 +280,10 @@ end
 
 local function numa_balancing_warning(r, topo)
   if #topo.nodes < 2 then return end
-  local f = io.open("/proc/sys/kernel/numa_balancing", "r")
-  if not f then return end
-  local v = f:read("l")
-  f:close()
-  if v and v ~= "0" then
-    warn(r, "kernel NUMA balancing is on (/proc/sys/kernel/numa_balancing = %s): it may "
-         .. "move pages while benchmarks run", v)
+  local v = core.sysinfo().numa_balancing
+  if v and v ~= 0 then
+    doubt(r, "numa_balancing_on", "kernel NUMA balancing is on (/proc/sys/kernel/numa_balancing "
+          .. "= %d): it may move pages while benchmarks run", v)
   end
 end
 
@@ -321,16 +340,18 @@ local function check_huge(r, p)
     if e.page_size >= want then got = got + e.bytes end
   end
   local what = asked == "thp" and "THP" or (asked .. " hugetlb pages")
+  local code = asked == "thp" and "thp_not_granted" or "hugetlb_not_granted"
   local scope = p.huge_scope == "mapping"
     and (" (%s counts the whole mapping)"):format(p.huge_method) or ""
   local why = asked == "thp" and (" (%s)"):format(thp_text(want)) or ""
   if present == 0 then
-    warn(r, "asked for %s, but no page of the buffer is present to check%s", what, scope)
+    doubt(r, "huge_unchecked", "asked for %s, but no page of the buffer is present to check%s",
+          what, scope)
   elseif got == 0 then
-    warn(r, "asked for %s and got none: the buffer is on %s pages%s%s", what,
+    doubt(r, code, "asked for %s and got none: the buffer is on %s pages%s%s", what,
          page_sizes_text(p.pages_by_size), why, scope)
   elseif got < present then
-    warn(r, "asked for %s, but only %.1f%% of the buffer is backed by %s pages (%s)%s%s",
+    doubt(r, code, "asked for %s, but only %.1f%% of the buffer is backed by %s pages (%s)%s%s",
          what, got / present * 100, L().report.size(want), page_sizes_text(p.pages_by_size),
          why, scope)
   end
@@ -359,7 +380,7 @@ local function placement(r, buf, parts)
       or buf:view(part.offset, part.length)
     local pl, msg = view:placement()
     if not pl then
-      warn(r, "placement could not be read: %s", tostring(msg))
+      doubt(r, "placement_unknown", "placement could not be read: %s", tostring(msg))
       return { node = parts[1].node, fraction = nil }
     end
     page_size = pl.page_size
@@ -414,16 +435,17 @@ local function placement(r, buf, parts)
   if p.fraction < 1 then
     local where = {}
     for _, e in ipairs(list) do where[#where + 1] = ("node %d: %d"):format(e.node, e.pages) end
-    warn(r, "only %.1f%% of the %d pages are on the intended node %s (%s%s): the figure "
-         .. "does not describe that node", p.fraction * 100, total, shown,
+    doubt(r, "pages_off_node", "only %.1f%% of the %d pages are on the intended node %s (%s%s): "
+         .. "the figure does not describe that node", p.fraction * 100, total, shown,
          table.concat(where, ", "), absent > 0 and (", not present: " .. absent) or "")
   end
   if info and info.policy_applied == false then
-    warn(r, "memory policy was not applied (%s): pages are where first touch put them",
-         tostring(info.policy_note or "refused"))
+    doubt(r, "policy_refused", "memory policy was not applied (%s): pages are where first touch "
+         .. "put them", tostring(info.policy_note or "refused"))
   end
   if size_error then
-    warn(r, "the page sizes that back the buffer could not be read: %s", size_error)
+    doubt(r, "page_sizes_unknown", "the page sizes that back the buffer could not be read: %s",
+          size_error)
   end
   check_huge(r, p)
   return p
@@ -507,6 +529,8 @@ U.stats = stats
 U.clock_info = clock_info
 U.new_result = new_result
 U.warn = warn
+U.doubt = doubt
+U.adopt = adopt
 U.check_pinning = check_pinning
 U.numa_balancing_warning = numa_balancing_warning
 U.placement = placement

@@ -56,11 +56,31 @@ function M.ms(s)
   return math.floor(v * 1e6 + 0.5)
 end
 
---- Adds --json, --svg FILE and --csv FILE.
+--- Adds --json, --svg FILE and --csv FILE (and --strict: every command with
+-- these measures).
 function M.output_options(parser)
   parser:flag("--json", "Print the result as one JSON object instead of text.")
+  M.strict_option(parser)
   parser:option("--svg", "Also write the result as an SVG picture to FILE."):argname("FILE")
   parser:option("--csv", "Also write the result's data as CSV to FILE."):argname("FILE")
+end
+
+--- Exit status of a command whose --strict run found a doubtful condition.
+M.STRICT_STATUS = 3
+
+--- Adds --strict.
+function M.strict_option(parser)
+  parser:flag("--strict", "Fail (exit status 3) when a condition makes the figure doubtful "
+              .. "(policy refused, pages off-node, huge pages not given, a thread migrated or "
+              .. "sharing a CPU, NUMA balancing on, ...), instead of warning.")
+end
+
+--- The exit status for a strict failure message (0 without one); the
+-- message goes to stderr.
+function M.strict_exit(msg)
+  if not msg then return 0 end
+  io.stderr:write("lnuma: ", msg, "\n")
+  return M.STRICT_STATUS
 end
 
 --- Adds --repetitions N.
@@ -108,16 +128,20 @@ end
 -- @tparam table opts its options, from the command line
 -- @tparam[opt] table aliases the option that stands for an API key the
 --   command does not have as such (`{topology = "--synthetic"}`)
--- @treturn table the result
+-- @treturn table the result (with opts.strict, from --strict, a doubtful
+--   result comes back all the same, marked failed: `emit` then exits with
+--   STRICT_STATUS)
 function M.call(fn, opts, aliases)
-  local ok, result, msg = pcall(fn, opts)
+  local ok, result, msg, _, failed = pcall(fn, opts)
   if not ok then error(clean(result, opts, aliases) .. hwloc_note(), 0) end
+  if not result and type(failed) == "table" and failed.failed then return failed end
   if not result then error(tostring(msg) .. hwloc_note(), 0) end
   return result
 end
 
 --- Writes a result as the options ask: --svg and --csv files, then JSON or
--- the readable summary on stdout.
+-- the readable summary on stdout; returns the exit status (STRICT_STATUS,
+-- with the reasons on stderr, for a result that failed --strict).
 function M.emit(result, args)
   local lnuma = require "lnuma"
   if args.svg then
@@ -135,15 +159,17 @@ function M.emit(result, args)
   else
     io.stdout:write(lnuma.report.text(result, { color = lnuma.core.isatty(1) }), "\n")
   end
-  return 0
+  return M.strict_exit(result.failed and
+    require("lnuma.strict").message(result.failures or {}, result.benchmark) or nil)
 end
 
 --- Copies the options that are set from args into t, renaming argparse's
--- keys (traffic_size) to the API's.
+-- keys (traffic_size) to the API's; --strict always (every benchmark takes it).
 function M.pick(args, t, keys)
   for _, k in ipairs(keys) do
     if args[k] ~= nil then t[k] = args[k] end
   end
+  if args.strict then t.strict = true end
   return t
 end
 

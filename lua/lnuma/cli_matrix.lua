@@ -16,10 +16,14 @@ function cmd.setup(parser)
     .. "to the column node: latency (one chasing thread) or bandwidth (all the\n"
     .. "node's allowed CPUs).  Each cell checks where its pages landed.  With\n"
     .. "--plan and --synthetic/--xml, the cells are planned on another machine's\n"
-    .. "topology without measuring.")
+    .. "topology without measuring.  --export-xml writes this machine's topology\n"
+    .. "with the measured matrix as hwloc memory attributes (latency in ns,\n"
+    .. "bandwidth in MiB/s), which `lstopo --memattrs --input FILE` and\n"
+    .. "hwloc-based runtimes read.")
   parser:epilog("Examples:\n"
     .. "  lnuma matrix\n"
     .. "  lnuma matrix --metric bandwidth --svg bw.svg\n"
+    .. "  lnuma matrix --export-xml measured.xml && lstopo --memattrs --input measured.xml\n"
     .. "  lnuma matrix --plan --synthetic \"pack:2 numa:2 core:4 pu:2\" --json")
   parser:option("--metric", "latency (default) or bandwidth."):argname("M")
   parser:option("--size",
@@ -35,6 +39,10 @@ function cmd.setup(parser)
   parser:mutex(
     parser:option("--synthetic", "Plan on a synthetic topology."):argname("DESC"),
     parser:option("--xml", "Plan on the topology of an hwloc XML file."):argname("FILE"))
+  parser:option("--export-xml",
+                "Write this machine's topology with the measured values as hwloc memory "
+                .. "attributes.")
+    :argname("FILE")
   cb.output_options(parser)
 end
 
@@ -42,6 +50,9 @@ function cmd.run(args)
   local lnuma = require "lnuma"
   local opts = cb.pick(args, {}, { "metric", "size", "kernel", "threads", "pattern", "huge",
                                    "repetitions", "plan" })
+  if args.export_xml and args.plan then
+    error("--export-xml: nothing is measured with --plan", 0)
+  end
   if args.synthetic or args.xml then
     if not args.plan then error("--synthetic/--xml: only with --plan (this machine is the "
                                 .. "only one that can be measured)", 0) end
@@ -61,7 +72,14 @@ function cmd.run(args)
       lnuma.report.table({ "cpu node", "memory node", "cpus" }, rows), "\n")
     return 0
   end
-  return cb.emit(r, args)
+  cb.emit(r, args)
+  if args.export_xml then
+    local topo, msg = lnuma.topology()
+    local ok
+    if topo then ok, msg = topo:export_xml(args.export_xml, { attributes = r }) end
+    if not ok then error("--export-xml: " .. tostring(msg), 0) end
+  end
+  return 0
 end
 
 return cmd

@@ -1,6 +1,7 @@
---- `lnuma plan check FILE [--xml F | --synthetic DESC] [--json]` and
--- `lnuma plan show FILE [--svg OUT]`: check a placement plan against this
--- machine or another one, and draw which thread and region sit where.
+--- The `lnuma plan` command: checks a placement plan against this machine
+-- or another one, and draws which thread and region sit where.
+-- Usage: `lnuma plan check FILE [--xml F | --synthetic DESC] [--json]` and
+-- `lnuma plan show FILE [--svg OUT]`.
 -- @module lnuma.cli_plan
 
 local plan_cmd = {

@@ -32,19 +32,7 @@ function cmd.setup(parser)
   parser:flag("--quick", "Fewer sizes and repetitions (seconds; figures are rough, but of "
               .. "memory, not cache).")
   parser:flag("--json", "Print the survey as JSON instead of the summary.")
-end
-
-local function read_line(path, pattern)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  for line in f:lines() do
-    local v = line:match(pattern)
-    if v then
-      f:close()
-      return v
-    end
-  end
-  f:close()
+  require("lnuma.cli_bench").strict_option(parser)
 end
 
 local function range(sizes, fmt_size)
@@ -212,11 +200,6 @@ function cmd.summary_text(s, dir, color)
   return table.concat(out, "\n")
 end
 
-local function mkdir(path)
-  local ok = os.execute(("mkdir -p '%s'"):format(path:gsub("'", "'\\''")))
-  return ok
-end
-
 function cmd.run(args)
   local lnuma = require "lnuma"
   local t_start = lnuma.clock.now()
@@ -226,13 +209,17 @@ function cmd.run(args)
     io.stderr:flush()
   end or nil }
   if not s then error(err, 0) end
-  s.host = read_line("/proc/sys/kernel/hostname", "^(.+)$")
-  s.cpu_model = read_line("/proc/cpuinfo", "^model name%s*:%s*(.-)%s*$")
+  s.host, s.cpu_model = s.provenance.host, s.provenance.cpu.model
+  -- --strict: the folder is still written (with failed = true), then the
+  -- command fails.
+  local strict_msg
+  if args.strict then strict_msg = select(2, require("lnuma.strict").check(s, "survey")) end
   s.date = os.date("!%Y-%m-%dT%H:%M:%SZ")
   s.files = {}
   local base = args.out or "lnuma-results"
   local dir = ("%s/survey-%s"):format(base, os.date("%Y%m%d-%H%M%S"))
-  if not mkdir(dir) then error("cannot create " .. dir, 0) end
+  local made, merr = lnuma.mkdir(dir)
+  if not made then error("cannot create " .. dir .. ": " .. tostring(merr), 0) end
   for _, name in ipairs(cmd.PARTS) do
     if s[name] then
       local file = name:gsub("_", "-") .. ".svg"
@@ -256,7 +243,7 @@ function cmd.run(args)
   else
     io.stdout:write(cmd.summary_text(s, dir, lnuma.core.isatty(1)), "\n")
   end
-  return 0
+  return require("lnuma.cli_bench").strict_exit(strict_msg)
 end
 
 return cmd

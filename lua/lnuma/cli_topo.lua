@@ -1,6 +1,6 @@
---- `lnuma topo [--json] [--xml FILE | --synthetic DESC]`: the machine's
--- topology as text (nodes, CPUs, memory, distances, caches, devices, what
--- this process may use) or as JSON.
+--- The `lnuma topo` command: the machine's topology as text (nodes, CPUs,
+-- memory, distances, caches, devices, what this process may use) or as JSON.
+-- Usage: `lnuma topo [--json] [--xml FILE | --synthetic DESC]`.
 -- @module lnuma.cli_topo
 
 local topo_cmd = {
@@ -15,7 +15,10 @@ function topo_cmd.setup(parser)
     .. "`lstopo --of xml` or topo:export_xml) or of a synthetic description:\n"
     .. "NUMA nodes with their CPUs, memory and free memory, the distance matrix,\n"
     .. "caches, I/O devices with the node they hang off, memory attributes\n"
-    .. "(ACPI HMAT) and the CPUs and nodes this process is allowed to use.")
+    .. "(ACPI HMAT) and the CPUs and nodes this process is allowed to use.\n"
+    .. "For this machine, also what it can do (lnuma.has): THP mode and defrag,\n"
+    .. "hugetlb pages reserved per node, weighted interleave, move_pages,\n"
+    .. "AVX2/AVX-512, invariant TSC and RDTSCP, NUMA balancing, SMT, hypervisor.")
   parser:epilog(
     "Examples:\n"
     .. "  lnuma topo\n"
@@ -50,10 +53,21 @@ function topo_cmd.run(args)
   local ok, topo, msg = pcall(lnuma.topology, opts)
   if not ok then error(clean(topo), 0) end
   if not topo then error(msg, 0) end
+  local this = opts == nil -- capabilities are this machine's, not a described one's
   if args.json then
-    io.stdout:write(lnuma.report.json(topo, { indent = true }), "\n")
+    local t = topo
+    if this then
+      t = {}
+      for k, v in pairs(topo) do t[k] = v end
+      t.has = require("lnuma.sysinfo").has()
+    end
+    io.stdout:write(lnuma.report.json(t, { indent = true }), "\n")
   else
     io.stdout:write(topo:summary())
+    if this then
+      local si = require "lnuma.sysinfo"
+      io.stdout:write(si.has_text(si.has()))
+    end
   end
   return 0
 end

@@ -60,6 +60,11 @@ lnuma.meminfo = memory.meminfo
 lnuma.thp = memory.thp
 lnuma.set_thp = memory.set_thp
 
+--- Per-buffer weights (`policy = "weighted"`): the chunk pattern, the
+-- page-by-page check of a weighted buffer, the `"0:3,1:1"` notation (see
+-- `lnuma.weights`).
+lnuma.weights = require "lnuma.weights"
+
 --- Topology of this machine (cached), of an hwloc XML file or of a synthetic
 -- description: see `lnuma.topology`.
 -- @function topology
@@ -107,11 +112,39 @@ lnuma.clock = require "lnuma.clock"
 -- @treturn userdata lnuma.Histogram
 lnuma.histogram = core.histogram
 
+-- System facts and capabilities (lua/lnuma/sysinfo.lua).
+local sysinfo = require "lnuma.sysinfo"
+
+--- What this machine and kernel can do, read by the C core when lnuma is
+-- loaded: `numa`, `nodes`, `thp`, `thp_mode`, `thp_defrag`, `thp_pmd_size`,
+-- `hugetlb` (pages reserved per node and size), `hugetlb_2m`, `hugetlb_1g`,
+-- `weighted_interleave`, `move_pages`, `avx2`, `avx512`, `best_isa`,
+-- `rdtscp`, `invariant_tsc`, `numa_balancing`, `smt`, `hypervisor`,
+-- `cgroup` (see `lnuma.sysinfo.has`; `lnuma.sysinfo.has()` reads afresh).
+lnuma.has = sysinfo.has()
+
+--- The raw system facts, read afresh (see `lnuma.sysinfo.sysinfo`).
+-- @function sysinfo
+lnuma.sysinfo = sysinfo.sysinfo
+
+--- Creates a directory and the missing ones above it, like `mkdir -p`.
+-- @function mkdir
+-- @tparam string path
+-- @treturn[1] boolean true
+-- @return[2] nil, message, errno
+lnuma.mkdir = sysinfo.mkdir
+
+--- The conditions of this process's measurements (what every result records
+-- as `provenance`; see `lnuma.provenance`).
+-- @function provenance
+-- @treturn table
+lnuma.provenance = require("lnuma.provenance").get
+
 --- Benchmarks: the harness `lnuma.bench.run(fn, opts)` and
 -- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
 lnuma.bench = require "lnuma.bench"
 
---- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
+-- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
 -- `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`, `c2c`,
 -- `migration`, ...) are merged into `lnuma.bench`.
 for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end

@@ -39,7 +39,9 @@ local memory = {}
 -- @tparam integer|string size bytes, or a string such as `"64M"`
 -- @tparam[opt] table opts `node` or `nodes` (a set), `policy` (`"local"`,
 --   `"bind"`, `"preferred"`, `"preferred_many"`, `"interleave"`,
---   `"weighted_interleave"`; `node`/`nodes` alone mean `"bind"`), `huge`
+--   `"weighted_interleave"`, `"weighted"`; `node`/`nodes` alone mean
+--   `"bind"`), `weights` (`{[node] = weight, ...}`: the buffer's own weights,
+--   policy `"weighted"`, see `lnuma.weights`), `huge`
 --   (`false`, `"thp"`, `"2M"`, `"1G"`), `populate` (default true), `lock`
 --   (mlock), `touch_cpu` (populate from a thread pinned to that CPU).
 -- @treturn[1] lnuma.Buffer the buffer

@@ -3,7 +3,8 @@
 -- anything runs.
 --
 -- A plan file returns a table with `threads` (`name`, `cpus`, `uses`, `hot`),
--- `memory` (`name`, `size`, `node`, `policy`, `huge`) and `pools` (`name`,
+-- `memory` (`name`, `size`, `node`, `policy`, `huge`, `weights`: with
+-- `policy = "weighted"` instead of `node`, see `lnuma.weights`) and `pools` (`name`,
 -- `node`, `size`, `count`).  It runs in a sandbox: a fresh environment with
 -- the safe parts of the standard library and a read-only global `topology`
 -- (the target machine), under an instruction and a memory limit.
@@ -284,7 +285,13 @@ function Plan:apply()
     elseif r.huge ~= "default" then
       opts.huge = r.huge
     end
-    if #r.nodes == 1 then opts.node = r.nodes[1] elseif #r.nodes > 1 then opts.nodes = r.nodes end
+    if r.weights then
+      opts.weights = r.weights
+    elseif #r.nodes == 1 then
+      opts.node = r.nodes[1]
+    elseif #r.nodes > 1 then
+      opts.nodes = r.nodes
+    end
     local buf, msg, errno = lnuma.alloc(r.size, opts)
     if not buf then
       undo()
@@ -298,7 +305,8 @@ function Plan:apply()
     end
     local entry = {
       name = r.name,
-      asked = { size = r.size, nodes = r.nodes, policy = r.policy, huge = r.huge },
+      asked = { size = r.size, nodes = r.nodes, policy = r.policy, huge = r.huge,
+                weights = r.weights },
       got = { pages = got.pages, page_size = got.page_size, by_node = got.by_node,
               pages_by_size = got.pages_by_size, huge_fraction = got.huge_fraction,
               huge_method = got.huge_method },
@@ -309,6 +317,16 @@ function Plan:apply()
     if not entry.ok then
       warnings[#warnings + 1] = ("%s: %d of %d pages are off the nodes asked"):format(where,
         got.pages - on_target, got.pages)
+    end
+    if r.weights then
+      -- Weighted: each page on its chunk's node, not only on one of the nodes.
+      local proof = lnuma.weights.check(buf)
+      entry.weights = proof
+      if proof and not (proof.ok and proof.within_one_chunk) then
+        entry.ok = false
+        warnings[#warnings + 1] = ("%s: %d pages are off their chunk's node (weights %s)")
+          :format(where, proof.misplaced, lnuma.weights.format(r.weights))
+      end
     end
     out.report.memory[i] = entry
   end

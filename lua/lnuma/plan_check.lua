@@ -11,14 +11,14 @@ local M = {}
 
 --- Memory policies a region may ask for (as `lnuma.alloc` takes them).
 M.POLICIES = { "bind", "preferred", "preferred_many", "interleave",
-               "weighted_interleave", "local" }
+               "weighted_interleave", "local", "weighted" }
 
 local HUGE = { thp = "thp", ["2m"] = "2M", ["1g"] = "1G", none = "none", default = "default" }
 
 local KEYS = {
   plan = { "threads", "memory", "pools" },
   thread = { "name", "cpus", "uses", "hot" },
-  region = { "name", "size", "node", "policy", "huge" },
+  region = { "name", "size", "node", "policy", "huge", "weights" },
   pool = { "name", "node", "size", "count" },
 }
 
@@ -272,6 +272,35 @@ local function check_node(v, path, facts)
   return v
 end
 
+-- weights = {[node] = weight, ...}: read raw, checked as lnuma.alloc checks
+-- them (the core's caps), each node existing with memory.  Returns a copy
+-- and the nodes of positive weight.
+local function check_weights(v, path, facts)
+  if type(v) ~= "table" then
+    fail(path, "a table {[node] = weight, ...} expected, got %s", show(v))
+  end
+  local copy, n = {}, 0
+  for node, weight in next, v do
+    n = n + 1
+    if n > 64 then fail(path, "more than 64 nodes") end
+    check_node(node, key_path(path, node), facts)
+    if math.type(weight) ~= "integer" then
+      fail(key_path(path, node), "an integer weight expected, got %s", show(weight))
+    end
+    copy[node] = weight
+  end
+  local ok, err = pcall(core.weights_pattern, copy, 1)
+  if not ok then
+    fail(path, "%s", tostring(err):match("%(weights: (.*)%)$") or tostring(err))
+  end
+  local nodes = {}
+  for node, weight in pairs(copy) do
+    if weight > 0 then nodes[#nodes + 1] = node end
+  end
+  table.sort(nodes)
+  return copy, nodes
+end
+
 local function resolve_memory(src, facts, names)
   local regions = {}
   if src == nil then return regions end
@@ -292,7 +321,19 @@ local function resolve_memory(src, facts, names)
     end
     local node, nodes = nil, {}
     local nv = rawget(t, "node")
-    if nv == nil then
+    local wv, weights = rawget(t, "weights"), nil
+    if wv ~= nil then
+      if policy ~= nil and policy ~= "weighted" then
+        fail(path .. ".weights", "only with policy \"weighted\", not %s", show(policy))
+      end
+      if nv ~= nil then fail(path .. ".node", "give node or weights, not both") end
+      policy = "weighted"
+      weights, nodes = check_weights(wv, path .. ".weights", facts)
+      if #nodes == 1 then node = nodes[1] end
+    elseif policy == "weighted" then
+      fail(path .. ".weights", "missing (policy \"weighted\" takes weights = {[node] = "
+           .. "weight, ...})")
+    elseif nv == nil then
       if policy ~= "local" then
         fail(path .. ".node", "missing (or say policy = \"local\")")
       end
@@ -320,7 +361,7 @@ local function resolve_memory(src, facts, names)
       huge = h
     end
     regions[i] = { name = name, size = size, node = node, nodes = nodes, policy = policy,
-                   huge = huge }
+                   huge = huge, weights = weights }
   end
   return regions
 end
@@ -368,7 +409,13 @@ local function check_room(regions, pools, facts, warnings)
     end
   end
   for i, r in ipairs(regions) do
-    if r.policy == "bind" or r.policy == "preferred" then
+    if r.weights then
+      local total = 0
+      for _, w in pairs(r.weights) do total = total + w end
+      for _, node in ipairs(r.nodes) do
+        take(node, r.size * r.weights[node] // total, ("memory[%d].size"):format(i), true)
+      end
+    elseif r.policy == "bind" or r.policy == "preferred" then
       local share = r.size // #r.nodes
       for _, node in ipairs(r.nodes) do
         take(node, share, ("memory[%d].size"):format(i), r.policy == "bind")

@@ -14,12 +14,14 @@
 --  * `topology`: a read-only view of the target machine as plain data (only
 --    tables, strings, numbers and booleans show through, read raw, so no
 --    metamethod or function of the real table runs) with the query
---    functions `node_of_cpu`, `cpus_of`, `distance`, `nearest` and
---    `node_of_device`, computed here from that data.  `export_xml` is
---    refused: a plan writes nothing.
+--    functions `node_of_cpu`, `cpus_of`, `distance`, `nearest`,
+--    `node_of_device` and `memattr` (memory attributes by target and
+--    initiator: it only reads), computed here from that data.  `export_xml`
+--    is refused, with or without attributes: a plan writes nothing.
 -- @module lnuma.plan_sandbox
 
 local core = require "lnuma.core"
+local memattrs = require "lnuma.memattrs"
 
 local M = {}
 
@@ -204,6 +206,12 @@ local function queries(root, view)
       end
     end
     return nil, format("no device named '%s'", name)
+  end
+  function q.memattr(...)
+    local self, name, target, initiator = ...
+    check_self("memattr", self)
+    memattrs.check_query("memattr", 0, name, target, initiator)
+    return memattrs.query(rawget(root, "memattrs"), name, target, initiator)
   end
   function q.export_xml()
     error("topology:export_xml is not available in a plan (a plan writes no files; "

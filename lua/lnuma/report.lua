@@ -137,7 +137,9 @@ end
 -- ---- benchmark results: text, CSV, SVG (report_text.lua, report_svg.lua) ----
 
 local text = require "lnuma.report_text"
-local svg = require "lnuma.report_svg"
+-- The SVG renderer is loaded on first use: a C host embeds no renderer it
+-- does not call (the Makefile leaves it out of liblnuma).
+local function svg() return require "lnuma.report_svg" end
 local shape = require "lnuma.report_check"
 
 -- Checks the result argument of fname: every field the renderers read has
@@ -229,7 +231,7 @@ end
 -- @treturn string SVG text
 function report.svg(result)
   check_result(result, "svg")
-  return svg.render(result)
+  return svg().render(result)
 end
 
 --- Writes a result to a file in the format its name ends with: ".json",
@@ -250,7 +252,7 @@ function report.save(result, path)
     body = json .. "\n"
   else
     check_result(result, "save")
-    if path:match("%.svg$") then body = svg.render(result)
+    if path:match("%.svg$") then body = svg().render(result)
     elseif path:match("%.csv$") then body = text.csv(result)
     else body = text.summary(result) .. "\n" end
   end

@@ -91,6 +91,15 @@ local KINDS = {
       stats = opt(rec { min = opt(NUM), max = opt(NUM) }),
     }),
   },
+  weights = {
+    kernel = STR, size = NUM,
+    points = list(rec { label = STR, ratio = STR, gbps = opt(NUM), latency_ns = opt(NUM),
+                        placement = opt(rec { misplaced = opt(INT), deviation_pages = opt(NUM),
+                                              ok = opt("boolean"),
+                                              within_one_chunk = opt("boolean") }) }),
+    best = opt(rec { bandwidth = opt(rec { label = STR, gbps = NUM }),
+                     latency = opt(rec { label = STR, latency_ns = NUM }) }),
+  },
   bandwidth_kernels = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
   },

@@ -4,7 +4,6 @@
 -- @module lnuma.report_exec
 
 local text = require "lnuma.report_text"
-local svg = require("lnuma.report_svg").util
 
 local M = {}
 
@@ -153,6 +152,8 @@ function M.csv(r) return text.csv_lines(M.rows(r)) end
 -- @tparam table r an exec result
 -- @treturn string SVG text
 function M.svg(r)
+  -- Loaded here: a C host embeds lnuma without the SVG renderers.
+  local svg = require("lnuma.report_svg").util
   local p = r.placement or {}
   local list = p.pages_by_node or {}
   local asked = {}

@@ -168,6 +168,16 @@ local function tabulate(r)
     local rows = {}
     for i, v in ipairs(r.repetitions or {}) do rows[i] = { i, v } end
     return { "repetition", "pages_per_s" }, rows
+  elseif b == "weights" then
+    local rows = {}
+    for i, p in ipairs(r.points or {}) do
+      local pl = p.placement or {}
+      rows[i] = { p.label, p.ratio, p.gbps, p.latency_ns, pl.misplaced,
+                  pl.deviation_pages and ("%.1f"):format(pl.deviation_pages) or nil,
+                  pl.ok == true and pl.within_one_chunk == true and "proven" or "NOT held" }
+    end
+    return { "weights", "ratio", "gbps", "latency_ns", "misplaced_pages", "deviation_pages",
+             "placement" }, rows
   elseif b == "bandwidth_kernels" then
     local rows = {}
     for i, k in ipairs(r.kernels or {}) do
@@ -482,6 +492,20 @@ function M.summary(result, opts)
       tostring(r.threads), M.size(r.size or 0))
     local headers, rows = tabulate(r)
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
+  elseif b == "weights" then
+    local bw, lat = r.best and r.best.bandwidth, r.best and r.best.latency
+    out[#out + 1] = ("weighted placement: best bandwidth %s (%s GB/s), best latency %s (%s ns)")
+      :format(bw and bw.label or "-", M.number(bw and bw.gbps), lat and lat.label or "-",
+              M.number(lat and lat.latency_ns))
+    out[#out + 1] = ("%s kernel, %s per buffer, %s thread%s on %s; ratio: %% of pages per "
+      .. "node"):format(tostring(r.kernel), M.size(r.size or 0), tostring(r.threads),
+      r.threads == 1 and "" or "s", where)
+    local headers, rows = tabulate(r)
+    out[#out + 1] = M.table(headers, rows, { indent = "  " })
+    local pl = r.placement or {}
+    out[#out + 1] = ("placement: proven page by page for %d of %d mixes (each page on its "
+      .. "chunk's node, pages per node within one chunk of the mix)"):format(pl.proven or 0,
+      pl.points or 0)
   elseif b == "migration" then
     out[#out + 1] = ("migration: %s pages/s (%s GB/s)  %s from node %s to node %s"):format(
       M.number(r.pages_per_s), M.number(r.gbps), M.size(r.size), tostring(r.from),
@@ -491,7 +515,7 @@ function M.summary(result, opts)
   else
     error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
   end
-  if b ~= "matrix" then
+  if b ~= "matrix" and b ~= "weights" then
     out[#out + 1] = placement_line(r.placement)
   end
   if r.traffic_placement then

@@ -172,7 +172,8 @@ end
 local function peak_bandwidth(lnuma, opts, remeasure)
   local r = {
     benchmark = "bandwidth_kernels", lnuma_version = lnuma._VERSION, kernels = {},
-    warnings = {}, units = { gbps = "GB/s (1e9 bytes/s)", size = "bytes" },
+    warnings = {}, doubts = {}, provenance = lnuma.provenance(),
+    units = { gbps = "GB/s (1e9 bytes/s)", size = "bytes" },
     size = opts.size, parameters = opts,
   }
   local buf, amsg, acode = lnuma.alloc(opts.size, { huge = opts.huge, populate = false })
@@ -197,7 +198,7 @@ local function peak_bandwidth(lnuma, opts, remeasure)
     r.kernels[#r.kernels + 1] = entry
     r.threads, r.cpus, r.cpus_ran, r.clock = res.threads, res.cpus, res.cpus_ran, res.clock
     r.placement = res.placement
-    for _, w in ipairs(res.warnings) do r.warnings[#r.warnings + 1] = k .. ": " .. w end
+    require("lnuma.bench_util").adopt(r, res, k .. ": ")
   end
   buf:free()
   return r
@@ -267,10 +268,13 @@ function M.settle_matrix(m, opts, remeasure)
 end
 
 --- Runs a survey.
--- @tparam table opts `quick` (boolean), `progress` (function(text) or nil)
+-- @tparam table opts `quick` (boolean), `progress` (function(text) or nil),
+--   `strict` (boolean: a survey with a doubtful part fails, as a benchmark
+--   with `strict = true` does: `nil, message, ECANCELED, survey`)
 -- @treturn table the survey: `topology`, one result per part (`PARTS`),
 --   `settings`, `stability` (`{bound, remeasured, unstable = {names}}`),
---   `warnings`
+--   `warnings`, `doubts` (the parts' doubts, `{code, message}`, messages
+--   after the part's name), `provenance` (see `lnuma.provenance`)
 function M.run(opts)
   local lnuma = require "lnuma"
   local say = opts.progress or function() end
@@ -279,7 +283,7 @@ function M.run(opts)
   local set = M.settings(topo, opts.quick)
   local s = {
     benchmark = "survey", lnuma_version = lnuma._VERSION, quick = opts.quick or false,
-    topology = topo, warnings = {},
+    topology = topo, warnings = {}, doubts = {}, provenance = lnuma.provenance(),
     settings = { llc = set.llc, bandwidth_size = set.bandwidth_size,
                  latency_size = set.latency_size, huge = set.huge or false,
                  bandwidth_scope = M.bandwidth_scope(set.bandwidth_size, set.llc.all) },
@@ -307,9 +311,7 @@ function M.run(opts)
       return
     end
     s[name] = res
-    for _, w in ipairs(res.warnings or {}) do
-      s.warnings[#s.warnings + 1] = name .. ": " .. w
-    end
+    require("lnuma.bench_util").adopt(s, res, name .. ": ")
   end
   part("latency_curve", "latency curve", function()
     local res, msg, code = lnuma.bench.latency_curve(copy(set.curve, { progress = false }))
@@ -341,6 +343,7 @@ function M.run(opts)
   else
     s.warnings[#s.warnings + 1] = "loaded latency and c2c need two CPUs; this process may use one"
   end
+  if opts.strict then return require("lnuma.strict").check(s, "survey") end
   return s
 end
 

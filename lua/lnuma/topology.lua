@@ -15,8 +15,11 @@
 --    line_size, associativity, cpus}`
 --  * `topo.devices`: `{name, kind ("network", "block", "gpu", "openfabrics",
 --    "dma", "coproc"), subtype, pci_bus, pci_id, cpus, nodes, node}`
---  * `topo.memattrs`: HMAT values `{name ("latency", "bandwidth", ...), unit,
---    initiator (node), initiator_cpus, target (node), value, higher_is_better}`
+--  * `topo.memattrs`: memory attributes (ACPI HMAT, or measured by lnuma and
+--    written with `topo:export_xml(path, {attributes = matrix})`), one record
+--    per value: `{name ("latency", "bandwidth", ...), unit ("ns", "MiB/s":
+--    hwloc's units), initiator (node), initiator_cpus, target (node), value,
+--    higher_is_better}`; `topo:memattr()` groups them by target and initiator
 --  * `topo.allowed`: `{cpus, nodes}` this process may use (cpuset, taskset)
 --  * `topo.source` ("system", "xml", "synthetic"), `topo.origin` (path or
 --    description), `topo.default_distances` (true when the machine gave no
@@ -24,6 +27,7 @@
 -- @module lnuma.topology
 
 local core = require "lnuma.core"
+local memattrs = require "lnuma.memattrs"
 
 local M = {}
 
@@ -129,13 +133,92 @@ end
 
 local function summary_memattrs(topo, out)
   if #topo.memattrs == 0 then
-    out[#out + 1] = "  (none reported: no ACPI HMAT table)"
+    out[#out + 1] = "  (none reported: no ACPI HMAT; `lnuma matrix --export-xml FILE` "
+      .. "measures them)"
     return
   end
   for _, m in ipairs(topo.memattrs) do
     local from = m.initiator and ("node " .. m.initiator) or ("CPUs " .. list(m.initiator_cpus))
     out[#out + 1] = ("  %-16s %s -> node %d: %d %s"):format(m.name, from, m.target, m.value, m.unit)
   end
+end
+
+-- ---- memory attributes ----------------------------------------------------------
+
+-- The C method (also core.Topology.export_xml until this module replaces it).
+local raw_export = core.topology_export_xml
+
+-- The C method's errors, as if the script had called it directly.
+local function export_error(msg)
+  msg = tostring(msg)
+  local n, rest = msg:match("^bad argument #(%d+) to '[^']*' (.*)$")
+  if n == "1" then return "calling 'export_xml' on bad self " .. rest end
+  if n then return ("bad argument #%d to 'export_xml' %s"):format(tonumber(n) - 1, rest) end
+  return msg
+end
+
+--- Writes the topology as an hwloc XML file, optionally with measured
+-- memory attributes (see `lnuma.memattrs`): `lstopo --memattrs --input FILE`
+-- and hwloc-based runtimes then read lnuma's latencies and bandwidths.
+-- @function export_xml
+-- @tparam string path the file to write
+-- @tparam[opt] table opts `attributes`: a result of `lnuma.bench.matrix` (or
+--   an array of them: a latency and a bandwidth matrix), measured on this
+--   topology's nodes; written as hwloc's Latency/ReadLatency (ns) and
+--   Bandwidth/ReadBandwidth/WriteBandwidth (MiB/s) per target node and
+--   initiator (the row node's CPUs)
+-- @treturn[1] boolean true
+-- @return[2] nil when the file cannot be written
+-- @treturn[2] string message naming the path
+-- @treturn[2] integer errno
+-- @raise on unknown options, a result that is not a measured matrix, a cell
+--   without a value (such a result is refused, never half written), nodes
+--   that are not this topology's
+-- @usage local lat = lnuma.bench.matrix{metric = "latency"}
+-- local bw = lnuma.bench.matrix{metric = "bandwidth"}
+-- assert(lnuma.topology():export_xml("measured.xml", {attributes = {lat, bw}}))
+function core.Topology.export_xml(topo, path, opts)
+  local values
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error(("bad argument #2 to 'export_xml' (table expected, got %s)"):format(type(opts)), 2)
+    end
+    for k in pairs(opts) do
+      if k ~= "attributes" then
+        error(("bad argument #2 to 'export_xml' (unknown option '%s')"):format(tostring(k)), 2)
+      end
+    end
+    -- Not a topology: the C method says so below.
+    if opts.attributes ~= nil and type(topo) == "table" and type(rawget(topo, "nodes")) == "table"
+    then
+      local ok, v = pcall(memattrs.values_from, topo, opts.attributes)
+      if not ok then error(v, 2) end
+      values = v
+    end
+  end
+  local res = table.pack(pcall(raw_export, topo, path, values))
+  if not res[1] then error(export_error(res[2]), 2) end
+  return table.unpack(res, 2, res.n)
+end
+
+--- The memory attributes by target node and initiator, in hwloc's units.
+-- `topo:memattr()` gives every attribute by name; `topo:memattr("latency")`
+-- one: `{name, unit, higher_is_better, targets = {{node, initiators = {{node,
+-- cpus, value}, ...}}, ...}}` (nil when the topology has none);
+-- `topo:memattr("latency", target, initiator)` one value and its unit.
+-- Also available to plans (it only reads).
+-- @function memattr
+-- @tparam[opt] string name "latency", "read_latency", "bandwidth",
+--   "read_bandwidth", "write_bandwidth", ... (as in `topo.memattrs`)
+-- @tparam[opt] integer target the node whose memory is accessed
+-- @tparam[opt] integer initiator the node whose CPUs access it
+-- @treturn table|integer|nil the attributes, one attribute, or one value
+-- @treturn[opt] string the unit of a value ("ns" or "MiB/s")
+-- @usage local ns, unit = topo:memattr("latency", 1, 0) -- node 0's CPUs reading node 1
+function core.Topology.memattr(topo, name, target, initiator)
+  memattrs.check_query("memattr", 3, name, target, initiator)
+  return memattrs.query(type(topo) == "table" and rawget(topo, "memattrs") or nil, name, target,
+                        initiator)
 end
 
 --- The text `lnuma topo` prints: nodes with CPUs and memory, the distance

@@ -116,8 +116,19 @@ typedef struct lnuma_memattr_info {
   int initiator;           /**< the node whose CPUs are exactly the initiator, or -1 */
   lnuma_set initiator_cpus;/**< the initiator as a set of CPUs */
   int target;              /**< the target node */
-  uint64_t value;
+  uint64_t value;          /**< in unit (hwloc's integers) */
 } lnuma_memattr_info;
+
+/** One measured value to write as an hwloc memory attribute: what the CPUs
+ *  of node initiator see accessing the memory of node target. */
+typedef struct lnuma_memattr_value {
+  const char *name;        /**< "Latency", "ReadLatency", "WriteLatency",
+                                "Bandwidth", "ReadBandwidth" or "WriteBandwidth" */
+  int initiator;           /**< a node with CPUs: the initiator is its CPUs' cpuset */
+  int target;              /**< the node whose memory was accessed */
+  double value;            /**< lnuma's units: ns for latencies, GB/s (10^9
+                                bytes/s) for bandwidths */
+} lnuma_memattr_value;
 
 /* ---- Loading ------------------------------------------------------------- */
 
@@ -160,6 +171,37 @@ LNUMA_API void lnuma_topology_free(lnuma_topology *topo);
  *  output).  -1 with errno and a message naming the path on failure. */
 LNUMA_API int lnuma_topology_export_xml(const lnuma_topology *topo, const char *path,
                                         lnuma_error *err);
+
+/** Writes the topology as hwloc XML to path, with the n values as hwloc
+ *  memory attributes (hwloc 2.3+: `lstopo --memattrs` and runtimes that use
+ *  hwloc read them): each on its target node, its initiator the cpuset of
+ *  the initiator node's CPUs, converted by lnuma_memattr_to_hwloc.  A value
+ *  replaces what the topology had for the same attribute, target and
+ *  initiator (a later one in values wins); the topology itself is not
+ *  changed (the values go into a copy).  n = 0 writes what
+ *  lnuma_topology_export_xml writes.  -1 with EINVAL and a message naming
+ *  the value when a node does not exist, an initiator has no CPUs or a value
+ *  is not positive and finite; with errno and the path when the file cannot
+ *  be written. */
+LNUMA_API int lnuma_topology_export_xml_memattrs(const lnuma_topology *topo,
+                                                 const char *path,
+                                                 const lnuma_memattr_value *values, int n,
+                                                 lnuma_error *err);
+
+/** Checks values as lnuma_topology_export_xml_memattrs does before it
+ *  writes anything: 0, or -1 with EINVAL and the message it would give. */
+LNUMA_API int lnuma_topology_check_memattrs(const lnuma_topology *topo,
+                                            const lnuma_memattr_value *values, int n,
+                                            lnuma_error *err);
+
+/** The integer hwloc stores for an lnuma figure of attribute name: a latency
+ *  stays in ns, a bandwidth goes from GB/s (10^9 bytes/s) to MiB/s (2^20
+ *  bytes/s), i.e. x 10^9 / 2^20 = x 953.67..., both rounded to the nearest
+ *  integer.  -1 with EINVAL when name is not one of the six of
+ *  lnuma_memattr_value, when value is not finite and positive or rounds to 0;
+ *  ERANGE past 9.2e18. */
+LNUMA_API int lnuma_memattr_to_hwloc(const char *name, double value, uint64_t *out,
+                                     lnuma_error *err);
 
 /** Where the topology came from, and the path or description (NULL for
  *  this machine). */

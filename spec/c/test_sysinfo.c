@@ -1,0 +1,81 @@
+/* C tests of lnuma_sysinfo_read and lnuma_mkdir_p: what a C host gets. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lnuma.h"
+
+static void facts_match_uname_and_proc(void **state) {
+  (void)state;
+  lnuma_sysinfo s;
+  lnuma_error err;
+  assert_int_equal(lnuma_sysinfo_read(&s, &err), 0);
+  struct utsname u;
+  assert_int_equal(uname(&u), 0);
+  assert_string_equal(s.kernel_release, u.release);
+  assert_string_equal(s.machine, u.machine);
+  FILE *f = fopen("/proc/sys/kernel/numa_balancing", "re");
+  if (f != NULL) {
+    int v = -1;
+    assert_int_equal(fscanf(f, "%d", &v), 1);
+    fclose(f);
+    assert_int_equal(s.numa_balancing, v);
+  } else {
+    assert_int_equal(s.numa_balancing, LNUMA_UNKNOWN);
+  }
+  assert_true(s.hypervisor == 0 || s.hypervisor == 1);
+  assert_true(s.move_pages == 0 || s.move_pages == 1);
+  assert_true(s.cgroup_memory_max == LNUMA_CGROUP_NO_LIMIT ||
+              s.cgroup_memory_max == LNUMA_UNKNOWN || s.cgroup_memory_max > 0);
+  /* Strings are always terminated, also when cut short. */
+  assert_true(strlen(s.cgroup_cpus) < sizeof s.cgroup_cpus);
+  assert_true(strlen(s.cpu_model) < sizeof s.cpu_model);
+}
+
+static void mkdir_p_makes_every_level_once(void **state) {
+  (void)state;
+  char base[] = "/tmp/lnuma-mkdir-XXXXXX";
+  assert_non_null(mkdtemp(base));
+  char path[256];
+  snprintf(path, sizeof path, "%s/a//b/c/", base);
+  lnuma_error err;
+  assert_int_equal(lnuma_mkdir_p(path, &err), 0);
+  assert_int_equal(lnuma_mkdir_p(path, &err), 0); /* again: exists, fine */
+  struct stat st;
+  snprintf(path, sizeof path, "%s/a/b/c", base);
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  /* a file in the way */
+  char file[300];
+  snprintf(file, sizeof file, "%s/f", base);
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fclose(f);
+  snprintf(path, sizeof path, "%s/f/g", base);
+  assert_int_equal(lnuma_mkdir_p(path, &err), -1);
+  assert_int_equal(err.code, ENOTDIR);
+  assert_non_null(strstr(err.msg, "Not a directory"));
+  assert_int_equal(lnuma_mkdir_p("", &err), -1);
+  assert_int_equal(err.code, EINVAL);
+  assert_int_equal(lnuma_mkdir_p(NULL, NULL), -1);
+  char cmd[320];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(facts_match_uname_and_proc),
+      cmocka_unit_test(mkdir_p_makes_every_level_once),
+  };
+  return cmocka_run_group_tests_name("sysinfo", tests, NULL, NULL);
+}

@@ -29,6 +29,7 @@ build = {
         -- sources: kept equal to the Makefile's csrc/core/*.c and csrc/lua/*.c (a spec checks)
         "csrc/core/arena.c",
         "csrc/core/buffer.c",
+        "csrc/core/bulk.c",
         "csrc/core/clock.c",
         "csrc/core/error.c",
         "csrc/core/exec.c",
@@ -74,6 +75,7 @@ build = {
         "csrc/lua/kernels.c",
         "csrc/lua/lnuma.c",
         "csrc/lua/memory.c",
+        "csrc/lua/memory_typed.c",
         "csrc/lua/mempolicy.c",
         "csrc/lua/pacing.c",
         "csrc/lua/placement.c",
@@ -128,6 +130,7 @@ build = {
     ["lnuma"] = "lua/lnuma/init.lua",
     ["lnuma.memattrs"] = "lua/lnuma/memattrs.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
+    ["lnuma.options"] = "lua/lnuma/options.lua",
     ["lnuma.plan"] = "lua/lnuma/plan.lua",
     ["lnuma.plan_check"] = "lua/lnuma/plan_check.lua",
     ["lnuma.plan_sandbox"] = "lua/lnuma/plan_sandbox.lua",

@@ -1,13 +1,9 @@
 -- The installed C library: `make install PREFIX=p` gives a host everything it
 -- needs through pkg-config, and `make uninstall` takes it all away again.
 local build = os.getenv("LNUMA_BUILD") or "build"
+local H = dofile("spec/support/helpers.lua")
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, out, code
-end
+local sh = H.sh
 
 local HOST = [[
 #include <stdio.h>

@@ -1,19 +1,9 @@
 -- The rock is how most Lua users install lnuma: it must build from the same
 -- sources as the Makefile and work from a tree of its own.
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local H = dofile("spec/support/helpers.lua")
+local read, sh = H.read, H.sh
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, out, code
-end
 
 local function listdir(pattern)
   local _, out = sh("ls " .. pattern)

@@ -4,6 +4,7 @@
 #include <numaif.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,13 +22,36 @@ static const char *const policy_since[] = {
 
 int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err) {
   for (int i = 0; i < N_POLICIES; i++)
-    if (strcmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
+    if (strcasecmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
       *out = (lnuma_mempolicy)i;
       return 0;
     }
   return lnuma__fail(err, EINVAL,
                      "unknown policy '%s' (expected default, local, bind, preferred, "
                      "preferred_many, interleave, weighted_interleave or weighted)",
+                     name);
+}
+
+/* The page-kind vocabulary, written once for the Lua face, plans, the CLI
+ * and C hosts: each spelling and the kind it means (case-insensitive). */
+static const struct {
+  const char *word;
+  lnuma_huge kind;
+} huge_words[] = {
+    {"default", LNUMA_HUGE_DEFAULT}, {"none", LNUMA_HUGE_NONE}, {"no", LNUMA_HUGE_NONE},
+    {"4K", LNUMA_HUGE_NONE},         {"thp", LNUMA_HUGE_THP},   {"2M", LNUMA_HUGE_2M},
+    {"1G", LNUMA_HUGE_1G},
+};
+
+int lnuma_huge_parse(const char *name, lnuma_huge *out, lnuma_error *err) {
+  for (size_t i = 0; i < sizeof huge_words / sizeof huge_words[0]; i++)
+    if (strcasecmp(name, huge_words[i].word) == 0) {
+      *out = huge_words[i].kind;
+      return 0;
+    }
+  return lnuma__fail(err, EINVAL,
+                     "'%s' is not a page kind (expected \"thp\", \"2M\", \"1G\", \"none\", "
+                     "\"4K\", \"no\" or \"default\", in any case)",
                      name);
 }
 

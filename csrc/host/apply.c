@@ -27,11 +27,11 @@ void lnuma_plan_applied_free(lnuma_plan_applied *a) {
   free(a);
 }
 
-/* The lnuma_huge whose name (lnuma_huge_name) is name. */
+/* The lnuma_huge a checked plan names (plan_check.lua wrote the name). */
 static lnuma_huge huge_of(const char *name) {
-  for (int h = LNUMA_HUGE_DEFAULT; h <= LNUMA_HUGE_1G; h++)
-    if (strcmp(lnuma_huge_name((lnuma_huge)h), name) == 0) return (lnuma_huge)h;
-  return LNUMA_HUGE_DEFAULT;
+  lnuma_huge h = LNUMA_HUGE_DEFAULT;
+  lnuma_error err;
+  return lnuma_huge_parse(name, &h, &err) == 0 ? h : LNUMA_HUGE_DEFAULT;
 }
 
 /* Where the pages of buf are, whether they are all on nodes (any node when

@@ -119,24 +119,10 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
       !(has_policy && (o->policy == LNUMA_MPOL_LOCAL || o->policy == LNUMA_MPOL_DEFAULT)))
     lnb_opterror(L, arg, "nodes", "the set is empty (name at least one node, or leave nodes "
                                   "out for the default policy)");
-  int huge_type = lnb_field_push(L, arg, "huge");
-  if (huge_type == LUA_TNIL) {
-    lua_pushnil(L); /* popped below */
-  } else if (huge_type == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-    o->huge = LNUMA_HUGE_NONE;
-  } else {
-    static const char *const huge[] = {"thp", "2M", "1G", NULL};
-    int h = -1;
-    size_t vlen = 0;
-    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &vlen) : NULL;
-    for (int i = 0; v != NULL && strlen(v) == vlen && huge[i] != NULL; i++)
-      if (strcmp(v, huge[i]) == 0) h = i;
-    if (h < 0)
-      lnb_opterror(L, arg, "huge", "expected false, \"thp\", \"2M\" or \"1G\", got %s",
-                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
-    o->huge = (lnuma_huge)(LNUMA_HUGE_THP + h);
+  if (lnb_field_push(L, arg, "huge") != LUA_TNIL) {
+    o->huge = lnb_to_huge(L, -1, arg, "huge");
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   lnb_field_boolean(L, arg, "populate", &o->populate); /* known to alloc only */
   lnb_field_boolean(L, arg, "lock", &o->lock);
   lua_Integer cpu;

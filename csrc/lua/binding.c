@@ -213,6 +213,19 @@ size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what) {
   return 0;
 }
 
+lnuma_huge lnb_to_huge(lua_State *L, int idx, int arg, const char *what) {
+  if (lua_type(L, idx) == LUA_TBOOLEAN)
+    return lua_toboolean(L, idx) ? LNUMA_HUGE_THP : LNUMA_HUGE_NONE;
+  if (lua_type(L, idx) != LUA_TSTRING)
+    lnb_opterror(L, arg, what, "expected true, false or a page kind such as \"thp\" or \"2M\", "
+                 "got %s", luaL_typename(L, idx));
+  lnuma_huge out;
+  lnuma_error err;
+  if (lnuma_huge_parse(lnb_to_text(L, idx, arg, what, NULL), &out, &err) != 0)
+    lnb_opterror(L, arg, what, "%s", err.msg);
+  return out;
+}
+
 int lnb_field_push(lua_State *L, int arg, const char *key) {
   if (lua_type(L, arg) != LUA_TTABLE) return LUA_TNIL;
   lua_pushstring(L, key);

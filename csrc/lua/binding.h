@@ -95,6 +95,12 @@ void lnb_to_set(lua_State *L, int idx, int arg, const char *what, lnuma_set *out
  * most LUA_MAXINTEGER bytes (so that it comes back to Lua as it went in). */
 size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what);
 
+/* Reads a page kind at idx, the one vocabulary of `huge` (issue 14): false
+ * means base pages, true transparent huge pages, and a string is a word of
+ * lnuma_huge_parse ("none", "no", "4K", "thp", "2M", "1G", "default", any
+ * case).  what names the option in errors.  Runs no Lua. */
+lnuma_huge lnb_to_huge(lua_State *L, int idx, int arg, const char *what);
+
 /* Field helpers for the options table at arg, after lnb_check_options (raw
  * access, see above): each returns 1 when the field is present (and not
  * nil), 0 otherwise; wrong types raise naming the key.  None runs Lua. */

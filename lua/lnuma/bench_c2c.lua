@@ -11,15 +11,16 @@
 
 local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_int = U.opt_int
-local opt_choice = U.opt_choice
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_int = O.opt_int
+local opt_choice = O.opt_choice
 local machine = U.machine
 local check_node = U.check_node
 local cpu_node = U.cpu_node
-local opt_cpus = U.opt_cpus
+local opt_cpus = O.opt_cpus
 local sorted = U.sorted
 local quantile = U.quantile
 local stats = U.stats
@@ -192,7 +193,7 @@ function M.c2c(opts)
   if size > MAX_BYTES then
     argerror("c2c", "samples", ("%d CPUs x %d samples need %s of fresh lines (128 bytes per "
       .. "pair and sample, at most %s): fewer samples or CPUs"):format(#cpus, p.samples,
-      U.L().report.size(size), U.L().report.size(MAX_BYTES)))
+      O.size_text(size), O.size_text(MAX_BYTES)))
   end
   local r = new_result("c2c", p, {
     values = "ns one way (half a round trip), the median of the pair's samples",

@@ -6,13 +6,14 @@
 -- @module lnuma.bench_curve
 
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 local latency = require "lnuma.bench_latency"
 local levels = require "lnuma.curve_levels"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_huge = U.opt_huge
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_huge = O.opt_huge
 local machine = U.machine
 local new_result = U.new_result
 local warn = U.warn
@@ -22,14 +23,13 @@ local alloc = U.alloc
 local progress_fn = U.progress_fn
 local caches_of = U.caches_of
 local first_allowed_cpu = U.first_allowed_cpu
-local L = U.L
 local KIB = U.KIB
 local MIB = U.MIB
 local max = math.max
 
 local M = {}
 
-local function size_text(n) return require("lnuma.report_text").size(n) end
+local size_text = O.size_text
 
 -- The largest cache the CPU sees (nil when the topology names none).
 local function llc_of(topo, cpu)
@@ -87,7 +87,7 @@ end
 -- when enough are free on the node, else THP unless the system has it off.
 -- nil and the reason when neither.
 local function huge_available(node, bytes)
-  local ok, mi = pcall(L().meminfo, node)
+  local ok, mi = pcall(require("lnuma.memory").meminfo, node)
   local h = ok and type(mi) == "table" and mi.huge and mi.huge["2M"]
   if h and h.free and h.page_size and h.free * h.page_size >= bytes then return "2M" end
   local mode = M.thp_mode()
@@ -108,13 +108,18 @@ local function opt_series(fname, o)
   local v = o.series
   if v == nil then return nil end
   if type(v) ~= "table" or #v == 0 or #v > 4 then
-    argerror(fname, "series", "array of 1 to 4 page kinds (false, \"thp\", \"2M\", \"1G\") "
-             .. "expected", 3)
+    argerror(fname, "series", "array of 1 to 4 page kinds (false, true, \"thp\", \"2M\", "
+             .. "\"1G\", ...) expected", 3)
   end
   local out = {}
   for i = 1, #v do
-    local kind = opt_huge(fname, { huge = v[i] })
-    out[i] = kind == nil and false or kind
+    local key = ("series[%d]"):format(i)
+    local kind = opt_huge(fname, { [key] = v[i] }, key)
+    if kind == nil then
+      argerror(fname, key, "a series names its page kind (\"default\" leaves it to the system)",
+               3)
+    end
+    out[i] = kind
   end
   return out
 end

@@ -3,14 +3,15 @@
 
 local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_int = U.opt_int
-local opt_choice = U.opt_choice
-local opt_huge = U.opt_huge
-local opt_buffer = U.opt_buffer
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_int = O.opt_int
+local opt_choice = O.opt_choice
+local opt_huge = O.opt_huge
+local opt_buffer = O.opt_buffer
 local policy_nodes = U.policy_nodes
 local machine = U.machine
 local check_node = U.check_node
@@ -25,7 +26,6 @@ local numa_balancing_warning = U.numa_balancing_warning
 local placement = U.placement
 local alloc = U.alloc
 local first_allowed_cpu = U.first_allowed_cpu
-local L = U.L
 local MIB = U.MIB
 local PATTERNS = U.PATTERNS
 
@@ -97,7 +97,7 @@ function M.measure(r, buf, p)
       all[c] = per_chunk[k]
       if not raw.chunk_switched[k] then clean[#clean + 1] = per_chunk[k] end
     end
-    reps[i] = L().bench.stats(#clean > 0 and clean or all).median
+    reps[i] = require("lnuma.bench").stats(#clean > 0 and clean or all).median
   end
   r.mean_ns = means
   local s = sorted(#kept > 0 and kept or per_chunk)
@@ -248,7 +248,7 @@ local DESCRIBE_KEYS = { pattern = true, size = true, line = true, stride = true,
 -- and `equivalents`.
 -- @tparam[opt] table opts `pattern` (default "random"), `size` (bytes or
 --   "256M", the default), `line` (64), `stride` (bytes, the stride pattern),
---   `huge` (false, "thp", "2M", "1G")
+--   `huge` (as `lnuma.alloc` reads it: false, true, "thp", "2M", "1G", ...)
 -- @treturn string description
 -- @treturn table equivalents by tool (`multichase`, `mlc`, `lat_mem_rd`):
 --   `command` (nil where the tool has no such chase), the tool's settings

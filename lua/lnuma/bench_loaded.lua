@@ -3,18 +3,19 @@
 
 local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_int = U.opt_int
-local opt_choice = U.opt_choice
-local opt_huge = U.opt_huge
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_int = O.opt_int
+local opt_choice = O.opt_choice
+local opt_huge = O.opt_huge
 local machine = U.machine
 local check_node = U.check_node
 local cpu_node = U.cpu_node
 local allowed_cpus_of = U.allowed_cpus_of
-local opt_cpus = U.opt_cpus
+local opt_cpus = O.opt_cpus
 local stats = U.stats
 local new_result = U.new_result
 local warn = U.warn

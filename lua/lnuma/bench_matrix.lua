@@ -2,16 +2,17 @@
 -- @module lnuma.bench_matrix
 
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 local latency = require "lnuma.bench_latency"
 local bandwidth = require "lnuma.bench_bandwidth"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_int = U.opt_int
-local opt_choice = U.opt_choice
-local opt_bool = U.opt_bool
-local opt_huge = U.opt_huge
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_int = O.opt_int
+local opt_choice = O.opt_choice
+local opt_bool = O.opt_bool
+local opt_huge = O.opt_huge
 local machine = U.machine
 local contains = U.contains
 local new_result = U.new_result

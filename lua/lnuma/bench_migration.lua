@@ -2,11 +2,12 @@
 -- @module lnuma.bench_migration
 
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_int = U.opt_int
-local opt_huge = U.opt_huge
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_int = O.opt_int
+local opt_huge = O.opt_huge
 local machine = U.machine
 local node_list = U.node_list
 local check_node = U.check_node

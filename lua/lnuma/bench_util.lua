@@ -5,101 +5,18 @@
 -- @module lnuma.bench_util
 
 local core = require "lnuma.core"
+local O = require "lnuma.options"
+local memory = require "lnuma.memory"
 
 local U = {}
-
--- init.lua requires the benchmarks while it builds the lnuma table: fetch
--- that table when a benchmark runs, not at load time.
-local function L() return require "lnuma" end
-U.L = L
 
 local KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 U.KIB, U.MIB, U.GIB = KIB, MIB, GIB
 local max, min = math.max, math.min
 
--- ---- arguments -----------------------------------------------------------------
+-- ---- arguments: the checkers are lnuma.options' ----------------------------------
 
-local function argerror(fname, key, msg, level)
-  error(("bad argument #1 to '%s' (%s%s)"):format(fname, key and (key .. ": ") or "", msg),
-        (level or 2) + 1)
-end
-
--- Checks that opts is a table (or nil) with only the known keys.
-local function check_opts(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    argerror(fname, nil, "table expected, got " .. type(opts), 3)
-  end
-  for k in pairs(opts) do
-    if not known[k] then argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3) end
-  end
-  return opts
-end
-
-local function opt_size(fname, opts, key, default)
-  local v = opts[key]
-  if v == nil then return default end
-  if math.type(v) == "integer" and v > 0 then return v end
-  if type(v) == "string" then
-    local ok, n = pcall(core.size, v)
-    if ok and n > 0 then return n end
-  end
-  argerror(fname, key, ("a size in bytes or a string such as \"64M\" expected, got %s")
-    :format(type(v) == "string" and ("'" .. v .. "'") or tostring(v)), 3)
-end
-
-local function opt_int(fname, opts, key, default, lo, hi)
-  local v = opts[key]
-  if v == nil then return default end
-  if math.type(v) ~= "integer" then
-    argerror(fname, key, "integer expected, got " .. (type(v) == "number" and "a fraction"
-      or type(v)), 3)
-  end
-  if (lo and v < lo) or (hi and v > hi) then
-    argerror(fname, key, ("must be between %s and %s, got %d")
-      :format(lo or "-inf", hi or "inf", v), 3)
-  end
-  return v
-end
-
-local function opt_choice(fname, opts, key, default, choices)
-  local v = opts[key]
-  if v == nil then return default end
-  for _, c in ipairs(choices) do
-    if v == c then return v end
-  end
-  argerror(fname, key, ("'%s' is not one of %s"):format(tostring(v),
-           table.concat(choices, ", ")), 3)
-end
-
-local function opt_bool(fname, opts, key, default)
-  local v = opts[key]
-  if v == nil then return default end
-  if type(v) ~= "boolean" then argerror(fname, key, "boolean expected, got " .. type(v), 3) end
-  return v
-end
-
--- huge = nil | false | true | "none" | "thp" | "2M" | "1G" -> the alloc option.
-local function opt_huge(fname, opts)
-  local v = opts.huge
-  if v == nil then return nil end
-  if v == true then return "thp" end
-  if v == false or v == "none" then return false end
-  if v == "thp" or v == "2M" or v == "1G" then return v end
-  argerror(fname, "huge", ("'%s' is not one of false, true, \"thp\", \"2M\", \"1G\"")
-    :format(tostring(v)), 3)
-end
-
--- buffer = an lnuma buffer the caller placed (it is measured, not freed).
-local function opt_buffer(fname, opts)
-  local b = opts.buffer
-  if b == nil then return nil end
-  local kind = L().type(b)
-  if kind ~= "buffer" then
-    argerror(fname, "buffer", "lnuma buffer expected, got " .. (kind or type(b)), 3)
-  end
-  return b
-end
+local argerror = O.argerror
 
 -- The nodes a buffer's policy names (its info), or nil when it has none.
 local function policy_nodes(buf)
@@ -113,7 +30,7 @@ end
 -- ---- the machine ------------------------------------------------------------------
 
 local function machine()
-  local topo, msg, code = L().topology()
+  local topo, msg, code = require("lnuma.topology").topology()
   if not topo then return nil, msg, code end
   return topo
 end
@@ -164,39 +81,6 @@ local function allowed_cpus_of(topo, node)
   return out
 end
 
--- A CPU set option: an array or cpulist string, each CPU existing.
-local function opt_cpus(fname, topo, opts, key)
-  local v = opts[key]
-  if v == nil then return nil end
-  local list
-  if type(v) == "string" then
-    local ok, l = pcall(core.cpulist, v)
-    if not ok then argerror(fname, key, (tostring(l):gsub("^.-%((.*)%)$", "%1")), 3) end
-    list = l
-  elseif type(v) == "table" then
-    list = {}
-    for i, c in ipairs(v) do
-      if math.type(c) ~= "integer" then
-        argerror(fname, key, ("element %d is not a CPU number"):format(i), 3)
-      end
-      list[i] = c
-    end
-  elseif math.type(v) == "integer" then
-    list = { v }
-  else
-    argerror(fname, key, "array of CPUs or a cpulist string expected, got " .. type(v), 3)
-  end
-  if #list == 0 then argerror(fname, key, "no CPUs", 3) end
-  for _, c in ipairs(list) do
-    if not cpu_node(topo, c) then
-      local all = {}
-      for _, x in ipairs(topo.cpus) do all[#all + 1] = x.os_index end
-      argerror(fname, key, ("CPU %d does not exist (CPUs %s)"):format(c, core.cpulist(all)), 3)
-    end
-  end
-  return list
-end
-
 -- ---- statistics ------------------------------------------------------------------
 
 local function sorted(values)
@@ -214,7 +98,7 @@ end
 
 -- lnuma.bench.stats (bench.lua) plus the spread: (max - min) / median.
 local function stats(values)
-  local st = L().bench.stats(values)
+  local st = require("lnuma.bench").stats(values)
   if st.n > 0 then st.spread = st.median ~= 0 and (st.max - st.min) / st.median or 0 end
   return st
 end
@@ -223,7 +107,7 @@ end
 
 -- The clock the kernels time with: this Lua state's lnuma clock.
 local function clock_info()
-  local info = L().clock.info()
+  local info = require("lnuma.clock").info()
   return { source = info.source, hz = info.hz, frequency_source = info.frequency_source,
            invariant = info.invariant, overhead_ns = info.cost_c_ns }
 end
@@ -231,7 +115,7 @@ end
 local function new_result(name, params, units)
   return {
     benchmark = name,
-    lnuma_version = L()._VERSION,
+    lnuma_version = core._VERSION,
     parameters = params,
     units = units,
     warnings = {},
@@ -307,7 +191,7 @@ local function page_size_list(acc)
 end
 
 -- "512 x 2M, 3 x 4K": the page sizes of a placement, largest first.
-local function page_sizes_text(list) return require("lnuma.report_text").page_sizes(list) end
+local page_sizes_text = O.page_sizes
 
 -- Why THP may not have been given: the system's modes and this process's switch.
 local function thp_text(pmd_size)
@@ -315,7 +199,7 @@ local function thp_text(pmd_size)
   if not t.available then return "this kernel has no transparent huge pages" end
   local s = ("THP mode: %s; defrag: %s"):format(t.enabled, t.defrag)
   if t.pmd_enabled ~= t.enabled then
-    s = s .. ("; %s pages: %s"):format(L().report.size(pmd_size or t.pmd_size), t.pmd_enabled)
+    s = s .. ("; %s pages: %s"):format(O.size_text(pmd_size or t.pmd_size), t.pmd_enabled)
   end
   if t.process_disabled then s = s .. "; THP is off for this process (prctl)" end
   return s
@@ -352,7 +236,7 @@ local function check_huge(r, p)
          page_sizes_text(p.pages_by_size), why, scope)
   elseif got < present then
     doubt(r, code, "asked for %s, but only %.1f%% of the buffer is backed by %s pages (%s)%s%s",
-         what, got / present * 100, L().report.size(want), page_sizes_text(p.pages_by_size),
+          what, got / present * 100, O.size_text(want), page_sizes_text(p.pages_by_size),
          why, scope)
   end
 end
@@ -457,7 +341,7 @@ local function alloc(size, node, huge, populate)
   local opts = { node = node }
   if huge ~= nil then opts.huge = huge end
   opts.populate = populate or huge == "2M" or huge == "1G"
-  return L().alloc(size, opts)
+  return memory.alloc(size, opts)
 end
 
 local function progress_fn(enabled, label)
@@ -506,14 +390,6 @@ local function default_bandwidth_size(topo)
   return size
 end
 
-U.argerror = argerror
-U.check_opts = check_opts
-U.opt_size = opt_size
-U.opt_int = opt_int
-U.opt_choice = opt_choice
-U.opt_bool = opt_bool
-U.opt_huge = opt_huge
-U.opt_buffer = opt_buffer
 U.policy_nodes = policy_nodes
 U.machine = machine
 U.contains = contains
@@ -522,7 +398,6 @@ U.node_list = node_list
 U.check_node = check_node
 U.cpu_node = cpu_node
 U.allowed_cpus_of = allowed_cpus_of
-U.opt_cpus = opt_cpus
 U.sorted = sorted
 U.quantile = quantile
 U.stats = stats

@@ -4,16 +4,17 @@
 
 local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
+local O = require "lnuma.options"
 local W = require "lnuma.weights"
 
-local argerror = U.argerror
-local check_opts = U.check_opts
-local opt_size = U.opt_size
-local opt_int = U.opt_int
-local opt_bool = U.opt_bool
-local opt_choice = U.opt_choice
-local opt_huge = U.opt_huge
-local opt_cpus = U.opt_cpus
+local argerror = O.argerror
+local check_opts = O.check_opts
+local opt_size = O.opt_size
+local opt_int = O.opt_int
+local opt_bool = O.opt_bool
+local opt_choice = O.opt_choice
+local opt_huge = O.opt_huge
+local opt_cpus = O.opt_cpus
 local check_node = U.check_node
 local machine = U.machine
 local new_result = U.new_result
@@ -151,11 +152,14 @@ end
 
 -- One mix: allocate, prove the placement, measure.
 local function measure_point(r, p, w)
-  local lnuma = U.L()
+  local memory = require "lnuma.memory"
+  -- The benchmarks' own modules, not lnuma's table (no knot with init.lua).
+  local bandwidth = require("lnuma.bench_bandwidth").bandwidth
+  local latency = require("lnuma.bench_latency").latency
   local point = { weights = w, label = W.format(w), ratio = W.ratio(w) }
   local opts = { weights = w }
   if p.huge ~= nil then opts.huge = p.huge end
-  local buf, msg, code = lnuma.alloc(p.size, opts)
+  local buf, msg, code = memory.alloc(p.size, opts)
   if not buf then return nil, ("weights %s: %s"):format(point.label, msg), code end
   local proof, pmsg = W.check(buf)
   if not proof then
@@ -173,7 +177,7 @@ local function measure_point(r, p, w)
     warn(r, "weights %s: memory policy was not applied (%s)", point.label,
          tostring(info.policy_note))
   end
-  local bw, bmsg, bcode = lnuma.bench.bandwidth {
+  local bw, bmsg, bcode = bandwidth {
     buffer = buf, kernel = p.kernel, isa = p.isa, cpus = p.cpus, threads = p.threads,
     repetitions = p.repetitions, min_time = p.min_time,
   }
@@ -186,7 +190,7 @@ local function measure_point(r, p, w)
   r.cpus_ran, r.isa, r.threads = bw.cpus_ran, bw.isa, bw.threads
   copy_warnings(r, bw, "weights " .. point.label .. ": bandwidth")
   if p.latency then
-    local lat, lmsg, lcode = lnuma.bench.latency {
+    local lat, lmsg, lcode = latency {
       buffer = buf, size = p.latency_size, cpu = p.cpu, repetitions = p.repetitions,
       min_time = p.min_time,
     }

@@ -4,6 +4,8 @@
 -- SVG or CSV.  Not a command itself.
 -- @module lnuma.cli_bench
 
+local O = require "lnuma.options"
+
 local M = {}
 
 -- argparse converters: they return nil and a message for bad input.
@@ -14,10 +16,9 @@ function M.integer(s)
 end
 
 function M.size(s)
-  local ok, n = pcall(require("lnuma").size, s)
-  if not ok or n <= 0 then
-    return nil, ("'%s' is not a size (bytes, or e.g. 64K, 2M, 1G)"):format(s)
-  end
+  local n, msg = O.parse_size(s)
+  if not n then return nil, msg end
+  if n <= 0 then return nil, ("must be positive, got '%s'"):format(s) end
   return n
 end
 
@@ -43,11 +44,9 @@ function M.integers(s)
   return out
 end
 
-function M.huge(s)
-  if s == "none" or s == "no" or s == "4K" then return false end
-  if s == "thp" or s == "2M" or s == "1G" then return s end
-  return nil, ("'%s' is not one of none, thp, 2M, 1G"):format(s)
-end
+-- The page kind as lnuma.options reads it everywhere (the API reads the
+-- word again, the same way).
+function M.huge(s) return O.parse_huge(s) end
 
 -- Milliseconds on the command line, nanoseconds in the API.
 function M.ms(s)
@@ -91,8 +90,8 @@ end
 
 --- Adds --huge KIND.
 function M.huge_option(parser)
-  parser:option("--huge", "Page size: none (4K), thp (transparent huge pages), 2M or 1G "
-                .. "(hugetlbfs, must be reserved).")
+  parser:option("--huge", "Page kind: none (also no, 4K), thp (transparent huge pages), 2M "
+                .. "or 1G (hugetlbfs, must be reserved), default (the system's THP setting).")
     :argname("KIND"):convert(M.huge)
 end
 

@@ -35,18 +35,11 @@ lnuma.plan = require "lnuma.plan"
 
 --- The kind of an lnuma value, like `io.type`: `"buffer"`, `"freed buffer"`,
 -- `"arena"`, `"freed arena"`, `"pool"`, `"freed pool"`, ... or nil for
--- anything that is not an lnuma object.
+-- anything that is not an lnuma object (see `lnuma.options`).
+-- @function type
 -- @param x any value
 -- @treturn string|nil
-function lnuma.type(x)
-  local mt = getmetatable(x)
-  if type(mt) ~= "table" then return nil end
-  local kind = rawget(mt, "__lnuma_type")
-  if kind ~= nil then return kind(x) end
-  local name = rawget(mt, "__name")
-  if type(name) == "string" and name:match("^lnuma%.%a+$") then return name:sub(7):lower() end
-  return nil
-end
+lnuma.type = require("lnuma.options").type
 
 -- Memory placement (lua/lnuma/memory.lua).
 local memory = require "lnuma.memory"

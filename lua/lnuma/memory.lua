@@ -42,7 +42,8 @@ local memory = {}
 --   `"weighted_interleave"`, `"weighted"`; `node`/`nodes` alone mean
 --   `"bind"`), `weights` (`{[node] = weight, ...}`: the buffer's own weights,
 --   policy `"weighted"`, see `lnuma.weights`), `huge`
---   (`false`, `"thp"`, `"2M"`, `"1G"`), `populate` (default true), `lock`
+--   (`false`/`"none"`, `true`/`"thp"`, `"2M"`, `"1G"`: see `lnuma.options`),
+--   `populate` (default true), `lock`
 --   (mlock), `touch_cpu` (populate from a thread pinned to that CPU).
 -- @treturn[1] lnuma.Buffer the buffer
 -- @return[2] nil when the environment says no (no huge pages reserved, node
@@ -51,10 +52,15 @@ local memory = {}
 -- @treturn[2] integer errno
 memory.alloc = core.alloc
 
---- Creates a node-local bump arena: `arena:alloc(n [, align])` returns a view
--- (or nil, message, errno when full), `arena:reset()`, `arena:used()`,
--- `arena:capacity()`, `arena:available()`, `arena:placement()`, `arena:free()`.
--- Views from an arena keep it alive and error once it is freed.
+--- Creates a node-local bump arena: `arena:alloc(n [, align])` returns the
+-- byte offset of n fresh bytes (an integer: no Lua allocation per call; nil,
+-- message, errno when full), read and written with `arena:get(kind, off)`,
+-- `arena:set(kind, off, v)` and `arena:view(off [, len])` (a buffer view);
+-- `arena:alloc_buffer(n [, align])` returns a view at once.  Also
+-- `arena:reset()`, `arena:used()`, `arena:capacity()`, `arena:available()`,
+-- `arena:placement()`, `arena:free()`.  Views from an arena keep it alive and
+-- error once it is freed; get/set reach only the bytes handed out since the
+-- last reset.
 -- @function arena
 -- @tparam table opts `size` (required) and the options of `alloc` except `populate`
 -- @treturn lnuma.Arena|nil the arena, or nil, message, errno

@@ -6,14 +6,13 @@
 -- @module lnuma.plan_check
 
 local core = require "lnuma.core"
+local O = require "lnuma.options"
 
 local M = {}
 
 --- Memory policies a region may ask for (as `lnuma.alloc` takes them).
 M.POLICIES = { "bind", "preferred", "preferred_many", "interleave",
                "weighted_interleave", "local", "weighted" }
-
-local HUGE = { thp = "thp", ["2m"] = "2M", ["1g"] = "1G", none = "none", default = "default" }
 
 local KEYS = {
   plan = { "threads", "memory", "pools" },
@@ -44,13 +43,7 @@ local function show(v)
   return "a " .. t
 end
 
-local function human(bytes)
-  local units = { "bytes", "KiB", "MiB", "GiB", "TiB" }
-  local v, u = bytes, 1
-  while v >= 1024 and u < #units do v, u = v / 1024, u + 1 end
-  if u == 1 then return ("%d bytes"):format(bytes) end
-  return (v == math.floor(v) and "%d %s" or "%.1f %s"):format(v, units[u])
-end
+local human = O.size_text
 
 local function cpulist(set)
   if #set == 0 then return "none" end
@@ -60,12 +53,6 @@ end
 local function contains(set, x)
   for _, v in ipairs(set) do if v == x then return true end end
   return false
-end
-
--- The message of an argument error raised by a C function, without the
--- "bad argument #1 to 'f' (what: ...)" wrapping.
-local function inner(msg)
-  return tostring(msg):match("%(%w+: (.*)%)$") or tostring(msg)
 end
 
 -- --------------------------------------------------------- plain records --
@@ -106,11 +93,8 @@ end
 
 local function field_size(v, path)
   if v == nil then fail(path, "missing") end
-  if type(v) ~= "number" and type(v) ~= "string" then
-    fail(path, "a size expected (bytes or a string like \"64M\"), got %s", show(v))
-  end
-  local ok, n = pcall(core.size, v)
-  if not ok then fail(path, "%s", inner(n)) end
+  local n, msg = O.parse_size(v)
+  if not n then fail(path, "%s", msg) end
   if n <= 0 then fail(path, "must be positive, got %s", show(v)) end
   return n
 end
@@ -127,22 +111,15 @@ end
 local function field_set(v, path)
   if v == nil then fail(path, "missing") end
   local t = type(v)
-  if t == "table" then
+  if t == "table" then -- a raw copy: the core reads it as every set is read
     local n = check_list(v, path)
-    for i = 1, n do
-      local x = rawget(v, i)
-      if math.type(x) ~= "integer" then
-        fail(key_path(path, i), "an integer expected, got %s", show(x))
-      end
-    end
-  elseif t ~= "string" and math.type(v) ~= "integer" then
-    fail(path, "an integer, a list or a cpulist string such as \"0-3,8\" expected, got %s", show(v))
+    local copy = {}
+    for i = 1, n do copy[i] = rawget(v, i) end
+    v = copy
   end
-  local ok, set = pcall(function()
-    local text = t == "string" and v or core.cpulist(v)
-    return core.cpulist(text)
-  end)
-  if not ok then fail(path, "%s", inner(set)) end
+  local set, msg = O.parse_set(v)
+  if not set then fail(path, "%s", msg) end
+  if t == "table" then set = core.cpulist(core.cpulist(set)) end -- a set: ascending, once each
   if #set == 0 then fail(path, "empty set") end
   return set
 end
@@ -348,18 +325,8 @@ local function resolve_memory(src, facts, names)
       if #nodes == 1 then node = nodes[1] end
     end
     policy = policy or "bind"
-    local huge = rawget(t, "huge")
-    if huge == nil then huge = "default"
-    elseif huge == true then huge = "thp"
-    elseif huge == false then huge = "none"
-    else
-      local h = type(huge) == "string" and HUGE[huge:lower()]
-      if not h then
-        fail(path .. ".huge", "%s is not a page kind (expected false, \"thp\", \"2M\" or \"1G\")",
-             show(huge))
-      end
-      huge = h
-    end
+    local huge, why = O.parse_huge(rawget(t, "huge"))
+    if not huge then fail(path .. ".huge", "%s", why) end
     regions[i] = { name = name, size = size, node = node, nodes = nodes, policy = policy,
                    huge = huge, weights = weights }
   end

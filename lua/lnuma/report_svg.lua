@@ -6,6 +6,7 @@
 -- @module lnuma.report_svg
 
 local text = require "lnuma.report_text"
+local argerror = require("lnuma.options").argerror
 
 local M = {}
 
@@ -399,7 +400,7 @@ end
 -- @treturn string SVG text
 function M.render(result)
   if type(result) ~= "table" then
-    error("bad argument #1 to 'svg' (table expected, got " .. type(result) .. ")", 2)
+    argerror("svg", nil, "table expected, got " .. type(result), 2)
   end
   local b = result.benchmark
   if b == "matrix" or b == "c2c" then return M.heatmap(result)
@@ -410,8 +411,7 @@ function M.render(result)
   elseif b == "exec" then return require("lnuma.report_exec").svg(result)
   elseif b == "experiment" then return require("lnuma.experiment_svg").render(result)
   end
-  error("bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = "
-        .. tostring(b) .. ")", 2)
+  argerror("svg", nil, "not an lnuma benchmark result: benchmark = " .. tostring(b), 2)
 end
 
 -- The drawing helpers, for lnuma.experiment_svg.

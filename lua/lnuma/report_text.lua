@@ -4,35 +4,24 @@
 -- `lnuma.report.heatmap` and `lnuma.report.size`.
 -- @module lnuma.report_text
 
+local O = require "lnuma.options"
+
 local M = {}
 
 local floor, max, min = math.floor, math.max, math.min
 
---- Formats a byte count with a binary unit: 4096 -> "4K", 1572864 -> "1.5M".
+--- Formats a byte count with a binary unit: 4096 -> "4K", 1572864 -> "1.5M"
+-- (`lnuma.options.size_text`, the one size formatter).
+-- @function size
 -- @tparam integer n bytes
 -- @treturn string
-function M.size(n)
-  if type(n) ~= "number" then return tostring(n) end
-  local units = { "", "K", "M", "G", "T" }
-  local u, v = 1, n
-  while v >= 1024 and u < #units do v, u = v / 1024, u + 1 end
-  if v == floor(v) then return ("%d%s"):format(floor(v), units[u]) end
-  return (("%.1f"):format(v):gsub("%.0$", "")) .. units[u]
-end
+M.size = O.size_text
 
---- Formats a number for a table cell: integers as they are, others with
--- three significant digits or one decimal, whichever says more.
+--- Formats a number for a table cell (`lnuma.options.number`).
+-- @function number
 -- @tparam number|nil v
 -- @treturn string
-function M.number(v)
-  if v == nil or v ~= v then return "-" end
-  if type(v) ~= "number" then return tostring(v) end
-  if math.type(v) == "integer" then return tostring(v) end
-  local a = math.abs(v)
-  if a >= 100 then return ("%.0f"):format(v) end
-  if a >= 10 then return ("%.1f"):format(v) end
-  return ("%.2f"):format(v)
-end
+M.number = O.number
 
 --- Lays out rows as an aligned text table.
 -- @tparam table headers array of column titles
@@ -197,7 +186,7 @@ end
 -- @treturn string
 function M.csv(result)
   if type(result) ~= "table" then
-    error("bad argument #1 to 'csv' (table expected, got " .. type(result) .. ")", 2)
+    O.argerror("csv", nil, "table expected, got " .. type(result), 2)
   end
   local headers, rows = tabulate(result)
   if result.benchmark == "matrix" or result.benchmark == "c2c" then
@@ -274,17 +263,12 @@ end
 
 local function pct(x) return x and ("%.1f%%"):format(x * 100) or "-" end
 
---- The page sizes of a placement, largest first: `{{page_size = 4096,
--- pages = 3}, {page_size = 2097152, pages = 512}}` -> "512 x 2M, 3 x 4K".
+--- The page sizes of a placement, largest first: "512 x 2M, 3 x 4K"
+-- (`lnuma.options.page_sizes`).
+-- @function page_sizes
 -- @tparam table list `pages_by_size` of a placement
 -- @treturn string
-function M.page_sizes(list)
-  local out = {}
-  for i = #list, 1, -1 do
-    out[#out + 1] = ("%d x %s"):format(list[i].pages, M.size(list[i].page_size))
-  end
-  return table.concat(out, ", ")
-end
+M.page_sizes = O.page_sizes
 
 local function placement_line(p)
   if not p then return nil end
@@ -423,7 +407,7 @@ end
 -- @treturn string
 function M.summary(result, opts)
   if type(result) ~= "table" then
-    error("bad argument #1 to 'summary' (table expected, got " .. type(result) .. ")", 2)
+    O.argerror("summary", nil, "table expected, got " .. type(result), 2)
   end
   opts = opts or {}
   local r, out = result, {}
@@ -513,7 +497,7 @@ function M.summary(result, opts)
     out[#out + 1] = ("moved %d of %d pages"):format(r.moved or 0, r.pages or 0)
     out[#out + 1] = stats_line(r.stats, "pages/s")
   else
-    error("bad argument #1 to 'summary' (not an lnuma benchmark result)", 2)
+    O.argerror("summary", nil, "not an lnuma benchmark result", 2)
   end
   if b ~= "matrix" and b ~= "weights" then
     out[#out + 1] = placement_line(r.placement)

@@ -156,7 +156,7 @@ end
 -- @return[2] nil when the buffer has no weights or its placement cannot be read
 -- @treturn[2] string message
 function M.check(buf)
-  local kind = require("lnuma").type(buf)
+  local kind = require("lnuma.options").type(buf)
   if kind ~= "buffer" then
     argerror("check", 1, "lnuma buffer expected, got " .. tostring(kind or type(buf)))
   end

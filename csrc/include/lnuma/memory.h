@@ -32,7 +32,7 @@ extern "C" {
 
 /** Parses a policy name (as lnuma_mempolicy_name writes it: "default",
  *  "local", "bind", "preferred", "preferred_many", "interleave",
- *  "weighted_interleave"); -1 with EINVAL and a message listing the names
+ *  "weighted_interleave", in any case); -1 with EINVAL and a message listing the names
  *  otherwise.  Any thread. */
 LNUMA_API int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err);
 
@@ -47,6 +47,12 @@ typedef enum lnuma_huge {
 
 /** "default", "none", "thp", "2M", "1G". */
 LNUMA_API const char *lnuma_huge_name(lnuma_huge huge);
+
+/** Parses a page kind, ignoring case: "default"; "none", "no" or "4K" (base
+ *  pages); "thp"; "2M"; "1G".  The one vocabulary of `huge` (the Lua options,
+ *  plans and the CLI read it through here); -1 with EINVAL and a message
+ *  listing the words otherwise.  Any thread. */
+LNUMA_API int lnuma_huge_parse(const char *name, lnuma_huge *out, lnuma_error *err);
 
 /** How the pages of a buffer were faulted in. */
 typedef enum lnuma_populate {

@@ -164,7 +164,8 @@ describe("lnuma.exec", function()
       { { "true", node = 0, nodes = "0" }, "(nodes: give one of node, nodes and interleave)" },
       { { "true", policy = "local", node = 0 }, "(policy: 'local' takes no nodes)" },
       { { "true", policy = "interleave" }, "(nodes: policy 'interleave' needs nodes)" },
-      { { "true", huge = "2M" }, "(huge: '2M' is not one of thp, none)" },
+      { { "true", huge = "2M" }, "(huge: '2M': hugetlbfs pages are the program's own doing" },
+      { { "true", huge = "x" }, "bad argument #1 to 'exec' (huge: " },
       { { "true", stdout = "file" }, "(stdout: 'file' is not one of inherit, stderr, null)" },
       { { "true", cpus = "0-99999" }, "bad argument #1 to 'exec' (cpus:" },
     }

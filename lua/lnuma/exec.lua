@@ -12,6 +12,7 @@
 -- @module lnuma.exec
 
 local core = require "lnuma.core"
+local O = require "lnuma.options"
 local U = require "lnuma.bench_util"
 
 local M = {}
@@ -39,21 +40,21 @@ local function command(opts)
   local argv = {}
   local src = opts.cmd
   if src ~= nil and opts[1] ~= nil then
-    U.argerror(FNAME, "cmd", "give the command as cmd or as the array part, not both", 2)
+    O.argerror(FNAME, "cmd", "give the command as cmd or as the array part, not both", 2)
   end
   if src == nil then src = opts end
   if type(src) ~= "table" then
-    U.argerror(FNAME, "cmd", "an array of strings expected, got " .. type(src), 2)
+    O.argerror(FNAME, "cmd", "an array of strings expected, got " .. type(src), 2)
   end
   for i, a in ipairs(src) do
     if type(a) == "number" then a = tostring(a) end
     if type(a) ~= "string" then
-      U.argerror(FNAME, "cmd", ("element %d is a %s, not a string"):format(i, type(a)), 2)
+      O.argerror(FNAME, "cmd", ("element %d is a %s, not a string"):format(i, type(a)), 2)
     end
     argv[i] = a
   end
   if #argv == 0 or argv[1] == "" then
-    U.argerror(FNAME, "cmd", "no program to run (lnuma.exec{\"prog\", \"arg\", node = 0})", 2)
+    O.argerror(FNAME, "cmd", "no program to run (lnuma.exec{\"prog\", \"arg\", node = 0})", 2)
   end
   return argv
 end
@@ -71,18 +72,9 @@ end
 -- A node set option: "all", a cpulist string, an array or one integer.
 local function node_set(topo, key, v)
   if v == "all" then return memory_nodes(topo) end
-  local list
-  if math.type(v) == "integer" then list = { v }
-  elseif type(v) == "string" then
-    local ok, l = pcall(core.cpulist, v)
-    if not ok then U.argerror(FNAME, key, (tostring(l):gsub("^.-%((.*)%)$", "%1")), 3) end
-    list = l
-  elseif type(v) == "table" then list = v
-  else
-    U.argerror(FNAME, key, "\"all\", a node list (\"0-1\") or an array expected, got "
-               .. type(v), 3)
-  end
-  if #list == 0 then U.argerror(FNAME, key, "no nodes (name at least one, or \"all\")", 3) end
+  local list, msg = O.parse_set(v)
+  if not list then O.argerror(FNAME, key, msg, 3) end
+  if #list == 0 then O.argerror(FNAME, key, "no nodes (name at least one, or \"all\")", 3) end
   local out = {}
   for i, n in ipairs(list) do out[i] = U.check_node(FNAME, topo, key, n) end
   return out
@@ -93,13 +85,13 @@ local function placement_asked(topo, opts)
   local given = (opts.node ~= nil and 1 or 0) + (opts.nodes ~= nil and 1 or 0)
     + (opts.interleave ~= nil and 1 or 0)
   if given > 1 then
-    U.argerror(FNAME, opts.interleave ~= nil and "interleave" or "nodes",
+    O.argerror(FNAME, opts.interleave ~= nil and "interleave" or "nodes",
                "give one of node, nodes and interleave", 2)
   end
-  local policy = U.opt_choice(FNAME, opts, "policy", nil, POLICIES)
+  local policy = O.opt_choice(FNAME, opts, "policy", nil, POLICIES)
   if opts.interleave ~= nil then
     if policy and policy ~= "interleave" and policy ~= "weighted_interleave" then
-      U.argerror(FNAME, "policy", ("'%s' does not go with interleave"):format(policy), 2)
+      O.argerror(FNAME, "policy", ("'%s' does not go with interleave"):format(policy), 2)
     end
     return { policy = policy or "interleave", nodes = node_set(topo, "interleave",
                                                                opts.interleave) }
@@ -108,22 +100,26 @@ local function placement_asked(topo, opts)
   if opts.node ~= nil then nodes = { U.check_node(FNAME, topo, "node", opts.node) }
   elseif opts.nodes ~= nil then nodes = node_set(topo, "nodes", opts.nodes) end
   if policy == "local" or policy == "default" then
-    if nodes then U.argerror(FNAME, "policy", ("'%s' takes no nodes"):format(policy), 2) end
+    if nodes then O.argerror(FNAME, "policy", ("'%s' takes no nodes"):format(policy), 2) end
     return { policy = policy, nodes = {} }
   end
   if not nodes then
-    if policy then U.argerror(FNAME, "nodes", ("policy '%s' needs nodes"):format(policy), 2) end
+    if policy then O.argerror(FNAME, "nodes", ("policy '%s' needs nodes"):format(policy), 2) end
     return nil
   end
   return { policy = policy or "bind", nodes = nodes }
 end
 
+-- huge: the vocabulary of lnuma.options; a program gets THP or none.
 local function opt_huge(opts)
-  local v = opts.huge
-  if v == nil then return nil end
-  if v == true then return "thp" end
-  if v == false then return "none" end
-  return U.opt_choice(FNAME, opts, "huge", nil, { "thp", "none" })
+  local name, msg = O.parse_huge(opts.huge)
+  if not name then O.argerror(FNAME, "huge", msg, 2) end
+  if name == "2M" or name == "1G" then
+    O.argerror(FNAME, "huge", ("'%s': hugetlbfs pages are the program's own doing (MAP_HUGETLB, "
+               .. "libhugetlbfs); exec gives it \"thp\" or \"none\""):format(name), 2)
+  end
+  if name == "default" then return nil end
+  return name
 end
 
 -- ---- the result -----------------------------------------------------------------------
@@ -189,7 +185,7 @@ local function total(list)
   return s
 end
 
-local function size(b) return require("lnuma.report_text").size(b) end
+local size = O.size_text
 
 local function shown_nodes(list)
   local parts = {}
@@ -372,21 +368,21 @@ end
 -- @usage local r = lnuma.exec{"./walker", "256", node = 1}
 -- print(r.wall_ns, r.placement.held)
 function M.run(opts)
-  opts = U.check_opts(FNAME, opts, setmetatable({}, { __index = function(_, k)
+  opts = O.check_opts(FNAME, opts, setmetatable({}, { __index = function(_, k)
     return KNOWN[k] or math.type(k) == "integer"
   end }))
   local argv = command(opts)
   local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local asked = placement_asked(topo, opts)
-  local cpus = U.opt_cpus(FNAME, topo, opts, "cpus")
+  local cpus = O.opt_cpus(FNAME, topo, opts, "cpus")
   local huge = opt_huge(opts)
-  local stdout = U.opt_choice(FNAME, opts, "stdout", "inherit", { "inherit", "stderr", "null" })
-  local stderr = U.opt_choice(FNAME, opts, "stderr", "inherit", { "inherit", "null" })
-  local capture = U.opt_bool(FNAME, opts, "capture", false)
-  local sample_ns = U.opt_int(FNAME, opts, "sample_ns", nil, 100000, 3600000000000)
-  local timeout_ns = U.opt_int(FNAME, opts, "timeout_ns", nil, 1)
-  U.opt_int(FNAME, opts, "mappings", 10, 0, 100000)
+  local stdout = O.opt_choice(FNAME, opts, "stdout", "inherit", { "inherit", "stderr", "null" })
+  local stderr = O.opt_choice(FNAME, opts, "stderr", "inherit", { "inherit", "null" })
+  local capture = O.opt_bool(FNAME, opts, "capture", false)
+  local sample_ns = O.opt_int(FNAME, opts, "sample_ns", nil, 100000, 3600000000000)
+  local timeout_ns = O.opt_int(FNAME, opts, "timeout_ns", nil, 1)
+  O.opt_int(FNAME, opts, "mappings", 10, 0, 100000)
   local copts = { argv = argv, cpus = cpus, huge = huge, stdout = stdout, stderr = stderr,
                   sample_ns = sample_ns, timeout_ns = timeout_ns }
   if asked and asked.policy ~= "default" then

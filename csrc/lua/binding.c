@@ -341,3 +341,41 @@ void lnb_new_class(lua_State *L, const char *tname, const luaL_Reg *methods,
     }
   }
 }
+
+void lnb_set_int(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_num(lua_State *L, const char *k, lua_Number v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_str(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_bool(lua_State *L, const char *k, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_push_thread(lua_State *L, const lnuma_team_thread *t) {
+  lua_createtable(L, 0, 5);
+  lnb_set_int(L, "cpu_asked", t->cpu_asked);
+  lnb_set_int(L, "cpu_start", t->cpu_start);
+  lnb_set_int(L, "cpu_end", t->cpu_end);
+  lnb_set_int(L, "node", t->node);
+  lnb_set_bool(L, "migrated", t->migrated);
+}
+
+void lnb_push_threads(lua_State *L, const lnuma_team_thread *t, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lnb_push_thread(L, &t[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}

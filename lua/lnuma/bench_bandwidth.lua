@@ -5,29 +5,6 @@ local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_choice = O.opt_choice
-local opt_huge = O.opt_huge
-local opt_buffer = O.opt_buffer
-local policy_nodes = U.policy_nodes
-local machine = U.machine
-local contains = U.contains
-local check_node = U.check_node
-local cpu_node = U.cpu_node
-local allowed_cpus_of = U.allowed_cpus_of
-local opt_cpus = O.opt_cpus
-local stats = U.stats
-local new_result = U.new_result
-local check_pinning = U.check_pinning
-local numa_balancing_warning = U.numa_balancing_warning
-local placement = U.placement
-local alloc = U.alloc
-local default_bandwidth_size = U.default_bandwidth_size
-local KERNELS = U.KERNELS
-local ISAS = U.ISAS
 local max = math.max
 
 local M = {}
@@ -52,30 +29,30 @@ local COUNTING = {
 }
 
 local function bandwidth_params(fname, topo, o)
-  local buffer = opt_buffer(fname, o)
+  local buffer = O.opt_buffer(fname, o)
   local p = {
-    kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
-    size = opt_size(fname, o, "size",
-                    buffer and buffer:size() or default_bandwidth_size(topo)),
-    isa = opt_choice(fname, o, "isa", "auto", ISAS),
-    order = opt_choice(fname, o, "order", "auto", ORDERS),
-    huge = opt_huge(fname, o),
-    repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
-    min_time = opt_int(fname, o, "min_time", 50000000, 0),
+    kernel = O.opt_choice(fname, o, "kernel", "read", U.KERNELS),
+    size = O.opt_size(fname, o, "size",
+                    buffer and buffer:size() or U.default_bandwidth_size(topo)),
+    isa = O.opt_choice(fname, o, "isa", "auto", U.ISAS),
+    order = O.opt_choice(fname, o, "order", "auto", ORDERS),
+    huge = O.opt_huge(fname, o),
+    repetitions = O.opt_int(fname, o, "repetitions", 5, 1, 100000),
+    min_time = O.opt_int(fname, o, "min_time", 50000000, 0),
   }
-  if o.node ~= nil then p.node = check_node(fname, topo, "node", o.node) end
-  local cpus = opt_cpus(fname, topo, o, "cpus")
-  local threads = opt_int(fname, o, "threads", nil, 1, 4096)
+  if o.node ~= nil then p.node = U.check_node(fname, topo, "node", o.node) end
+  local cpus = O.opt_cpus(fname, topo, o, "cpus")
+  local threads = O.opt_int(fname, o, "threads", nil, 1, 4096)
   if cpus and threads and threads ~= #cpus then
-    argerror(fname, "threads", ("%d threads but %d CPUs in cpus"):format(threads, #cpus), 3)
+    O.argerror(fname, "threads", ("%d threads but %d CPUs in cpus"):format(threads, #cpus), 3)
   end
   if not cpus then
     -- CPUs of the memory's node first, then the other allowed ones, round
     -- and round when there are more threads than CPUs.
     local pool = {}
-    if p.node then pool = allowed_cpus_of(topo, p.node) end
+    if p.node then pool = U.allowed_cpus_of(topo, p.node) end
     for _, c in ipairs(topo.allowed.cpus) do
-      if not contains(pool, c) then pool[#pool + 1] = c end
+      if not U.contains(pool, c) then pool[#pool + 1] = c end
     end
     cpus = {}
     for i = 1, threads or 1 do cpus[i] = pool[(i - 1) % #pool + 1] end
@@ -83,10 +60,10 @@ local function bandwidth_params(fname, topo, o)
   p.cpus, p.threads = cpus, #cpus
   if buffer then
     if p.size > buffer:size() then
-      argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
+      O.argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
         :format(p.size, buffer:size()), 3)
     end
-    p.buffer_nodes = p.node == nil and policy_nodes(buffer) or nil
+    p.buffer_nodes = p.node == nil and U.policy_nodes(buffer) or nil
   end
   return p, buffer
 end
@@ -117,7 +94,7 @@ local function measure_bandwidth(r, topo, p, user_buf)
   local buf = user_buf
   if not buf then
     local amsg, acode
-    buf, amsg, acode = alloc(p.size, p.node, p.huge)
+    buf, amsg, acode = U.alloc(p.size, p.node, p.huge)
     if not buf then return nil, amsg, acode end
   elseif p.size < buf:size() then
     buf = buf:view(0, p.size)
@@ -145,8 +122,8 @@ local function measure_bandwidth(r, topo, p, user_buf)
     reps[i] = raw.bytes / max(raw.span_ns[i], 1)
   end
   r.thread_ns = slowest
-  r.cpus_ran = check_pinning(r, raw.threads)
-  r.repetitions, r.stats = reps, stats(reps)
+  r.cpus_ran = U.check_pinning(r, raw.threads)
+  r.repetitions, r.stats = reps, U.stats(reps)
   r.gbps = r.stats.median
   r.isa, r.passes, r.bytes, r.thread_bytes = raw.isa, raw.passes, raw.bytes, raw.thread_bytes
   r.order, r.counting = raw.order, COUNTING[p.kernel]
@@ -155,9 +132,9 @@ local function measure_bandwidth(r, topo, p, user_buf)
   local parts = {}
   for i, t in ipairs(raw.threads) do
     parts[i] = { offset = (i - 1) * raw.thread_bytes, length = raw.thread_bytes,
-                 node = p.node or p.buffer_nodes or cpu_node(topo, t.cpu_asked) }
+                 node = p.node or p.buffer_nodes or U.cpu_node(topo, t.cpu_asked) }
   end
-  r.placement = placement(r, buf, parts)
+  r.placement = U.placement(r, buf, parts)
   if not user_buf then buf:free() end
   local distinct = {}
   for _, c in ipairs(p.cpus) do distinct[c] = true end
@@ -199,11 +176,11 @@ end
 -- @treturn[2] string message
 -- @treturn[2] integer errno
 function M.bandwidth(opts)
-  local o = check_opts("bandwidth", opts, BANDWIDTH_KEYS)
-  local topo, msg, code = machine()
+  local o = O.check_opts("bandwidth", opts, BANDWIDTH_KEYS)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local p, user_buf = bandwidth_params("bandwidth", topo, o)
-  local r = new_result("bandwidth", p, {
+  local r = U.new_result("bandwidth", p, {
     gbps = "GB/s (1e9 bytes/s)", size = "bytes", bytes = "bytes", repetitions = "GB/s",
     min_time = "ns",
   })
@@ -211,7 +188,7 @@ function M.bandwidth(opts)
   r.parameters.buffer = user_buf and tostring(user_buf) or nil
   local ok, rmsg, rcode = measure_bandwidth(r, topo, p, user_buf)
   if not ok then return nil, rmsg, rcode end
-  numa_balancing_warning(r, topo)
+  U.numa_balancing_warning(r, topo)
   return r
 end
 

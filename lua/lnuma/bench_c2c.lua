@@ -13,24 +13,6 @@ local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_int = O.opt_int
-local opt_choice = O.opt_choice
-local machine = U.machine
-local check_node = U.check_node
-local cpu_node = U.cpu_node
-local opt_cpus = O.opt_cpus
-local sorted = U.sorted
-local quantile = U.quantile
-local stats = U.stats
-local new_result = U.new_result
-local warn = U.warn
-local check_pinning = U.check_pinning
-local numa_balancing_warning = U.numa_balancing_warning
-local placement = U.placement
-local alloc = U.alloc
-local GIB = U.GIB
 
 local M = {}
 
@@ -42,7 +24,7 @@ local WARMUP = 16
 -- Bytes between two lines (lnuma/kernels.h LNUMA_C2C_LINE_STRIDE).
 local STRIDE = 128
 -- The most memory the lines may take (pairs x samples x 128 bytes).
-local MAX_BYTES = GIB
+local MAX_BYTES = U.GIB
 -- Pairs named one by one in warnings before the rest are counted.
 local MAX_PAIR_WARNINGS = 8
 
@@ -56,15 +38,15 @@ local FIGURE = {
 
 -- The CPUs to measure: the option (each CPU once) or every allowed one.
 local function c2c_cpus(topo, o)
-  local cpus = opt_cpus("c2c", topo, o, "cpus")
+  local cpus = O.opt_cpus("c2c", topo, o, "cpus")
   if cpus then
     if #cpus < 2 then
-      argerror("c2c", "cpus", ("c2c needs at least two CPUs; %d was given (CPU %s)")
+      O.argerror("c2c", "cpus", ("c2c needs at least two CPUs; %d was given (CPU %s)")
         :format(#cpus, core.cpulist(cpus)), 3)
     end
     local seen = {}
     for _, c in ipairs(cpus) do
-      if seen[c] then argerror("c2c", "cpus", ("CPU %d is named twice"):format(c), 3) end
+      if seen[c] then O.argerror("c2c", "cpus", ("CPU %d is named twice"):format(c), 3) end
       seen[c] = true
     end
     return cpus
@@ -136,17 +118,17 @@ local function summarise(r, raw, cpus, p)
         ns[s] = t / p.roundtrips / 2
         per_sample[s][k] = ns[s]
       end
-      local st, sv = stats(ns), sorted(ns)
-      r.pairs[k] = { a = cpus[i], b = cpus[j], p50 = st.median, p99 = quantile(sv, 0.99),
+      local st, sv = U.stats(ns), U.sorted(ns)
+      r.pairs[k] = { a = cpus[i], b = cpus[j], p50 = st.median, p99 = U.quantile(sv, 0.99),
                      min = st.min, max = st.max, samples = st.n, samples_ns = ns }
       r.values[i][j], r.values[j][i] = st.median, st.median
       medians[k] = st.median
     end
   end
-  r.stats = stats(medians)
+  r.stats = U.stats(medians)
   r.repetitions = {}
-  for s = 1, p.samples do r.repetitions[s] = stats(per_sample[s]).median end
-  r.repetition_stats = stats(r.repetitions)
+  for s = 1, p.samples do r.repetitions[s] = U.stats(per_sample[s]).median end
+  r.repetition_stats = U.stats(r.repetitions)
 end
 
 --- Core-to-core latency: a cache line handed back and forth between two
@@ -175,27 +157,27 @@ end
 -- @treturn[2] string message
 -- @treturn[2] integer errno
 function M.c2c(opts)
-  local o = check_opts("c2c", opts, KEYS)
-  local topo, msg, code = machine()
+  local o = O.check_opts("c2c", opts, KEYS)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local cpus, cmsg, ccode = c2c_cpus(topo, o)
   if not cpus then return nil, cmsg, ccode end
   local p = {
     cpus = cpus,
-    mode = opt_choice("c2c", o, "mode", "pingpong", core.kernel_info().c2c_modes),
-    samples = opt_int("c2c", o, "samples", 15, 1, 100000),
-    roundtrips = opt_int("c2c", o, "roundtrips", 500, 1, 1000000000),
-    warmup = opt_int("c2c", o, "warmup", WARMUP, 0, 1000000000),
+    mode = O.opt_choice("c2c", o, "mode", "pingpong", core.kernel_info().c2c_modes),
+    samples = O.opt_int("c2c", o, "samples", 15, 1, 100000),
+    roundtrips = O.opt_int("c2c", o, "roundtrips", 500, 1, 1000000000),
+    warmup = O.opt_int("c2c", o, "warmup", WARMUP, 0, 1000000000),
   }
-  p.node = o.node ~= nil and check_node("c2c", topo, "node", o.node) or cpu_node(topo, cpus[1])
+  p.node = o.node ~= nil and U.check_node("c2c", topo, "node", o.node) or U.cpu_node(topo, cpus[1])
   local npairs = #cpus * (#cpus - 1) // 2
   local size = npairs * p.samples * STRIDE
   if size > MAX_BYTES then
-    argerror("c2c", "samples", ("%d CPUs x %d samples need %s of fresh lines (128 bytes per "
+    O.argerror("c2c", "samples", ("%d CPUs x %d samples need %s of fresh lines (128 bytes per "
       .. "pair and sample, at most %s): fewer samples or CPUs"):format(#cpus, p.samples,
       O.size_text(size), O.size_text(MAX_BYTES)))
   end
-  local r = new_result("c2c", p, {
+  local r = U.new_result("c2c", p, {
     values = "ns one way (half a round trip), the median of the pair's samples",
     pairs = "ns one way (half a round trip) per sample of `roundtrips` round trips",
     stats = "ns one way, over the pairs' medians",
@@ -204,7 +186,7 @@ function M.c2c(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   r.figure = FIGURE[p.mode]
-  local buf, amsg, acode = alloc(size, p.node, nil, true)
+  local buf, amsg, acode = U.alloc(size, p.node, nil, true)
   if not buf then return nil, amsg, acode end
   local raw, rmsg, rcode = core.bench_c2c(buf, { cpus = cpus, mode = p.mode,
     samples = p.samples, roundtrips = p.roundtrips, warmup = p.warmup })
@@ -212,14 +194,14 @@ function M.c2c(opts)
     r.rounds = raw.rounds
     r.rows, r.columns = cpus, cpus
     summarise(r, raw, cpus, p)
-    r.cpus_ran = check_pinning(r, raw.threads)
-    r.placement = placement(r, buf, { { offset = 0, length = size, node = p.node } })
+    r.cpus_ran = U.check_pinning(r, raw.threads)
+    r.placement = U.placement(r, buf, { { offset = 0, length = size, node = p.node } })
     r.lines = check_lines(r, buf, raw, size)
     if not raw.flushed then
-      warn(r, "the lines could not be flushed from the caches on this architecture: the "
+      U.warn(r, "the lines could not be flushed from the caches on this architecture: the "
            .. "first handoff of each may find them where they were written")
     end
-    numa_balancing_warning(r, topo)
+    U.numa_balancing_warning(r, topo)
   end
   buf:free()
   if not raw then return nil, rmsg, rcode end

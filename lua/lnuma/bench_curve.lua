@@ -10,31 +10,15 @@ local O = require "lnuma.options"
 local latency = require "lnuma.bench_latency"
 local levels = require "lnuma.curve_levels"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_huge = O.opt_huge
-local machine = U.machine
-local new_result = U.new_result
-local warn = U.warn
-local numa_balancing_warning = U.numa_balancing_warning
-local placement = U.placement
-local alloc = U.alloc
-local progress_fn = U.progress_fn
-local caches_of = U.caches_of
-local first_allowed_cpu = U.first_allowed_cpu
-local KIB = U.KIB
-local MIB = U.MIB
 local max = math.max
 
 local M = {}
 
-local size_text = O.size_text
 
 -- The largest cache the CPU sees (nil when the topology names none).
 local function llc_of(topo, cpu)
   local size
-  for _, c in ipairs(caches_of(topo, cpu)) do size = max(size or 0, c.size) end
+  for _, c in ipairs(U.caches_of(topo, cpu)) do size = max(size or 0, c.size) end
   return size
 end
 
@@ -42,8 +26,8 @@ end
 -- beyond it), at least 64 MiB; a last-level cache of 32 MiB is assumed
 -- where the topology names none.
 local function dense_sizes(topo, cpu)
-  local top = max(64 * MIB, 4 * (llc_of(topo, cpu) or 32 * MIB))
-  local sizes, s = {}, 4 * KIB
+  local top = max(64 * U.MIB, 4 * (llc_of(topo, cpu) or 32 * U.MIB))
+  local sizes, s = {}, 4 * U.KIB
   while s < top do
     sizes[#sizes + 1] = s
     s = s * 2
@@ -56,7 +40,7 @@ end
 -- half of it, beyond the level below) and one four times the last level;
 -- powers of four from 4 KiB to 64 MiB where the topology names no caches.
 local function sparse_sizes(topo, cpu)
-  local caches = caches_of(topo, cpu)
+  local caches = U.caches_of(topo, cpu)
   local sizes, below = {}, 0
   if #caches == 0 then
     for e = 12, 26, 2 do sizes[#sizes + 1] = 1 << e end
@@ -64,12 +48,12 @@ local function sparse_sizes(topo, cpu)
   end
   table.sort(caches, function(a, b) return a.size < b.size end)
   for _, c in ipairs(caches) do
-    local s = 4 * KIB
+    local s = 4 * U.KIB
     while s * 2 <= c.size // 2 do s = s * 2 end
     if s > below and s <= c.size // 2 then sizes[#sizes + 1] = s end
     below = max(below, c.size)
   end
-  local s = 4 * KIB
+  local s = 4 * U.KIB
   while s < 4 * below do s = s * 2 end
   sizes[#sizes + 1] = s
   return sizes
@@ -108,15 +92,15 @@ local function opt_series(fname, o)
   local v = o.series
   if v == nil then return nil end
   if type(v) ~= "table" or #v == 0 or #v > 4 then
-    argerror(fname, "series", "array of 1 to 4 page kinds (false, true, \"thp\", \"2M\", "
+    O.argerror(fname, "series", "array of 1 to 4 page kinds (false, true, \"thp\", \"2M\", "
              .. "\"1G\", ...) expected", 3)
   end
   local out = {}
   for i = 1, #v do
     local key = ("series[%d]"):format(i)
-    local kind = opt_huge(fname, { [key] = v[i] }, key)
+    local kind = O.opt_huge(fname, { [key] = v[i] }, key)
     if kind == nil then
-      argerror(fname, key, "a series names its page kind (\"default\" leaves it to the system)",
+      O.argerror(fname, key, "a series names its page kind (\"default\" leaves it to the system)",
                3)
     end
     out[i] = kind
@@ -128,14 +112,14 @@ end
 -- (placement.huge_fraction where the placement reads page sizes; nil means
 -- unknown).
 local function series_got(r, s, buf, largest, node)
-  local pl = placement(r, buf, { { offset = 0, length = largest, node = node } })
+  local pl = U.placement(r, buf, { { offset = 0, length = largest, node = node } })
   s.placement = pl
   s.huge_fraction = pl.huge_fraction
   s.huge_method = pl.huge_method
   local info = buf:info() or {}
   s.page_size = info.page_size
   if s.huge_fraction == nil and (s.huge == "2M" or s.huge == "1G")
-     and (info.page_size or 0) >= 2 * MIB then
+     and (info.page_size or 0) >= 2 * U.MIB then
     s.huge_fraction, s.huge_method = 1, "hugetlb mapping"
   end
   if s.huge_fraction ~= nil then
@@ -171,12 +155,12 @@ function M.latency_curve(opts)
   local known = {}
   for k in pairs(latency.KEYS) do known[k] = true end
   known.size, known.buffer, known.sizes, known.progress, known.series = nil, nil, true, true, true
-  local o = check_opts("latency_curve", opts, known)
-  local topo, msg, code = machine()
+  local o = O.check_opts("latency_curve", opts, known)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local asked_series = opt_series("latency_curve", o)
   if asked_series and o.huge ~= nil then
-    argerror("latency_curve", "series", "give either huge (one series) or series")
+    O.argerror("latency_curve", "series", "give either huge (one series) or series")
   end
   local base = {}
   for k, v in pairs(o) do base[k] = v end
@@ -186,11 +170,11 @@ function M.latency_curve(opts)
   local sizes = {}
   if o.sizes ~= nil then
     if type(o.sizes) ~= "table" or #o.sizes == 0 then
-      argerror("latency_curve", "sizes", "non-empty array of sizes expected")
+      O.argerror("latency_curve", "sizes", "non-empty array of sizes expected")
     end
     for i, s in ipairs(o.sizes) do
       local key = ("sizes[%d]"):format(i)
-      sizes[i] = opt_size("latency_curve", { [key] = s }, key)
+      sizes[i] = O.opt_size("latency_curve", { [key] = s }, key)
     end
   else
     sizes = dense_sizes(topo, p.cpu)
@@ -198,12 +182,12 @@ function M.latency_curve(opts)
   table.sort(sizes)
   p.sizes = sizes
   local largest = sizes[#sizes]
-  local r = new_result("latency_curve", p, {
+  local r = U.new_result("latency_curve", p, {
     latency_ns = "ns per load", size = "bytes", spread = "fraction of the median",
     huge_fraction = "fraction of the memory on huge pages",
   })
   for k, v in pairs(p) do r[k] = v end
-  r.caches = caches_of(topo, p.cpu)
+  r.caches = U.caches_of(topo, p.cpu)
   -- The series: asked, one kind (huge), or huge pages and 4 KiB by default.
   local kinds, why = asked_series, nil
   if not kinds and p.huge ~= nil then kinds = { p.huge } end
@@ -218,7 +202,7 @@ function M.latency_curve(opts)
     for _, b in ipairs(bufs) do b:free() end
   end
   for _, kind in ipairs(kinds) do
-    local buf, amsg, acode = alloc(largest, p.node, kind)
+    local buf, amsg, acode = U.alloc(largest, p.node, kind)
     if buf then
       bufs[#bufs + 1] = buf
       series[#series + 1] = { huge = kind, label = series_label(kind), points = {} }
@@ -239,9 +223,9 @@ function M.latency_curve(opts)
   else
     r.main_reason = "4 KiB pages" .. (why and (": " .. why) or " (asked)")
       .. ": a step beyond the TLB's reach may be TLB misses, not a cache level"
-    if why then warn(r, "latency curve on 4 KiB pages: %s", why) end
+    if why then U.warn(r, "latency curve on 4 KiB pages: %s", why) end
   end
-  local show = progress_fn(o.progress, "latency curve")
+  local show = U.progress_fn(o.progress, "latency curve")
   local n, done = #sizes * #series, 0
   for i, size in ipairs(sizes) do
     -- Alternate the series' order from size to size, so that drift and
@@ -250,8 +234,8 @@ function M.latency_curve(opts)
       local si = i % 2 == 1 and k or #series + 1 - k
       local s = series[si]
       done = done + 1
-      show(done, n, size_text(size) .. " " .. s.label)
-      local cell = new_result("latency", p, {})
+      show(done, n, O.size_text(size) .. " " .. s.label)
+      local cell = U.new_result("latency", p, {})
       local buf = bufs[si]
       local view = size == largest and buf or buf:view(0, size)
       local ok, rmsg, rcode = latency.measure(cell, view, p)
@@ -263,7 +247,7 @@ function M.latency_curve(opts)
       s.points[i] = { size = size, latency_ns = cell.latency_ns, spread = cell.stats.spread,
                       p99 = cell.chunks.p99 }
       r.cpus_ran = cell.cpus_ran
-      U.adopt(r, cell, ("%s (%s): "):format(size_text(size), s.label))
+      U.adopt(r, cell, ("%s (%s): "):format(O.size_text(size), s.label))
     end
   end
   show()
@@ -278,7 +262,7 @@ function M.latency_curve(opts)
   free_all()
   r.points, r.placement = series[1].points, series[1].placement
   M.curve_annotate(r)
-  numa_balancing_warning(r, topo)
+  U.numa_balancing_warning(r, topo)
   return r
 end
 
@@ -313,12 +297,12 @@ end
 -- @tparam[opt] table opts `sparse` (boolean), `topology` (default this machine's)
 -- @treturn table sizes in bytes, ascending
 function M.curve_sizes(cpu, opts)
-  local o = check_opts("curve_sizes", opts, { sparse = true, topology = true })
-  local topo = o.topology or assert(machine())
+  local o = O.check_opts("curve_sizes", opts, { sparse = true, topology = true })
+  local topo = o.topology or assert(U.machine())
   if type(topo) ~= "table" or type(topo.caches) ~= "table" then
-    argerror("curve_sizes", "topology", "a topology (lnuma.topology{...}) expected")
+    O.argerror("curve_sizes", "topology", "a topology (lnuma.topology{...}) expected")
   end
-  cpu = cpu or first_allowed_cpu(topo)
+  cpu = cpu or U.first_allowed_cpu(topo)
   if o.sparse then return sparse_sizes(topo, cpu) end
   return dense_sizes(topo, cpu)
 end

@@ -5,29 +5,6 @@ local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_choice = O.opt_choice
-local opt_huge = O.opt_huge
-local opt_buffer = O.opt_buffer
-local policy_nodes = U.policy_nodes
-local machine = U.machine
-local check_node = U.check_node
-local cpu_node = U.cpu_node
-local allowed_cpus_of = U.allowed_cpus_of
-local sorted = U.sorted
-local quantile = U.quantile
-local stats = U.stats
-local new_result = U.new_result
-local check_pinning = U.check_pinning
-local numa_balancing_warning = U.numa_balancing_warning
-local placement = U.placement
-local alloc = U.alloc
-local first_allowed_cpu = U.first_allowed_cpu
-local MIB = U.MIB
-local PATTERNS = U.PATTERNS
 
 local M = {}
 
@@ -37,36 +14,36 @@ local LATENCY_KEYS = { size = true, node = true, cpu = true, huge = true, patter
 
 -- Normalised latency options, shared by latency, latency_curve and matrix.
 function M.params(fname, topo, o)
-  local buffer = opt_buffer(fname, o)
+  local buffer = O.opt_buffer(fname, o)
   local p = {
-    size = opt_size(fname, o, "size", buffer and buffer:size() or 256 * MIB),
-    pattern = opt_choice(fname, o, "pattern", "random", PATTERNS),
-    huge = opt_huge(fname, o),
-    repetitions = opt_int(fname, o, "repetitions", 5, 1, 100000),
-    min_time = opt_int(fname, o, "min_time", 20000000, 0),
-    chunks = opt_int(fname, o, "chunks", 32, 1, 100000),
-    seed = opt_int(fname, o, "seed", 0x5eed),
-    line = o.line and opt_size(fname, o, "line", 64) or nil,
-    stride = o.stride and opt_size(fname, o, "stride", 0) or nil,
+    size = O.opt_size(fname, o, "size", buffer and buffer:size() or 256 * U.MIB),
+    pattern = O.opt_choice(fname, o, "pattern", "random", U.PATTERNS),
+    huge = O.opt_huge(fname, o),
+    repetitions = O.opt_int(fname, o, "repetitions", 5, 1, 100000),
+    min_time = O.opt_int(fname, o, "min_time", 20000000, 0),
+    chunks = O.opt_int(fname, o, "chunks", 32, 1, 100000),
+    seed = O.opt_int(fname, o, "seed", 0x5eed),
+    line = o.line and O.opt_size(fname, o, "line", 64) or nil,
+    stride = o.stride and O.opt_size(fname, o, "stride", 0) or nil,
   }
   if p.pattern == "stride" and not p.stride then
-    argerror(fname, "stride", "the stride pattern needs a stride (bytes)", 3)
+    O.argerror(fname, "stride", "the stride pattern needs a stride (bytes)", 3)
   end
   if o.cpu ~= nil then
-    p.cpu = opt_int(fname, o, "cpu", nil, 0)
-    if not cpu_node(topo, p.cpu) then
-      argerror(fname, "cpu", ("CPU %d does not exist"):format(p.cpu), 3)
+    p.cpu = O.opt_int(fname, o, "cpu", nil, 0)
+    if not U.cpu_node(topo, p.cpu) then
+      O.argerror(fname, "cpu", ("CPU %d does not exist"):format(p.cpu), 3)
     end
   end
-  if o.node ~= nil then p.node = check_node(fname, topo, "node", o.node) end
+  if o.node ~= nil then p.node = U.check_node(fname, topo, "node", o.node) end
   -- The CPU defaults to one of the memory's node, the node to the CPU's.
   if p.cpu == nil then
-    local cpus = p.node and allowed_cpus_of(topo, p.node) or {}
-    p.cpu = cpus[1] or first_allowed_cpu(topo)
+    local cpus = p.node and U.allowed_cpus_of(topo, p.node) or {}
+    p.cpu = cpus[1] or U.first_allowed_cpu(topo)
   end
-  if p.node == nil then p.node = buffer and policy_nodes(buffer) or cpu_node(topo, p.cpu) end
+  if p.node == nil then p.node = buffer and U.policy_nodes(buffer) or U.cpu_node(topo, p.cpu) end
   if buffer and p.size > buffer:size() then
-    argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
+    O.argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
       :format(p.size, buffer:size()), 3)
   end
   return p, buffer
@@ -100,17 +77,17 @@ function M.measure(r, buf, p)
     reps[i] = require("lnuma.bench").stats(#clean > 0 and clean or all).median
   end
   r.mean_ns = means
-  local s = sorted(#kept > 0 and kept or per_chunk)
-  r.cpus_ran = check_pinning(r, { raw.thread })
+  local s = U.sorted(#kept > 0 and kept or per_chunk)
+  r.cpus_ran = U.check_pinning(r, { raw.thread })
   r.repetitions = reps
-  r.stats = stats(reps)
+  r.stats = U.stats(reps)
   r.latency_ns = r.stats.median
   r.slots = raw.slots
   r.loads = loads
   r.chunks = {
     count = #per_chunk, loads = raw.chunk_loads, switched = switched, min = s[1],
-    p50 = quantile(s, 0.5), p90 = quantile(s, 0.9), p99 = quantile(s, 0.99),
-    p999 = quantile(s, 0.999), max = s[#s],
+    p50 = U.quantile(s, 0.5), p90 = U.quantile(s, 0.9), p99 = U.quantile(s, 0.99),
+    p999 = U.quantile(s, 0.999), max = s[#s],
   }
   if switched > #per_chunk // 4 then
     U.warn(r, "the thread was switched out (another task ran on CPU %d) during %d of the %d "
@@ -255,19 +232,19 @@ local DESCRIBE_KEYS = { pattern = true, size = true, line = true, stride = true,
 --   (for multichase `m`, `s`, `T`, and `H` or `p`), `exact` (true when the
 --   tool makes the same loads in the same kind of order) and `note`
 function M.describe_chase(opts)
-  local o = check_opts("describe_chase", opts, DESCRIBE_KEYS)
+  local o = O.check_opts("describe_chase", opts, DESCRIBE_KEYS)
   local p = {
-    pattern = opt_choice("describe_chase", o, "pattern", "random", PATTERNS),
-    size = opt_size("describe_chase", o, "size", 256 * MIB),
-    line = opt_size("describe_chase", o, "line", 64),
-    stride = o.stride and opt_size("describe_chase", o, "stride", 0) or nil,
-    huge = opt_huge("describe_chase", o),
+    pattern = O.opt_choice("describe_chase", o, "pattern", "random", U.PATTERNS),
+    size = O.opt_size("describe_chase", o, "size", 256 * U.MIB),
+    line = O.opt_size("describe_chase", o, "line", 64),
+    stride = o.stride and O.opt_size("describe_chase", o, "stride", 0) or nil,
+    huge = O.opt_huge("describe_chase", o),
   }
   if p.line & (p.line - 1) ~= 0 or p.line < 8 then
-    argerror("describe_chase", "line", ("%d is not a power of two >= 8"):format(p.line))
+    O.argerror("describe_chase", "line", ("%d is not a power of two >= 8"):format(p.line))
   end
   if p.pattern == "stride" and not (p.stride and p.stride % p.line == 0) then
-    argerror("describe_chase", "stride", "the stride pattern needs a stride (bytes), a "
+    O.argerror("describe_chase", "stride", "the stride pattern needs a stride (bytes), a "
       .. "multiple of the line")
   end
   return describe(p)
@@ -319,11 +296,11 @@ end
 -- @treturn[2] string message
 -- @treturn[2] integer errno
 function M.latency(opts)
-  local o = check_opts("latency", opts, LATENCY_KEYS)
-  local topo, msg, code = machine()
+  local o = O.check_opts("latency", opts, LATENCY_KEYS)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local p, user_buf = M.params("latency", topo, o)
-  local r = new_result("latency", p, {
+  local r = U.new_result("latency", p, {
     latency_ns = "ns per load", size = "bytes",
     repetitions = "ns per load (median of the repetition's chunks the thread was not "
       .. "switched out during)",
@@ -337,16 +314,18 @@ function M.latency(opts)
   local buf = user_buf
   if not buf then
     local amsg, acode
-    buf, amsg, acode = alloc(p.size, p.node, p.huge)
+    buf, amsg, acode = U.alloc(p.size, p.node, p.huge)
     if not buf then return nil, amsg, acode end
   elseif p.size < buf:size() then
     buf = buf:view(0, p.size)
   end
   local ok, rmsg, rcode = M.measure(r, buf, p)
-  if ok then r.placement = placement(r, buf, { { offset = 0, length = p.size, node = p.node } }) end
+  if ok then
+    r.placement = U.placement(r, buf, { { offset = 0, length = p.size, node = p.node } })
+  end
   if not user_buf then buf:free() end
   if not ok then return nil, rmsg, rcode end
-  numa_balancing_warning(r, topo)
+  U.numa_balancing_warning(r, topo)
   return r
 end
 

@@ -5,28 +5,6 @@ local core = require "lnuma.core"
 local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_choice = O.opt_choice
-local opt_huge = O.opt_huge
-local machine = U.machine
-local check_node = U.check_node
-local cpu_node = U.cpu_node
-local allowed_cpus_of = U.allowed_cpus_of
-local opt_cpus = O.opt_cpus
-local stats = U.stats
-local new_result = U.new_result
-local warn = U.warn
-local check_pinning = U.check_pinning
-local numa_balancing_warning = U.numa_balancing_warning
-local placement = U.placement
-local alloc = U.alloc
-local progress_fn = U.progress_fn
-local MIB = U.MIB
-local GIB = U.GIB
-local ISAS = U.ISAS
 
 local M = {}
 
@@ -75,22 +53,22 @@ local function opt_delays(f, o, step_time)
   local v = o.delays
   if v == nil then v = DEFAULT_DELAYS end
   if type(v) ~= "table" or #v == 0 then
-    argerror(f, "delays", "a non-empty array of ns expected, got " .. type(v), 3)
+    O.argerror(f, "delays", "a non-empty array of ns expected, got " .. type(v), 3)
   end
   local out, seen = {}, {}
   for i, d in ipairs(v) do
     if type(d) ~= "number" then
-      argerror(f, "delays", ("element %d is %s, not a number of ns"):format(i, type(d)), 3)
+      O.argerror(f, "delays", ("element %d is %s, not a number of ns"):format(i, type(d)), 3)
     elseif math.type(d) ~= "integer" then
-      argerror(f, "delays", ("element %d (%s) is not an integer number of ns")
+      O.argerror(f, "delays", ("element %d (%s) is not an integer number of ns")
         :format(i, tostring(d)), 3)
     elseif d < 0 then
-      argerror(f, "delays", ("element %d (%d) is negative"):format(i, d), 3)
+      O.argerror(f, "delays", ("element %d (%d) is negative"):format(i, d), 3)
     elseif d >= step_time then
-      argerror(f, "delays", ("element %d (%d ns) is not below step_time (%d ns)")
+      O.argerror(f, "delays", ("element %d (%d ns) is not below step_time (%d ns)")
         :format(i, d, step_time), 3)
     elseif seen[d] then
-      argerror(f, "delays", ("%d ns is named twice"):format(d), 3)
+      O.argerror(f, "delays", ("%d ns is named twice"):format(d), 3)
     end
     seen[d], out[i] = true, d
   end
@@ -102,7 +80,7 @@ local function opt_spread(f, o)
   local v = o.max_spread
   if v == nil then return 0.10 end
   if type(v) ~= "number" or v ~= v or v < 0 then
-    argerror(f, "max_spread", "a fraction >= 0 expected (0.1 is 10%), got " .. tostring(v), 3)
+    O.argerror(f, "max_spread", "a fraction >= 0 expected (0.1 is 10%), got " .. tostring(v), 3)
   end
   return v
 end
@@ -166,7 +144,7 @@ end
 local function median_of(list, key)
   local v = {}
   for _, x in ipairs(list) do v[#v + 1] = x[key] end
-  return stats(v), v
+  return U.stats(v), v
 end
 
 local function whole(x) return x and math.tointeger(x) or x end
@@ -195,7 +173,7 @@ local function check_curve(r)
     local a, b = r.points[i - 1], r.points[i]
     if b.gbps_stats.min > a.gbps_stats.max then
       r.monotonic = false
-      warn(r, "offered load is not monotonic: %.3g GB/s at delay %d ns is above %.3g GB/s "
+      U.warn(r, "offered load is not monotonic: %.3g GB/s at delay %d ns is above %.3g GB/s "
            .. "at the shorter delay %d ns, beyond the spread of both", b.gbps, b.delay_ns,
            a.gbps, a.delay_ns)
     end
@@ -203,7 +181,7 @@ local function check_curve(r)
   local steps, off, idle, worst = 0, 0, 0, { share = 0 }
   for _, pt in ipairs(r.points) do
     if pt.unstable then
-      warn(r, "delay %d ns: latency spread %.0f%% over %d repetitions is above %.0f%% even "
+      U.warn(r, "delay %d ns: latency spread %.0f%% over %d repetitions is above %.0f%% even "
            .. "after measuring again: the figure is not stable", pt.delay_ns, pt.spread * 100,
            #pt.repetitions, r.max_spread * 100)
     end
@@ -220,7 +198,7 @@ local function check_curve(r)
     end
     local achieved = pt.delay_achieved_ns
     if pt.delay_ns > 0 and achieved and achieved > 1.5 * pt.delay_ns + 100 then
-      warn(r, "delay %d ns: the median pause achieved was %.0f ns per chunk (reading the clock "
+      U.warn(r, "delay %d ns: the median pause achieved was %.0f ns per chunk (reading the clock "
            .. "costs %s ns)", pt.delay_ns, pt.delay_achieved_ns, tostring(r.clock.overhead_ns))
     end
   end
@@ -249,31 +227,31 @@ end
 
 local function params(f, topo, o)
   local p = {
-    size = opt_size(f, o, "size", 256 * MIB),
-    traffic_size = opt_size(f, o, "traffic_size", GIB),
-    isa = opt_choice(f, o, "isa", "auto", ISAS),
-    pattern = opt_choice(f, o, "pattern", "random", { "random", "uniform", "sequential" }),
-    huge = opt_huge(f, o),
-    step_time = opt_int(f, o, "step_time", 50000000, 1000000, 60000000000),
-    repetitions = opt_int(f, o, "repetitions", 3, 1, 1000),
+    size = O.opt_size(f, o, "size", 256 * U.MIB),
+    traffic_size = O.opt_size(f, o, "traffic_size", U.GIB),
+    isa = O.opt_choice(f, o, "isa", "auto", U.ISAS),
+    pattern = O.opt_choice(f, o, "pattern", "random", { "random", "uniform", "sequential" }),
+    huge = O.opt_huge(f, o),
+    step_time = O.opt_int(f, o, "step_time", 50000000, 1000000, 60000000000),
+    repetitions = O.opt_int(f, o, "repetitions", 3, 1, 1000),
     max_spread = opt_spread(f, o),
-    seed = opt_int(f, o, "seed", 1),
+    seed = O.opt_int(f, o, "seed", 1),
   }
   local byname, names = traffic_types()
-  p.traffic = opt_choice(f, o, "traffic", "read", names)
+  p.traffic = O.opt_choice(f, o, "traffic", "read", names)
   p.delays = opt_delays(f, o, p.step_time)
-  if o.node ~= nil then p.node = check_node(f, topo, "node", o.node) end
-  local cpus = opt_cpus(f, topo, o, "cpus")
-  local threads = opt_int(f, o, "threads", nil, 2, 4096)
+  if o.node ~= nil then p.node = U.check_node(f, topo, "node", o.node) end
+  local cpus = O.opt_cpus(f, topo, o, "cpus")
+  local threads = O.opt_int(f, o, "threads", nil, 2, 4096)
   if not cpus then
-    local pool = p.node and allowed_cpus_of(topo, p.node) or {}
+    local pool = p.node and U.allowed_cpus_of(topo, p.node) or {}
     if #pool < 2 then pool = topo.allowed.cpus end
     cpus = {}
     for i = 1, threads or #pool do cpus[i] = pool[(i - 1) % #pool + 1] end
   end
-  if #cpus < 2 then argerror(f, "cpus", "a chaser and at least one traffic thread: 2 CPUs", 3) end
+  if #cpus < 2 then O.argerror(f, "cpus", "a chaser and at least one traffic thread: 2 CPUs", 3) end
   p.cpus, p.threads = cpus, #cpus
-  p.node = p.node or cpu_node(topo, cpus[1])
+  p.node = p.node or U.cpu_node(topo, cpus[1])
   return p, byname[p.traffic]
 end
 
@@ -304,11 +282,11 @@ end
 -- @treturn[2] integer errno
 function M.loaded_latency(opts)
   local f = "loaded_latency"
-  local o = check_opts(f, opts, LOADED_KEYS)
-  local topo, msg, code = machine()
+  local o = O.check_opts(f, opts, LOADED_KEYS)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local p, tinfo = params(f, topo, o)
-  local r = new_result(f, p, {
+  local r = U.new_result(f, p, {
     delay_ns = "ns each traffic thread pauses after each chunk (asked)",
     delay_achieved_ns = "ns paused per chunk, measured: the median pause (median of the "
       .. "repetitions)",
@@ -334,15 +312,15 @@ function M.loaded_latency(opts)
   for k, v in pairs(p) do r[k] = v end
   r.traffic_info = traffic_info(tinfo)
   check_cpus(r, p.cpus)
-  local chase, amsg, acode = alloc(p.size, p.node, p.huge)
+  local chase, amsg, acode = U.alloc(p.size, p.node, p.huge)
   if not chase then return nil, amsg, acode end
   local traffic
-  traffic, amsg, acode = alloc(p.traffic_size, p.node, p.huge)
+  traffic, amsg, acode = U.alloc(p.traffic_size, p.node, p.huge)
   if not traffic then
     chase:free()
     return nil, amsg, acode
   end
-  local show = progress_fn(o.progress, "loaded latency")
+  local show = U.progress_fn(o.progress, "loaded latency")
   local rand = rng(p.seed)
   local all, reps = {}, {}
   for i = 1, #p.delays do all[i], reps[i] = i, {} end
@@ -351,7 +329,7 @@ function M.loaded_latency(opts)
   local again, first = {}, {}
   if raw then
     r.isa, r.chunk_bytes, r.slots = raw.isa, raw.chunk_bytes, raw.slots
-    r.cpus_ran = check_pinning(r, raw.threads)
+    r.cpus_ran = U.check_pinning(r, raw.threads)
     for i in ipairs(p.delays) do
       if median_of(reps[i], "latency_ns").spread > p.max_spread then again[#again + 1] = i end
     end
@@ -361,7 +339,7 @@ function M.loaded_latency(opts)
     for _, i in ipairs(again) do first[i], reps[i] = reps[i], {} end
     local raw2
     raw2, rmsg, rcode = run_steps(p, chase, traffic, again, reps, rand)
-    if raw2 then check_pinning(r, raw2.threads) end
+    if raw2 then U.check_pinning(r, raw2.threads) end
     raw = raw2 and raw
   end
   show()
@@ -377,17 +355,17 @@ function M.loaded_latency(opts)
       r.points[i] = pt
     end
     check_curve(r)
-    r.placement = placement(r, chase, { { offset = 0, length = p.size, node = p.node } })
-    r.traffic_placement = placement(r, traffic,
+    r.placement = U.placement(r, chase, { { offset = 0, length = p.size, node = p.node } })
+    r.traffic_placement = U.placement(r, traffic,
       { { offset = 0, length = p.traffic_size, node = p.node } })
     if p.traffic == "write_nt" and r.isa == "c" then
-      warn(r, "isa c has no non-temporal stores: write_nt ran with normal stores")
+      U.warn(r, "isa c has no non-temporal stores: write_nt ran with normal stores")
     end
   end
   chase:free()
   traffic:free()
   if not raw then return nil, rmsg, rcode end
-  numa_balancing_warning(r, topo)
+  U.numa_balancing_warning(r, topo)
   return r
 end
 

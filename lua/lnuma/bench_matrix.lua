@@ -6,21 +6,6 @@ local O = require "lnuma.options"
 local latency = require "lnuma.bench_latency"
 local bandwidth = require "lnuma.bench_bandwidth"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_choice = O.opt_choice
-local opt_bool = O.opt_bool
-local opt_huge = O.opt_huge
-local machine = U.machine
-local contains = U.contains
-local new_result = U.new_result
-local progress_fn = U.progress_fn
-local default_bandwidth_size = U.default_bandwidth_size
-local MIB = U.MIB
-local KERNELS = U.KERNELS
-local PATTERNS = U.PATTERNS
 local min = math.min
 
 local M = {}
@@ -43,11 +28,11 @@ local function check_cells(topo, rows, columns, row_cpus, metric, threads)
   local on = topo.source == "system" and "this machine"
     or ("%s '%s'"):format(tostring(topo.source), tostring(topo.origin))
   if cells > M.MAX_CELLS then
-    argerror("matrix", "topology", ("%d x %d = %d cells on %s, more than a matrix may have "
+    O.argerror("matrix", "topology", ("%d x %d = %d cells on %s, more than a matrix may have "
              .. "(%d)"):format(#rows, #columns, cells, on, M.MAX_CELLS), 3)
   end
   if cpus > M.MAX_CELL_CPUS then
-    argerror("matrix", threads and "threads" or "topology", ("%d cells of up to %d threads "
+    O.argerror("matrix", threads and "threads" or "topology", ("%d cells of up to %d threads "
              .. "on %s name %d CPUs, more than a matrix may (%d)"):format(cells,
              cpus // math.max(cells, 1), on, cpus, M.MAX_CELL_CPUS), 3)
   end
@@ -66,32 +51,32 @@ end
 --   (`values[i][j]`: row i, column j; ns or GB/s), `fractions` (placement
 --   fraction of each cell), `cells` (who measured what), `warnings`
 function M.matrix(opts)
-  local o = check_opts("matrix", opts, MATRIX_KEYS)
-  local metric = opt_choice("matrix", o, "metric", "latency", { "latency", "bandwidth" })
-  local plan = opt_bool("matrix", o, "plan", false)
+  local o = O.check_opts("matrix", opts, MATRIX_KEYS)
+  local metric = O.opt_choice("matrix", o, "metric", "latency", { "latency", "bandwidth" })
+  local plan = O.opt_bool("matrix", o, "plan", false)
   local topo = o.topology
   if topo ~= nil then
     if type(topo) ~= "table" or type(topo.nodes) ~= "table" then
-      argerror("matrix", "topology", "a topology (lnuma.topology{...}) expected")
+      O.argerror("matrix", "topology", "a topology (lnuma.topology{...}) expected")
     end
     if topo.source ~= "system" and not plan then
-      argerror("matrix", "topology", "only this machine can be measured: pass plan = true to "
+      O.argerror("matrix", "topology", "only this machine can be measured: pass plan = true to "
                .. "plan on another topology")
     end
   else
     local msg, code
-    topo, msg, code = machine()
+    topo, msg, code = U.machine()
     if not topo then return nil, msg, code end
   end
   local allowed = topo.allowed or { cpus = {}, nodes = {} }
   local rows, columns, row_cpus = {}, {}, {}
   for _, n in ipairs(topo.nodes) do
-    if contains(allowed.nodes, n.os_index) or #allowed.nodes == 0 then
+    if U.contains(allowed.nodes, n.os_index) or #allowed.nodes == 0 then
       -- a node with CPUs and no memory (memoryless) is a row, never a column
       if n.memory ~= 0 then columns[#columns + 1] = n.os_index end
       local cpus = {}
       for _, c in ipairs(n.cpus or {}) do
-        if contains(allowed.cpus, c) or #allowed.cpus == 0 then cpus[#cpus + 1] = c end
+        if U.contains(allowed.cpus, c) or #allowed.cpus == 0 then cpus[#cpus + 1] = c end
       end
       if #cpus > 0 then
         rows[#rows + 1] = n.os_index
@@ -99,19 +84,19 @@ function M.matrix(opts)
       end
     end
   end
-  local size = opt_size("matrix", o, "size", metric == "latency" and 256 * MIB
-    or default_bandwidth_size(topo))
-  local threads = opt_int("matrix", o, "threads", nil, 1, 4096)
+  local size = O.opt_size("matrix", o, "size", metric == "latency" and 256 * U.MIB
+    or U.default_bandwidth_size(topo))
+  local threads = O.opt_int("matrix", o, "threads", nil, 1, 4096)
   check_cells(topo, rows, columns, row_cpus, metric, threads)
   local params = {
     metric = metric, size = size, rows = rows, columns = columns,
-    repetitions = opt_int("matrix", o, "repetitions", metric == "latency" and 5 or 3, 1),
-    min_time = opt_int("matrix", o, "min_time", metric == "latency" and 20000000 or 50000000, 0),
-    pattern = opt_choice("matrix", o, "pattern", "random", PATTERNS),
-    kernel = opt_choice("matrix", o, "kernel", "read", KERNELS),
-    huge = opt_huge("matrix", o), threads = threads,
+    repetitions = O.opt_int("matrix", o, "repetitions", metric == "latency" and 5 or 3, 1),
+    min_time = O.opt_int("matrix", o, "min_time", metric == "latency" and 20000000 or 50000000, 0),
+    pattern = O.opt_choice("matrix", o, "pattern", "random", U.PATTERNS),
+    kernel = O.opt_choice("matrix", o, "kernel", "read", U.KERNELS),
+    huge = O.opt_huge("matrix", o), threads = threads,
   }
-  local r = new_result("matrix", params, {
+  local r = U.new_result("matrix", params, {
     values = metric == "latency" and "ns per load" or "GB/s (1e9 bytes/s)", size = "bytes",
   })
   r.metric, r.size, r.rows, r.columns = metric, size, rows, columns
@@ -136,7 +121,7 @@ function M.matrix(opts)
     r.planned = true
     return r
   end
-  local show = progress_fn(o.progress, metric .. " matrix")
+  local show = U.progress_fn(o.progress, metric .. " matrix")
   local fraction_min = 1
   for k, cell in ipairs(r.cells) do
     show(k, #r.cells, ("node %d -> node %d"):format(cell.cpu_node, cell.memory_node))
@@ -170,7 +155,7 @@ function M.matrix(opts)
   local ran = {}
   for _, cell in ipairs(r.cells) do
     for _, c in ipairs(cell.cpus_ran or {}) do
-      if not contains(ran, c) then ran[#ran + 1] = c end
+      if not U.contains(ran, c) then ran[#ran + 1] = c end
     end
   end
   table.sort(ran)

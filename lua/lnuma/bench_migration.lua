@@ -4,19 +4,6 @@
 local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_huge = O.opt_huge
-local machine = U.machine
-local node_list = U.node_list
-local check_node = U.check_node
-local stats = U.stats
-local new_result = U.new_result
-local warn = U.warn
-local placement = U.placement
-local alloc = U.alloc
-local MIB = U.MIB
 local max = math.max
 
 local M = {}
@@ -28,30 +15,30 @@ local M = {}
 -- @treturn table result with `pages_per_s` (median), `gbps`, `stats`,
 --   `moved`, `pages`, `placement` (after the move, against `to`), `warnings`
 function M.migration(opts)
-  local o = check_opts("migration", opts, { size = true, from = true, to = true,
+  local o = O.check_opts("migration", opts, { size = true, from = true, to = true,
                                              huge = true, repetitions = true })
-  local topo, msg, code = machine()
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
-  local nodes = node_list(topo)
+  local nodes = U.node_list(topo)
   local p = {
-    size = opt_size("migration", o, "size", 64 * MIB),
-    huge = opt_huge("migration", o),
-    repetitions = opt_int("migration", o, "repetitions", 3, 1, 1000),
+    size = O.opt_size("migration", o, "size", 64 * U.MIB),
+    huge = O.opt_huge("migration", o),
+    repetitions = O.opt_int("migration", o, "repetitions", 3, 1, 1000),
   }
-  p.from = o.from ~= nil and check_node("migration", topo, "from", o.from) or nodes[1]
-  p.to = o.to ~= nil and check_node("migration", topo, "to", o.to) or nodes[#nodes]
-  local r = new_result("migration", p, {
+  p.from = o.from ~= nil and U.check_node("migration", topo, "from", o.from) or nodes[1]
+  p.to = o.to ~= nil and U.check_node("migration", topo, "to", o.to) or nodes[#nodes]
+  local r = U.new_result("migration", p, {
     pages_per_s = "pages per second", gbps = "GB/s (1e9 bytes/s)", size = "bytes",
     repetitions = "pages per second",
   })
   for k, v in pairs(p) do r[k] = v end
   if p.from == p.to then
-    warn(r, "from and to are the same node (%d): no page can move, so no speed is measured",
+    U.warn(r, "from and to are the same node (%d): no page can move, so no speed is measured",
          p.from)
   end
   local reps, moved, pages, last_buf = {}, 0, 0, nil
   for i = 1, p.repetitions do
-    local buf, amsg, acode = alloc(p.size, p.from, p.huge, true)
+    local buf, amsg, acode = U.alloc(p.size, p.from, p.huge, true)
     if not buf then return nil, amsg, acode end
     local res, mmsg, mcode = buf:migrate(p.to)
     if not res then
@@ -67,10 +54,10 @@ function M.migration(opts)
     if last_buf then last_buf:free() end
     last_buf = buf
   end
-  r.placement = placement(r, last_buf, { { offset = 0, length = p.size, node = p.to } })
+  r.placement = U.placement(r, last_buf, { { offset = 0, length = p.size, node = p.to } })
   r.page_size = r.placement.page_size
   last_buf:free()
-  r.repetitions, r.stats = reps, stats(reps)
+  r.repetitions, r.stats = reps, U.stats(reps)
   r.pages_per_s = r.stats.median
   r.gbps = r.pages_per_s * (r.page_size or 4096) / 1e9
   r.moved, r.pages = moved, pages

@@ -7,22 +7,6 @@ local U = require "lnuma.bench_util"
 local O = require "lnuma.options"
 local W = require "lnuma.weights"
 
-local argerror = O.argerror
-local check_opts = O.check_opts
-local opt_size = O.opt_size
-local opt_int = O.opt_int
-local opt_bool = O.opt_bool
-local opt_choice = O.opt_choice
-local opt_huge = O.opt_huge
-local opt_cpus = O.opt_cpus
-local check_node = U.check_node
-local machine = U.machine
-local new_result = U.new_result
-local warn = U.warn
-local numa_balancing_warning = U.numa_balancing_warning
-local KERNELS = U.KERNELS
-local ISAS = U.ISAS
-local MIB = U.MIB
 
 local M = {}
 
@@ -46,16 +30,16 @@ end
 -- vectors = { {[node] = weight, ...}, ... }: a copy, each vector's nodes existing.
 local function opt_vectors(fname, topo, v)
   if type(v) ~= "table" or #v == 0 then
-    argerror(fname, "vectors", "a list of weight tables {[node] = weight, ...} expected", 4)
+    O.argerror(fname, "vectors", "a list of weight tables {[node] = weight, ...} expected", 4)
   end
   if #v > MAX_POINTS then
-    argerror(fname, "vectors", ("%d vectors, more than the %d allowed"):format(#v, MAX_POINTS),
+    O.argerror(fname, "vectors", ("%d vectors, more than the %d allowed"):format(#v, MAX_POINTS),
              4)
   end
   local out = {}
   for i, w in ipairs(v) do
     if type(w) ~= "table" then
-      argerror(fname, "vectors", ("element %d: a table {[node] = weight} expected, got %s")
+      O.argerror(fname, "vectors", ("element %d: a table {[node] = weight} expected, got %s")
         :format(i, type(w)), 4)
     end
     local copy = {}
@@ -63,10 +47,10 @@ local function opt_vectors(fname, topo, v)
     -- The core's checks of a weight table (caps, types), then the machine's.
     local ok, err = pcall(W.pattern, copy, 1)
     if not ok then
-      argerror(fname, "vectors", ("element %d: %s"):format(i,
+      O.argerror(fname, "vectors", ("element %d: %s"):format(i,
         tostring(err):match("%((weights: .*)%)$") or tostring(err)), 4)
     end
-    for node in pairs(copy) do check_node(fname, topo, "vectors", node) end
+    for node in pairs(copy) do U.check_node(fname, topo, "vectors", node) end
     out[i] = copy
   end
   return out
@@ -74,35 +58,35 @@ end
 
 local function params(fname, topo, o)
   local p = {
-    size = opt_size(fname, o, "size", 256 * MIB),
-    kernel = opt_choice(fname, o, "kernel", "read", KERNELS),
-    isa = opt_choice(fname, o, "isa", "auto", ISAS),
-    huge = opt_huge(fname, o),
-    repetitions = opt_int(fname, o, "repetitions", 3, 1, 100000),
-    min_time = opt_int(fname, o, "min_time", 20000000, 0),
-    latency = opt_bool(fname, o, "latency", true),
-    seed = opt_int(fname, o, "seed", 1),
+    size = O.opt_size(fname, o, "size", 256 * U.MIB),
+    kernel = O.opt_choice(fname, o, "kernel", "read", U.KERNELS),
+    isa = O.opt_choice(fname, o, "isa", "auto", U.ISAS),
+    huge = O.opt_huge(fname, o),
+    repetitions = O.opt_int(fname, o, "repetitions", 3, 1, 100000),
+    min_time = O.opt_int(fname, o, "min_time", 20000000, 0),
+    latency = O.opt_bool(fname, o, "latency", true),
+    seed = O.opt_int(fname, o, "seed", 1),
   }
-  p.latency_size = opt_size(fname, o, "latency_size", math.min(p.size, 64 * MIB))
+  p.latency_size = O.opt_size(fname, o, "latency_size", math.min(p.size, 64 * U.MIB))
   if p.latency_size > p.size then
-    argerror(fname, "latency_size", ("%d bytes do not fit in the buffer (%d bytes)")
+    O.argerror(fname, "latency_size", ("%d bytes do not fit in the buffer (%d bytes)")
       :format(p.latency_size, p.size), 3)
   end
-  p.cpus = opt_cpus(fname, topo, o, "cpus")
-  local threads = opt_int(fname, o, "threads", nil, 1, 4096)
+  p.cpus = O.opt_cpus(fname, topo, o, "cpus")
+  local threads = O.opt_int(fname, o, "threads", nil, 1, 4096)
   if p.cpus and threads and threads ~= #p.cpus then
-    argerror(fname, "threads", ("%d threads but %d CPUs in cpus"):format(threads, #p.cpus), 3)
+    O.argerror(fname, "threads", ("%d threads but %d CPUs in cpus"):format(threads, #p.cpus), 3)
   end
   p.threads = threads
   if o.cpu ~= nil then
-    p.cpu = opt_int(fname, o, "cpu", nil, 0)
+    p.cpu = O.opt_int(fname, o, "cpu", nil, 0)
     if not U.cpu_node(topo, p.cpu) then
-      argerror(fname, "cpu", ("CPU %d does not exist"):format(p.cpu), 3)
+      O.argerror(fname, "cpu", ("CPU %d does not exist"):format(p.cpu), 3)
     end
   end
   if o.vectors ~= nil then
     if o.nodes ~= nil or o.points ~= nil then
-      argerror(fname, "vectors", "give vectors, or nodes and points, not both", 3)
+      O.argerror(fname, "vectors", "give vectors, or nodes and points, not both", 3)
     end
     p.vectors = opt_vectors(fname, topo, o.vectors)
     return p
@@ -113,20 +97,20 @@ local function params(fname, topo, o)
     local ok, set = pcall(core.cpulist, o.nodes)
     if ok and type(set) == "string" then ok, set = pcall(core.cpulist, set) end
     if not ok or type(set) ~= "table" then
-      argerror(fname, "nodes", "an array of nodes or a list such as \"0,1\" expected", 3)
+      O.argerror(fname, "nodes", "an array of nodes or a list such as \"0,1\" expected", 3)
     end
     nodes = set
-    for _, n in ipairs(nodes) do check_node(fname, topo, "nodes", n) end
+    for _, n in ipairs(nodes) do U.check_node(fname, topo, "nodes", n) end
   else
     nodes = memory_nodes(topo)
   end
-  p.points = opt_int(fname, o, "points", 11, 2, MAX_POINTS)
+  p.points = O.opt_int(fname, o, "points", 11, 2, MAX_POINTS)
   if #nodes == 1 then
     p.vectors = { { [nodes[1]] = 1 } }
   elseif #nodes == 2 then
     p.vectors = W.steps(nodes[1], nodes[2], p.points)
   else
-    argerror(fname, o.nodes ~= nil and "nodes" or "vectors",
+    O.argerror(fname, o.nodes ~= nil and "nodes" or "vectors",
              ("%d nodes: a stepped sweep takes two (name them with nodes = {a, b}, or give "
               .. "the weight vectors to measure with vectors = {...})"):format(#nodes), 3)
   end
@@ -147,7 +131,7 @@ local function run_order(n, seed)
 end
 
 local function copy_warnings(r, from, label)
-  for _, w in ipairs(from.warnings or {}) do warn(r, "%s: %s", label, w) end
+  for _, w in ipairs(from.warnings or {}) do U.warn(r, "%s: %s", label, w) end
 end
 
 -- One mix: allocate, prove the placement, measure.
@@ -168,13 +152,13 @@ local function measure_point(r, p, w)
   end
   point.placement = proof
   if not proof.ok or not proof.within_one_chunk then
-    warn(r, "weights %s: %d pages off their chunk's node, %d absent; pages per node deviate "
+    U.warn(r, "weights %s: %d pages off their chunk's node, %d absent; pages per node deviate "
          .. "by %.0f from the mix (one chunk is %d pages)", point.label, proof.misplaced,
          proof.absent, proof.deviation_pages, proof.pages_per_chunk)
   end
   local info = buf:info()
   if info.policy_applied == false then
-    warn(r, "weights %s: memory policy was not applied (%s)", point.label,
+    U.warn(r, "weights %s: memory policy was not applied (%s)", point.label,
          tostring(info.policy_note))
   end
   local bw, bmsg, bcode = bandwidth {
@@ -205,7 +189,7 @@ local function measure_point(r, p, w)
   -- Measured on the pages just proven: check again that they stayed.
   local after = W.check(buf)
   if after and (after.misplaced ~= proof.misplaced or after.absent ~= proof.absent) then
-    warn(r, "weights %s: placement changed during the run (%d pages now off their node)",
+    U.warn(r, "weights %s: placement changed during the run (%d pages now off their node)",
          point.label, after.misplaced)
   end
   buf:free()
@@ -255,18 +239,18 @@ end
 -- @treturn[2] string message
 -- @treturn[2] integer errno
 function M.weights(opts)
-  local o = check_opts("weights", opts, KEYS)
-  local topo, msg, code = machine()
+  local o = O.check_opts("weights", opts, KEYS)
+  local topo, msg, code = U.machine()
   if not topo then return nil, msg, code end
   local p = params("weights", topo, o)
-  local r = new_result("weights", p, {
+  local r = U.new_result("weights", p, {
     gbps = "GB/s (1e9 bytes/s)", latency_ns = "ns per load", size = "bytes",
     latency_size = "bytes", min_time = "ns",
     placement = "pages (of the buffer's base page) per node; ideal: the pages the weights ask",
   })
   r.size, r.kernel, r.nodes, r.seed = p.size, p.kernel, p.nodes, p.seed
   if #p.vectors == 1 and p.nodes and #p.nodes == 1 then
-    warn(r, "one memory node (%d): nothing to sweep, one point measured", p.nodes[1])
+    U.warn(r, "one memory node (%d): nothing to sweep, one point measured", p.nodes[1])
   end
   r.run_order = run_order(#p.vectors, p.seed)
   local points = {}
@@ -285,7 +269,7 @@ function M.weights(opts)
   end
   r.stats = U.stats(gbps)
   r.placement = { fraction = proven / #points, points = #points, proven = proven }
-  numa_balancing_warning(r, topo)
+  U.numa_balancing_warning(r, topo)
   return r
 end
 

@@ -17,6 +17,7 @@ cli.COMMANDS = {
   "lnuma.cli_matrix",
   "lnuma.cli_loaded",
   "lnuma.cli_c2c",
+  "lnuma.cli_clock",
   "lnuma.cli_migration",
   "lnuma.cli_survey",
   "lnuma.cli_exec",

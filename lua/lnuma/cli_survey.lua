@@ -181,6 +181,13 @@ function cmd.summary_text(s, dir, color)
     if #s.c2c.rows <= 16 then add(rep.heatmap(s.c2c, { color = color })) end
     add("")
   end
+  if s.clock_skew then
+    local k = s.clock_skew
+    add(("Counter skew (%s, %d CPUs): largest |offset| %.1f ns, uncertainty up to %.1f ns "
+         .. "(lnuma clock skew shows the matrix)"):format(k.clock.source, #k.cpus,
+         k.max_abs_offset_ns, k.max_uncertainty_ns))
+    add("")
+  end
   local sb = s.stability
   if sb then
     add(("Spreads above %.0f%% were measured again (%d figure%s); %s"):format(sb.bound * 100,

@@ -149,6 +149,7 @@ function M.settings(topo, quick)
     s.loaded = { size = lat, traffic_size = bw, delays = { 0, 1000, 20000 },
                  step_time = 10000000, repetitions = 2, huge = huge }
     s.c2c = { samples = 3, roundtrips = 100 }
+    s.skew = { tries = 200 }
   else
     s.curve = { repetitions = 3, min_time = 10000000 }
     s.lat_matrix = { size = lat, repetitions = 5, min_time = 20000000, huge = huge }
@@ -156,6 +157,7 @@ function M.settings(topo, quick)
     s.peak = { size = bw, repetitions = 3, min_time = 50000000, huge = huge }
     s.loaded = { size = lat, traffic_size = max(bw, GIB), step_time = 50000000, huge = huge }
     s.c2c = { samples = 11, roundtrips = 500 }
+    s.skew = { tries = 1000 }
   end
   return s
 end
@@ -272,6 +274,7 @@ end
 --   `strict` (boolean: a survey with a doubtful part fails, as a benchmark
 --   with `strict = true` does: `nil, message, ECANCELED, survey`)
 -- @treturn table the survey: `topology`, one result per part (`PARTS`),
+--   `clock_skew` (`lnuma.clock.skew`, with two CPUs or more),
 --   `settings`, `stability` (`{bound, remeasured, unstable = {names}}`),
 --   `warnings`, `doubts` (the parts' doubts, `{code, message}`, messages
 --   after the part's name), `provenance` (see `lnuma.provenance`)
@@ -339,6 +342,10 @@ function M.run(opts)
     end)
     part("c2c", "core-to-core latency", function()
       return lnuma.bench.c2c(set.c2c)
+    end)
+    -- Not one of PARTS (it has no SVG): the survey's clock_skew field.
+    part("clock_skew", "counter skew between CPUs", function()
+      return lnuma.clock.skew(set.skew)
     end)
   else
     s.warnings[#s.warnings + 1] = "loaded latency and c2c need two CPUs; this process may use one"

@@ -238,6 +238,9 @@ examples: all $(BUILD)/lnuma-uninstalled.pc
 	  LDFLAGS="-Wl,-rpath,$(CURDIR)/$(BUILD) $(LDFLAGS)"
 	@mkdir -p $(BUILD)/examples/host
 	cp examples/host/engine $(BUILD)/examples/host/engine
+	$(MAKE) -C examples/walker walker
+	@mkdir -p $(BUILD)/examples/walker
+	cp examples/walker/walker $(BUILD)/examples/walker/walker
 
 # --- install ---------------------------------------------------------------
 # lnuma.pc from csrc/lnuma.pc.in: for a prefix (install) or for this build

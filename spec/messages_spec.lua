@@ -51,8 +51,8 @@ describe("argument errors name the argument, not lnuma's variables", function()
     assert.equal("bad argument #1 to 'text' (table expected, got number)",
                  raises(lnuma.report.text, 5))
     assert.matches("^bad argument #1 to 'text' %(not an lnuma benchmark result: benchmark = nil "
-                   .. "%(expected bandwidth, bandwidth_kernels, c2c, experiment, latency, "
-                   .. "latency_curve, ",
+                   .. "%(expected bandwidth, bandwidth_kernels, c2c, exec, experiment, "
+                   .. "latency, latency_curve, ",
                    raises(lnuma.report.text, {}))
     assert.equal("bad argument #1 to 'csv' (table expected, got string)",
                  raises(lnuma.report.csv, "x"))

@@ -215,6 +215,22 @@ int lnuma__apply_policy(void *addr, size_t len, lnuma_mempolicy policy, const ln
   return policy_failure(e, "mbind", policy, nodes, err);
 }
 
+int lnuma__set_mempolicy_raw(lnuma_mempolicy policy, const lnuma_set *nodes) {
+  return policy_call(NULL, 0, policy, nodes) == 0 ? 0 : errno;
+}
+
+int lnuma__policy_refused(int e, lnuma_mempolicy policy, const lnuma_set *nodes,
+                          lnuma_error *err) {
+  if (e == EPERM) {
+    char buf[128];
+    return lnuma__fail(err, e,
+                       "set_mempolicy: %s (the kernel refuses memory policy here, e.g. a "
+                       "container without CAP_SYS_NICE)",
+                       strerror_r(e, buf, sizeof buf));
+  }
+  return policy_failure(e, "set_mempolicy", policy, nodes, err);
+}
+
 int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_error *err) {
   lnuma_set resolved;
   if (nodes != NULL)
@@ -223,16 +239,8 @@ int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnum
     lnuma_set_zero(&resolved);
   if (lnuma__resolve_policy(&policy, &resolved, err) != 0) return -1;
   if (lnuma__diagnose_nodes(&resolved, "nodes", err) != 0) return -1;
-  if (policy_call(NULL, 0, policy, &resolved) == 0) return 0;
-  int e = errno;
-  if (e == EPERM) {
-    char buf[128];
-    return lnuma__fail(err, e,
-                       "set_mempolicy: %s (the kernel refuses memory policy here, e.g. a "
-                       "container without CAP_SYS_NICE)",
-                       strerror_r(e, buf, sizeof buf));
-  }
-  return policy_failure(e, "set_mempolicy", policy, &resolved, err);
+  int e = lnuma__set_mempolicy_raw(policy, &resolved);
+  return e == 0 ? 0 : lnuma__policy_refused(e, policy, &resolved, err);
 }
 
 int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nodes,

@@ -23,6 +23,7 @@ void lnuma_open_clock(lua_State *L, int ctx);
 void lnuma_open_clock_sync(lua_State *L, int ctx); /* into the clock table at -1 */
 void lnuma_open_histogram(lua_State *L);
 void lnuma_open_kernels(lua_State *L, int ctx);
+void lnuma_open_exec(lua_State *L);
 void lnuma_open_sysinfo(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
 

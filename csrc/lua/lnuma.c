@@ -22,6 +22,7 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_clock(L, ctx);
   lnuma_open_histogram(L);
   lnuma_open_kernels(L, ctx);
+  lnuma_open_exec(L);
   lnuma_open_sysinfo(L);
   /* areas: one lnuma_open_<area>(L) call each */
   lua_remove(L, ctx);

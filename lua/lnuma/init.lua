@@ -147,4 +147,8 @@ for name, fn in pairs(require "lnuma.bench.memory") do lnuma.bench[name] = fn en
 -- order and returns its statistics (see `lnuma.experiment`).
 lnuma.experiment = require "lnuma.experiment"
 
+--- Runs an external program under a memory policy and CPU set and reports
+-- what it got: `lnuma.exec{"./walker", "64", node = 1}` (see `lnuma.exec`).
+lnuma.exec = require "lnuma.exec"
+
 return lnuma

@@ -10,14 +10,18 @@
 -- is not listed is called with small options only, and the run says so, so
 -- a new benchmark is fuzzed at once and gets a template later.
 --
--- EXCLUDED: functions never called, each with its reason.  None today: the
--- CLI's main (which exits and reads the command line) is not part of
--- `require "lnuma"`.
+-- EXCLUDED: functions never called, each with its reason.  The CLI's main
+-- (which exits and reads the command line) is not part of `require "lnuma"`.
 
 local M = {}
 
 M.EXCLUDED = {
   -- ["lnuma.x"] = "reason",
+  -- They run programs: a random argv could name any program on PATH (its
+  -- binding's argument handling is covered by spec/exec_spec.lua).
+  ["lnuma.core.exec"] = "runs programs",
+  ["lnuma.exec.run"] = "runs programs",
+  ["lnuma.exec.runner"] = "makes a function that runs programs",
 }
 
 -- Paths that look like benchmarks but cost nothing (pure statistics,

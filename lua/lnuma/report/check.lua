@@ -103,6 +103,7 @@ local KINDS = {
   bandwidth_kernels = {
     kernels = opt(list(rec { gbps = opt(NUM), spread = opt(NUM) })),
   },
+  exec = require("lnuma.report.exec").SHAPE,
   experiment = require("lnuma.experiment_render").SHAPE,
 }
 

@@ -408,6 +408,7 @@ function M.render(result)
   elseif b == "loaded_latency" then return M.loaded(result)
   elseif b == "latency" or b == "bandwidth" or b == "migration" or b == "bandwidth_kernels" then
     return M.bars(result)
+  elseif b == "exec" then return require("lnuma.report.exec").svg(result)
   elseif b == "experiment" then return require("lnuma.experiment_svg").render(result)
   end
   argerror("svg", nil, "not an lnuma benchmark result: benchmark = " .. tostring(b), 2)

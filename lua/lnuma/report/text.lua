@@ -106,6 +106,7 @@ end
 -- Rows and headers of each kind of result, shared by table() and csv().
 local function tabulate(r)
   local b = r.benchmark
+  if b == "exec" then return require("lnuma.report.exec").rows(r) end
   if b == "matrix" or b == "c2c" then
     local corner = matrix_axes(r)
     local headers = { corner }
@@ -411,6 +412,7 @@ function M.summary(result, opts)
   opts = opts or {}
   local r, out = result, {}
   local b = r.benchmark
+  if b == "exec" then return require("lnuma.report.exec").text(r) end
   if b == "experiment" then return require("lnuma.experiment_render").text(r) end
   local where = r.cpus_ran and ("CPUs " .. table.concat(r.cpus_ran, ",")) or ""
   if b == "latency" then

@@ -117,5 +117,14 @@ describe("lnuma compare #multinode", function()
     for _, run in ipairs(r.runs) do
       assert.same({}, run.flags)
     end
+    -- The runs went in the order seed 3 gives: the design's own shuffle of 2
+    -- combinations x 2 rounds, drawn from a generator seeded with 3.
+    local D = require "lnuma.experiment_design"
+    local expected = {}
+    for _, slot in ipairs(D.order(2, 2, 0, D.rng(3))) do
+      expected[#expected + 1] = slot.combination
+    end
+    assert.equal(3, r.seed)
+    assert.same(expected, r.order)
   end)
 end)

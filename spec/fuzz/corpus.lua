@@ -94,7 +94,9 @@ function M.files(root, tmp)
     plans[#plans + 1] = put(name, read(root .. "/examples/host/" .. name))
   end
   for _, p in ipairs(PLANS) do plans[#plans + 1] = put(p[1], p[2]) end
-  for _, p in ipairs { "/dev/null", "/nonexistent/dir/file", tmp, tmp .. "/out.json",
+  -- A path no call can create, even as root (lnuma.mkdir would make
+  -- /nonexistent/dir/file, and later runs would find it there).
+  for _, p in ipairs { "/dev/null", "/proc/nonexistent/dir/file", tmp, tmp .. "/out.json",
                        tmp .. "/out.svg", tmp .. "/out.csv", tmp .. "/out.xml",
                        "/proc/self/status", "/dev/zero", "relative.json", "" } do
     paths[#paths + 1] = p

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/clock.h -- a cheap, honest nanosecond clock.
  *
  * The clock reads the fastest trustworthy counter of the machine:
@@ -123,8 +123,14 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 
 #if (defined(__x86_64__) || defined(__aarch64__)) && defined(__GNUC__) &&         \
     defined(__SIZEOF_INT128__)
+/** 1 where lnuma_clock_ticks() reads the counter (TSC, cntvct_el0) inline
+ *  (x86-64 or arm64 with GCC or Clang); 0 where it falls back to
+ *  lnuma_monotonic_raw_ns(). */
 #define LNUMA_CLOCK_INLINE_COUNTER 1
 #else
+/** 1 where lnuma_clock_ticks() reads the counter (TSC, cntvct_el0) inline
+ *  (x86-64 or arm64 with GCC or Clang); 0 where it falls back to
+ *  lnuma_monotonic_raw_ns(). */
 #define LNUMA_CLOCK_INLINE_COUNTER 0
 #endif
 

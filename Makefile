@@ -190,7 +190,7 @@ rock: deps
 
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 
-lint: lint-lua lint-c
+lint: lint-lua lint-c docs
 
 # make docs: the Lua API (LDoc, config.ld) into build/docs/lua and the C API
 # (Doxygen over csrc/include) into build/docs/c; a warning from either fails.

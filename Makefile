@@ -37,7 +37,13 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
 # The Lua face is embedded in liblnuma (a C file generated from
 # lua/lnuma/*.lua), so hosts load plans and `require "lnuma"` without paths.
-LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua))
+LUA_SUBDIRS = cli bench report
+LUA_FILES = $(sort $(wildcard lua/lnuma/*.lua $(LUA_SUBDIRS:%=lua/lnuma/%/*.lua)))
+# What liblnuma carries for a C host: the module, without the command line
+# and the SVG renderers (a host that wants them installs the Lua files).
+HOST_LUA_FILES = $(filter-out lua/lnuma/cli.lua lua/lnuma/cli/%.lua lua/lnuma/%_svg.lua \
+                 lua/lnuma/report/svg.lua, \
+                 $(LUA_FILES))
 EMBED_C   = $(BUILD)/gen/lua_files.c
 HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/lua_files.o
 
@@ -73,6 +79,8 @@ $(BUILD)/obj/%.o: %.c
 # The benchmark kernels are compiled -O3 (after OPTFLAGS, so it wins) for the
 # baseline ISA; their AVX2/AVX-512 variants are chosen at run time.
 $(BUILD)/obj/csrc/core/kernels_%.o: KERNEL_CFLAGS = -O3
+# So are the typed-range loops (sum, min, max, fill of csrc/core/bulk.c).
+$(BUILD)/obj/csrc/core/bulk.o: KERNEL_CFLAGS = -O3
 
 # The Lua module carries the core itself (as the rock does) and takes its Lua
 # symbols from the interpreter that loads it: it must not link liblua.
@@ -96,11 +104,11 @@ $(STLIB): $(CORE_OBJ) $(LUA_OBJ) $(HOST_OBJ)
 LUA_LIST = $(BUILD)/gen/lua_files.list
 $(LUA_LIST): FORCE
 	@mkdir -p $(dir $@)
-	@echo "$(LUA_FILES)" | cmp -s - $@ || echo "$(LUA_FILES)" >$@
+	@echo "$(HOST_LUA_FILES)" | cmp -s - $@ || echo "$(HOST_LUA_FILES)" >$@
 
-$(EMBED_C): $(LUA_FILES) $(LUA_LIST) csrc/host/embed.lua
+$(EMBED_C): $(HOST_LUA_FILES) $(LUA_LIST) csrc/host/embed.lua
 	@mkdir -p $(dir $@)
-	$(LUA) csrc/host/embed.lua $@ $(LUA_FILES)
+	$(LUA) csrc/host/embed.lua $@ $(HOST_LUA_FILES)
 
 $(BUILD)/obj/gen/lua_files.o: $(EMBED_C)
 	@mkdir -p $(dir $@)
@@ -230,6 +238,9 @@ examples: all $(BUILD)/lnuma-uninstalled.pc
 	  LDFLAGS="-Wl,-rpath,$(CURDIR)/$(BUILD) $(LDFLAGS)"
 	@mkdir -p $(BUILD)/examples/host
 	cp examples/host/engine $(BUILD)/examples/host/engine
+	$(MAKE) -C examples/walker walker
+	@mkdir -p $(BUILD)/examples/walker
+	cp examples/walker/walker $(BUILD)/examples/walker/walker
 
 # --- install ---------------------------------------------------------------
 # lnuma.pc from csrc/lnuma.pc.in: for a prefix (install) or for this build
@@ -244,10 +255,12 @@ $(BUILD)/lnuma-uninstalled.pc: csrc/lnuma.pc.in Makefile
 
 install: all
 	install -d $(DESTDIR)$(LUA_CDIR)/lnuma $(DESTDIR)$(LUA_LDIR)/lnuma \
+	  $(LUA_SUBDIRS:%=$(DESTDIR)$(LUA_LDIR)/lnuma/%) \
 	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lnuma \
 	  $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CDIR)/lnuma/core.so
 	install -m 644 lua/lnuma/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/
+	for d in $(LUA_SUBDIRS); do install -m 644 lua/lnuma/$$d/*.lua $(DESTDIR)$(LUA_LDIR)/lnuma/$$d/; done
 	install -m 755 bin/lnuma $(DESTDIR)$(BINDIR)/lnuma
 	install -m 644 csrc/include/lnuma.h csrc/include/lnuma_lua.h $(DESTDIR)$(INCDIR)/
 	install -m 644 csrc/include/lnuma/*.h $(DESTDIR)$(INCDIR)/lnuma/
@@ -263,7 +276,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LUA_CDIR)/lnuma/core.so $(DESTDIR)$(BINDIR)/lnuma \
 	  $(DESTDIR)$(INCDIR)/lnuma.h $(DESTDIR)$(INCDIR)/lnuma_lua.h
-	rm -f $(addprefix $(DESTDIR)$(LUA_LDIR)/lnuma/,$(notdir $(wildcard lua/lnuma/*.lua)))
+	rm -f $(patsubst lua/lnuma/%,$(DESTDIR)$(LUA_LDIR)/lnuma/%,$(LUA_FILES))
+	-rmdir $(LUA_SUBDIRS:%=$(DESTDIR)$(LUA_LDIR)/lnuma/%) 2>/dev/null
 	rm -f $(addprefix $(DESTDIR)$(INCDIR)/lnuma/,$(notdir $(wildcard csrc/include/lnuma/*.h)))
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,liblnuma.so.$(SOVERSION) \
 	  liblnuma.so.$(SONAME_MAJOR) liblnuma.so liblnuma.a) $(DESTDIR)$(PKGCONFIGDIR)/lnuma.pc

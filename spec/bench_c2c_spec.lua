@@ -3,41 +3,22 @@
 -- on the node asked; each pair's samples give its tails, the matrix its
 -- medians.  Tiny sample counts: these specs check behaviour, not speed.
 local lnuma = require "lnuma"
+local H = dofile("spec/support/helpers.lua")
 
-local LUA = os.getenv("LUA") or "lua5.4"
+local LUA = H.LUA
 local QUICK = { samples = 3, roundtrips = 50 }
 
-local function quick(t)
-  for k, v in pairs(QUICK) do
-    if t[k] == nil then t[k] = v end
-  end
-  return t
-end
+local function quick(t) return H.with_defaults(QUICK, t) end
 
-local function allowed_cpus() return lnuma.topology().allowed.cpus end
-
-local function two_cpus()
-  local cpus = allowed_cpus()
-  if #cpus < 2 then pending("needs two CPUs") end
-  return { cpus[1], cpus[2] }
-end
+local allowed_cpus = H.allowed_cpus
+local function two_cpus() return H.two_cpus(pending) end
 
 local function finite(x)
   return type(x) == "number" and x == x and x > -math.huge and x < math.huge
 end
 
 -- Runs a shell command; returns stdout, stderr and the exit code.
-local function sh(cmd)
-  local err = os.tmpname()
-  local p = assert(io.popen(cmd .. " 2>" .. err))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = io.open(err)
-  local errtext = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(err)
-  return out, errtext, code
-end
+local sh = H.run
 
 local function lnuma_cli(args) return sh(LUA .. " bin/lnuma " .. args) end
 

@@ -4,16 +4,12 @@
 -- curve runs on huge pages with a 4 KiB series beside it.  The reading is
 -- tested on synthetic points; the measuring on a tiny real curve.
 local lnuma = require "lnuma"
+local H = dofile("spec/support/helpers.lua")
 
 local KiB, MiB = 1024, 1024 * 1024
 local QUICK = { repetitions = 2, min_time = 1000000 }
 
-local function quick(t)
-  for k, v in pairs(QUICK) do
-    if t[k] == nil then t[k] = v end
-  end
-  return t
-end
+local function quick(t) return H.with_defaults(QUICK, t) end
 
 -- The caches of a typical core: L1d 48K, L2 1M, L3 32M (and an L1i to ignore).
 local CACHES = {
@@ -287,8 +283,11 @@ describe("lnuma.bench.latency_curve", function()
     assert.has_error(function() lnuma.bench.latency_curve { huge = "thp", series = { false } } end,
       "bad argument #1 to 'latency_curve' (series: give either huge (one series) or series)")
     assert.has_error(function() lnuma.bench.latency_curve { series = { "3M" } } end,
-      "bad argument #1 to 'latency_curve' (huge: '3M' is not one of false, true, \"thp\", "
-      .. "\"2M\", \"1G\")")
+      "bad argument #1 to 'latency_curve' (series[1]: '3M' is not a page kind (expected "
+      .. "\"thp\", \"2M\", \"1G\", \"none\", \"4K\", \"no\" or \"default\", in any case))")
+    assert.has_error(function() lnuma.bench.latency_curve { series = { "thp", "default" } } end,
+      "bad argument #1 to 'latency_curve' (series[2]: a series names its page kind (\"default\" "
+      .. "leaves it to the system))")
     assert.has_error(function() lnuma.bench.curve_sizes(nil, { dense = true }) end,
       "bad argument #1 to 'curve_sizes' (unknown option 'dense')")
   end)

@@ -2,18 +2,14 @@
 -- where its threads ran, where its pages are, and says when either did not
 -- hold.  Sizes and times are small: these specs check behaviour, not speed.
 local lnuma = require "lnuma"
+local H = dofile("spec/support/helpers.lua")
 
 local MiB = 1024 * 1024
 local QUICK = { repetitions = 2, min_time = 1000000 }
 
-local function quick(t)
-  for k, v in pairs(QUICK) do
-    if t[k] == nil then t[k] = v end
-  end
-  return t
-end
+local function quick(t) return H.with_defaults(QUICK, t) end
 
-local function allowed_cpus() return lnuma.topology().allowed.cpus end
+local allowed_cpus = H.allowed_cpus
 
 local function sorted_copy(t)
   local s = {}
@@ -147,21 +143,31 @@ describe("lnuma.bench.latency", function()
         "bad argument #1 to 'latency' (unknown option 'sise')")
     end)
     it("rejects a bad size, node, CPU, pattern and huge page kind", function()
-      assert.has_error(function() lnuma.bench.latency { size = "12X" } end)
-      assert.has_error(function() lnuma.bench.latency { size = -1 } end)
+      assert.error_matches(function() lnuma.bench.latency { size = "12X" } end,
+        "bad argument #1 to 'latency' (size: '12X' is not a size: unknown unit (use K, M, G or T))",
+        1, true)
+      assert.error_matches(function() lnuma.bench.latency { size = -1 } end,
+        "bad argument #1 to 'latency' (size: size must not be negative)", 1, true)
       assert.has_error(function() lnuma.bench.latency { node = 999 } end,
         "bad argument #1 to 'latency' (node: node 999 does not exist (nodes "
         .. lnuma.cpulist(lnuma.topology().allowed.nodes) .. "))")
-      assert.has_error(function() lnuma.bench.latency { cpu = 100000 } end)
-      assert.has_error(function() lnuma.bench.latency { pattern = "zigzag" } end)
+      assert.error_matches(function() lnuma.bench.latency { cpu = 100000 } end,
+        "bad argument #1 to 'latency' (cpu: CPU 100000 does not exist)", 1, true)
+      assert.error_matches(function() lnuma.bench.latency { pattern = "zigzag" } end,
+        "bad argument #1 to 'latency' (pattern: 'zigzag' is not one of random, uniform, "
+        .. "sequential, stride)", 1, true)
       assert.has_error(function() lnuma.bench.latency { pattern = "stride" } end,
         "bad argument #1 to 'latency' (stride: the stride pattern needs a stride (bytes))")
-      assert.has_error(function() lnuma.bench.latency { huge = "3M" } end)
-      assert.has_error(function() lnuma.bench.latency { repetitions = 1.5 } end)
-      assert.has_error(function() lnuma.bench.latency "4M" end)
+      assert.error_matches(function() lnuma.bench.latency { huge = "3M" } end,
+        "bad argument #1 to 'latency' (huge: '3M' is not a page kind", 1, true)
+      assert.error_matches(function() lnuma.bench.latency { repetitions = 1.5 } end,
+        "bad argument #1 to 'latency' (repetitions: integer expected, got a fraction)", 1, true)
+      assert.error_matches(function() lnuma.bench.latency "4M" end,
+        "bad argument #1 to 'latency' (table expected, got string)", 1, true)
     end)
     it("rejects a chase that does not fit", function()
-      assert.has_error(function() lnuma.bench.chase_order(65 * MiB) end)
+      assert.error_matches(function() lnuma.bench.chase_order(65 * MiB) end,
+        "bad argument #1 to 'chase_order' (at most 64 MiB (a debugging aid))", 1, true)
       local r, msg = lnuma.bench.chase_order(64, { line = 64 })
       assert.is_nil(r)
       assert.matches("fewer than two", msg)
@@ -236,11 +242,17 @@ describe("lnuma.bench.bandwidth", function()
       assert.has_error(function() lnuma.bench.bandwidth { kernel = "scale" } end,
         "bad argument #1 to 'bandwidth' (kernel: 'scale' is not one of read, write, "
         .. "write_nt, copy, copy_nt, triad)")
-      assert.has_error(function() lnuma.bench.bandwidth { threads = 0 } end)
-      assert.has_error(function() lnuma.bench.bandwidth { cpus = "0-x" } end)
-      assert.has_error(function() lnuma.bench.bandwidth { cpus = { 100000 } } end)
-      assert.has_error(function() lnuma.bench.bandwidth { cpus = { 0 }, threads = 2 } end)
-      assert.has_error(function() lnuma.bench.bandwidth { isa = "mmx" } end)
+      assert.error_matches(function() lnuma.bench.bandwidth { threads = 0 } end,
+        "bad argument #1 to 'bandwidth' (threads: must be between 1 and 4096, got 0)", 1, true)
+      assert.error_matches(function() lnuma.bench.bandwidth { cpus = "0-x" } end,
+        "bad argument #1 to 'bandwidth' (cpus: '0-x': range without an end at '0-x')", 1, true)
+      assert.error_matches(function() lnuma.bench.bandwidth { cpus = { 100000 } } end,
+        "bad argument #1 to 'bandwidth' (cpus: element 1 is 100000, not a valid index", 1, true)
+      assert.error_matches(function() lnuma.bench.bandwidth { cpus = { 0 }, threads = 2 } end,
+        "bad argument #1 to 'bandwidth' (threads: 2 threads but 1 CPUs in cpus)", 1, true)
+      assert.error_matches(function() lnuma.bench.bandwidth { isa = "mmx" } end,
+        "bad argument #1 to 'bandwidth' (isa: 'mmx' is not one of auto, c, sse2, avx2, avx512)",
+        1, true)
     end)
     it("says when the memory is too small for the threads", function()
       local r, msg = lnuma.bench.bandwidth { size = 1024, kernel = "triad", threads = 1 }
@@ -301,7 +313,8 @@ describe("lnuma.bench.matrix", function()
   end)
 
   it("rejects an unknown metric", function()
-    assert.has_error(function() lnuma.bench.matrix { metric = "power" } end)
+    assert.error_matches(function() lnuma.bench.matrix { metric = "power" } end,
+      "bad argument #1 to 'matrix' (metric: 'power' is not one of latency, bandwidth)", 1, true)
   end)
 end)
 

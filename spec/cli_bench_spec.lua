@@ -2,30 +2,12 @@
 -- sizes): JSON on stdout, pictures and data files where asked, errors that
 -- name the option.
 local lnuma = require "lnuma"
+local H = dofile("spec/support/helpers.lua")
 
-local LUA = os.getenv("LUA") or "lua5.4"
 
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local sh_quote, run = H.quote, H.lnuma
 
--- Runs bin/lnuma; returns stdout, stderr and the exit code.
-local function run(args)
-  local err = os.tmpname()
-  local p = assert(io.popen(LUA .. " bin/lnuma " .. args .. " 2>" .. err))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = io.open(err)
-  local errtext = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(err)
-  return out, errtext, code
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
+local tmpdir = H.tmpdir
 
 local function xml_ok(path)
   return os.execute("xmllint --noout " .. sh_quote(path) .. " 2>/dev/null")

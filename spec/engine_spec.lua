@@ -1,15 +1,11 @@
 -- The example engine (examples/host): a C host that loads a plan, applies
 -- it, passes messages feed -> strategy and proves where everything ran.
 local json = require "dkjson"
+local H = dofile("spec/support/helpers.lua")
 
 local build = os.getenv("LNUMA_BUILD") or "build"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, out, code
-end
+local sh = H.sh
 
 local function node1_has_cpus()
   for _, node in ipairs(require("lnuma").topology().nodes) do

@@ -3,6 +3,7 @@
 -- much of its buffer got them, with a warning when not all did.
 local lnuma = require "lnuma"
 local sys = dofile("spec/support/sys.lua")
+local H = dofile("spec/support/helpers.lua")
 
 local MiB = 1024 * 1024
 local PAGE = 4096
@@ -10,12 +11,7 @@ local QUICK = { repetitions = 2, min_time = 1000000 }
 local METHODS = { "kpageflags", "pagemap_scan", "smaps" }
 local EACCES, ENOSYS = 13, 38
 
-local function quick(t)
-  for k, v in pairs(QUICK) do
-    if t[k] == nil then t[k] = v end
-  end
-  return t
-end
+local function quick(t) return H.with_defaults(QUICK, t) end
 
 local function sum_bytes(pl)
   local n = 0
@@ -61,11 +57,7 @@ local function placement_by(buf, method)
   return nil
 end
 
-local function has_warning(r, pattern)
-  for _, w in ipairs(r.warnings) do
-    if w:match(pattern) then return w end
-  end
-end
+local has_warning = H.warning
 
 describe("buf:placement() page sizes", function()
   it("reports a base-page buffer as all 4 KiB pages and huge_fraction 0", function()

@@ -194,8 +194,7 @@ describe("lnuma.bench.describe_chase: bad arguments", function()
       "bad argument #1 to 'describe_chase' (stride: the stride pattern needs a stride "
       .. "(bytes), a multiple of the line)")
     assert.has_error(function() lnuma.bench.describe_chase { size = -1 } end,
-      "bad argument #1 to 'describe_chase' (size: a size in bytes or a string such as "
-      .. "\"64M\" expected, got -1)")
+      "bad argument #1 to 'describe_chase' (size: size must not be negative)")
   end)
 
   it("describes the default chase without options", function()

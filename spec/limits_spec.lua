@@ -5,10 +5,9 @@
 -- time bounds are hang guards only, far above what a refusal takes.
 local lnuma = require "lnuma"
 local plan = require "lnuma.plan"
+local H = dofile("spec/support/helpers.lua")
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
+local dir = H.tmpdir()
 teardown(function() os.execute("rm -rf " .. dir) end)
 
 local HANG_GUARD = 10 -- seconds
@@ -25,12 +24,7 @@ local function quickly(f, ...)
   return table.unpack(res, 1, res.n)
 end
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
+local sh = H.sh
 
 local function cli(args, env)
   local t0 = now()

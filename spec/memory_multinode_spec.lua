@@ -3,15 +3,12 @@
 -- real multi-socket machines they run for real.
 local lnuma = require "lnuma"
 local sys = dofile("spec/support/sys.lua")
+local H = dofile("spec/support/helpers.lua")
 
 local MiB = 1024 * 1024
 local ONE_NODE = "needs ≥2 NUMA nodes: runs in the emulated machines (make test-vm)"
 
-local function sum(t)
-  local s = 0
-  for _, v in pairs(t) do s = s + v end
-  return s
-end
+local sum = H.sum
 
 -- Nodes with memory; pending unless there are at least two.
 local function two_nodes()
@@ -110,7 +107,7 @@ describe("memory placement #multinode", function()
     local node = two_nodes()[2]
     local arena <close> = assert(lnuma.arena{node = node, size = "1M"})
     assert.equal(256, arena:placement().by_node[node])
-    local v = arena:alloc(8192)
+    local v = arena:alloc_buffer(8192)
     assert.equal(2, v:placement().by_node[node])
     local pool <close> = assert(lnuma.pool{node = node, size = 64, count = 1024})
     assert.equal(16, pool:placement().by_node[node])

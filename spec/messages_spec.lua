@@ -4,26 +4,14 @@
 local lnuma = require "lnuma"
 local plan = require "lnuma.plan"
 local fake_topology = dofile("spec/support/fake_topology.lua")
+local H = dofile("spec/support/helpers.lua")
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
+local dir = H.tmpdir()
 teardown(function() os.execute("rm -rf " .. dir) end)
 
-local function write(name, text)
-  local path = dir .. "/" .. name
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local function write(name, text) return H.write(dir .. "/" .. name, text) end
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
+local sh = H.sh
 
 local function cli(args, env)
   return sh(("%s lua5.4 bin/lnuma %s"):format(env or "", args))
@@ -38,8 +26,8 @@ end
 
 describe("argument errors name the argument, not lnuma's variables", function()
   it("latency_curve names the size in its list", function()
-    assert.equal("bad argument #1 to 'latency_curve' (sizes[2]: a size in bytes or a string such "
-                 .. "as \"64M\" expected, got 'abc')",
+    assert.equal("bad argument #1 to 'latency_curve' (sizes[2]: 'abc' is not a size (examples: "
+                 .. "4096, \"64K\", \"2M\", \"1G\"))",
                  raises(lnuma.bench.latency_curve, { sizes = { 4096, "abc" } }))
   end)
 
@@ -63,8 +51,8 @@ describe("argument errors name the argument, not lnuma's variables", function()
     assert.equal("bad argument #1 to 'text' (table expected, got number)",
                  raises(lnuma.report.text, 5))
     assert.matches("^bad argument #1 to 'text' %(not an lnuma benchmark result: benchmark = nil "
-                   .. "%(expected bandwidth, bandwidth_kernels, c2c, experiment, latency, "
-                   .. "latency_curve, ",
+                   .. "%(expected bandwidth, bandwidth_kernels, c2c, exec, experiment, "
+                   .. "latency, latency_curve, ",
                    raises(lnuma.report.text, {}))
     assert.equal("bad argument #1 to 'csv' (table expected, got string)",
                  raises(lnuma.report.csv, "x"))
@@ -167,7 +155,7 @@ describe("the command line", function()
   it("gives a negative number to the option, whose check names it", function()
     local ok, out = cli("latency --size -1")
     assert.is_falsy(ok)
-    assert.matches("Error: '%-1' is not a size %(bytes, or e%.g%. 64K, 2M, 1G%)", out)
+    assert.matches("Error: '%-1' is not a size %(examples: 4096, \"64K\", \"2M\", \"1G\"%)", out)
     ok, out = cli("latency --node -1 --size 1M")
     assert.is_falsy(ok)
     assert.matches("^lnuma latency: %-%-node: node %-1 does not exist", out)
@@ -350,10 +338,11 @@ describe("lnuma plan", function()
         end })
       end
     end
-    local alloc, pool = lnuma.alloc, lnuma.pool
-    lnuma.alloc, lnuma.pool = refusing(alloc), refusing(pool)
+    local memory = require "lnuma.memory" -- where apply takes alloc and pool from
+    local alloc, pool = memory.alloc, memory.pool
+    memory.alloc, memory.pool = refusing(alloc), refusing(pool)
     local ok, out = pcall(p.apply, p)
-    lnuma.alloc, lnuma.pool = alloc, pool
+    memory.alloc, memory.pool = alloc, pool
     assert.is_true(ok, out)
     assert.is_false(out.report.memory[1].policy_applied)
     assert.equal(note, out.report.memory[1].policy_note)

@@ -32,7 +32,7 @@ describe("memory mapped for Lua paces the collector", function()
       local o = i % 2 == 0 and lnuma.arena { size = 32 * MiB }
                 or lnuma.pool { size = MiB, count = 32 }
       assert.is_not_nil(o)
-      local v = i % 2 == 0 and o:alloc(32 * MiB - 4096) or o:get()
+      local v = i % 2 == 0 and o:alloc_buffer(32 * MiB - 4096) or o:get()
       v:fill(1)
       peak = math.max(peak, rss_bytes() - base)
     end

@@ -1,13 +1,12 @@
 -- `lnuma plan check` and `lnuma plan show`: a plan checked against this
 -- machine or another one, from the command line.
 local report = require "lnuma.report"
+local H = dofile("spec/support/helpers.lua")
 
 local build = os.getenv("LNUMA_BUILD") or "build"
 
 local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
+  local ok, out, code = H.sh(cmd)
   return ok and 0 or code, out
 end
 
@@ -15,18 +14,10 @@ local function lnuma(args)
   return sh(("LNUMA_BUILD=%s lua5.4 bin/lnuma %s"):format(build, args))
 end
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
+local dir = H.tmpdir()
 teardown(function() os.execute("rm -rf " .. dir) end)
 
-local function write(name, text)
-  local path = dir .. "/" .. name
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local function write(name, text) return H.write(dir .. "/" .. name, text) end
 
 local NODE1 = write("node1.lua", [[
 local cpus = topology:cpus_of(1)
@@ -105,7 +96,7 @@ describe("lnuma plan show", function()
     local node1 = out:match("node 1 .*")
     assert.matches("thread feed%s+CPU 4", node1)
     assert.matches("thread strategy%s+CPU 6", node1)
-    assert.matches("memory ring%s+4 MiB, bind", node1)
+    assert.matches("memory ring%s+4M, bind", node1)
     assert.matches("pool   orders%s+pool 1000 x 256 bytes", node1)
   end)
 
@@ -119,6 +110,6 @@ describe("lnuma plan show", function()
     assert.matches("^<svg ", text)
     assert.matches("</svg>\n$", text)
     assert.matches(">feed<", text)
-    assert.matches("memory ring: 4 MiB", text)
+    assert.matches("memory ring: 4M", text)
   end)
 end)

@@ -2,12 +2,8 @@
 -- the examples a newcomer copies never rot.  Blocks that are not meant to run
 -- on any machine (a plan for another box, a C snippet) use another fence tag.
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local H = dofile("spec/support/helpers.lua")
+local read = H.read
 
 local function blocks(text)
   local out = {}

@@ -159,10 +159,14 @@ describe("lnuma.report for benchmark results", function()
 
   describe("bad arguments", function()
     it("rejects what is not a benchmark result", function()
-      assert.has_error(function() report.svg({ benchmark = "nope" }) end)
-      assert.has_error(function() report.svg(42) end)
-      assert.has_error(function() report.text("x") end)
-      assert.has_error(function() report.csv({}) end)
+      assert.error_matches(function() report.svg({ benchmark = "nope" }) end,
+        "bad argument #1 to 'svg' (not an lnuma benchmark result: benchmark = \"nope\"", 1, true)
+      assert.error_matches(function() report.svg(42) end,
+        "bad argument #1 to 'svg' (table expected, got number)", 1, true)
+      assert.error_matches(function() report.text("x") end,
+        "bad argument #1 to 'text' (table expected, got string)", 1, true)
+      assert.error_matches(function() report.csv({}) end,
+        "bad argument #1 to 'csv' (not an lnuma benchmark result: benchmark = nil", 1, true)
       assert.has_error(function() report.save(matrix(), 3) end)
     end)
     it("returns nil and a message for a file it cannot read or write", function()

@@ -1,19 +1,9 @@
 -- The rock is how most Lua users install lnuma: it must build from the same
 -- sources as the Makefile and work from a tree of its own.
 
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local H = dofile("spec/support/helpers.lua")
+local read, sh = H.read, H.sh
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1", "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, out, code
-end
 
 local function listdir(pattern)
   local _, out = sh("ls " .. pattern)
@@ -43,7 +33,7 @@ describe("the rockspec", function()
       if name == "lnuma" then assert.equal("lua/lnuma/init.lua", file) end
     end
     table.sort(mapped)
-    assert.same(listdir("lua/lnuma/*.lua"), mapped)
+    assert.same(listdir("lua/lnuma/*.lua lua/lnuma/*/*.lua"), mapped)
   end)
 
   it("declares libnuma and hwloc as external dependencies", function()

@@ -4,27 +4,19 @@
 local lnuma = require "lnuma"
 local plan = require "lnuma.plan"
 local fake_topology = dofile("spec/support/fake_topology.lua")
+local H = dofile("spec/support/helpers.lua")
 
-local dir = os.tmpname()
-os.remove(dir)
-assert(os.execute("mkdir -p " .. dir))
+local dir = H.tmpdir()
 teardown(function() os.execute("rm -rf " .. dir) end)
 
 local n = 0
 local function write(text)
   n = n + 1
   local path = ("%s/sandbox%d.lua"):format(dir, n)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
+  return H.write(path, text)
 end
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = H.exists
 
 -- Loads text; the topology is this machine's unless opts says otherwise.
 local function run(text, opts)

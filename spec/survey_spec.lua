@@ -5,19 +5,13 @@
 -- curve's levels, the levels it cannot tell apart and its huge-page series.
 local lnuma = require "lnuma"
 local survey = require "lnuma.survey"
-local cli_survey = require "lnuma.cli_survey"
+local cli_survey = require "lnuma.cli.survey"
+local H = dofile("spec/support/helpers.lua")
 
-local LUA = os.getenv("LUA") or "lua5.4"
+local LUA = H.LUA
 local MiB, GiB = 1024 * 1024, 1024 * 1024 * 1024
 
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
+local sh_quote, tmpdir = H.quote, H.tmpdir
 
 local function slurp(path)
   local f = io.open(path, "rb")
@@ -27,11 +21,7 @@ local function slurp(path)
   return body
 end
 
-local function exists(path)
-  local f = io.open(path)
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = H.exists
 
 describe("lnuma.survey.stability (what to do with a figure's spread)", function()
   it("keeps a figure within the bound", function()

@@ -118,10 +118,7 @@ static int map_memory(lnuma_buffer *b, size_t size, lnuma_huge huge, lnuma_error
   return 0;
 }
 
-/* Faults [p, p+len) in without risking SIGBUS.  Returns 0, -1 with err
- * filled, or a positive errno of MADV_POPULATE_WRITE for the caller to
- * explain. */
-static int populate_range(char *p, size_t len, int hugetlb, lnuma_populate *how,
+int lnuma__populate_range(char *p, size_t len, int hugetlb, lnuma_populate *how,
                           lnuma_error *err) {
   int rc;
   do rc = madvise(p, len, MADV_POPULATE_WRITE);
@@ -164,7 +161,7 @@ static void *touch_main(void *arg) {
     return NULL;
   }
   uint64_t t0 = lnuma__now_ns();
-  job->rc = populate_range(job->p, job->len, job->hugetlb, &job->how, &job->err);
+  job->rc = lnuma__populate_range(job->p, job->len, job->hugetlb, &job->how, &job->err);
   job->ns = lnuma__now_ns() - t0;
   return NULL;
 }
@@ -189,7 +186,7 @@ static int populate(lnuma_buffer *b, int cpu, lnuma_error *err) {
   int hugetlb = is_hugetlb(b->info.huge), rc;
   if (cpu < 0) {
     uint64_t t0 = lnuma__now_ns();
-    rc = populate_range(b->data, b->map_len, hugetlb, &b->info.populated, err);
+    rc = lnuma__populate_range(b->data, b->map_len, hugetlb, &b->info.populated, err);
     b->info.populate_ns = lnuma__now_ns() - t0;
   } else {
     touch_job job = {.p = b->data, .len = b->map_len, .hugetlb = hugetlb, .cpu = cpu};
@@ -259,7 +256,51 @@ int lnuma_alloc_check(size_t size, const lnuma_alloc_opts *o, lnuma_error *err) 
   }
   if (o->touch_cpu < -1)
     return lnuma__fail(err, EINVAL, "touch_cpu: CPU %d does not exist", o->touch_cpu);
+  if (o->weights.n != 0 || o->policy == LNUMA_MPOL_WEIGHTED) {
+    if (o->policy != LNUMA_MPOL_WEIGHTED && o->policy != LNUMA_MPOL_DEFAULT)
+      return lnuma__fail(err, EINVAL,
+                         "weights: only with policy 'weighted'%s, not '%s'",
+                         o->policy == LNUMA_MPOL_WEIGHTED_INTERLEAVE
+                             ? " ('weighted_interleave' takes the system-wide weights of "
+                               "/sys/kernel/mm/mempolicy/weighted_interleave)"
+                             : "",
+                         lnuma_mempolicy_name(o->policy));
+    if (o->weights.n == 0)
+      return lnuma__fail(err, EINVAL,
+                         "policy 'weighted' needs weights (e.g. weights = {[0] = 3, [1] = 1})");
+    if (lnuma_set_count(&o->nodes) > 0)
+      return lnuma__fail(err, EINVAL,
+                         "weights: give weights or nodes, not both (the weights name the "
+                         "nodes)");
+    if (!o->populate)
+      return lnuma__fail(err, EINVAL,
+                         "populate=false is not possible with policy 'weighted' (pages are "
+                         "placed on their nodes as they are faulted in)");
+    return lnuma_weights_check(&o->weights, err);
+  }
   return lnuma__check_policy(o->policy, &o->nodes, err);
+}
+
+/* The chunk of a weighted buffer: its page, or the THP size for THP. */
+static size_t chunk_size(lnuma_huge huge) {
+  if (is_hugetlb(huge)) return hugetlb_size(huge);
+  return huge == LNUMA_HUGE_THP ? lnuma__pmd_size() : lnuma__page_size();
+}
+
+/* Places a weighted buffer (policy and populate at once). */
+static int place_weighted(lnuma_buffer *b, const lnuma_alloc_opts *o, lnuma_error *err) {
+  lnuma_buffer_info *in = &b->info;
+  in->weights = o->weights;
+  in->chunk_size = chunk_size(o->huge);
+  lnuma_set_zero(&in->nodes);
+  for (int i = 0; i < o->weights.n; i++)
+    if (o->weights.weight[i] > 0) lnuma_set_add(&in->nodes, o->weights.node[i]);
+  /* Base-page chunks: a THP would put 512 chunks on one node. */
+  if (o->huge == LNUMA_HUGE_DEFAULT) (void)madvise(b->data, b->map_len, MADV_NOHUGEPAGE);
+  int rc = lnuma__weighted_populate(b->data, b->map_len, in->chunk_size, &o->weights,
+                                    o->touch_cpu, is_hugetlb(o->huge), in, err);
+  if (rc > 0) return populate_failure(rc, b, err);
+  return rc;
 }
 
 lnuma_buffer *lnuma_buffer_alloc(size_t size, const lnuma_alloc_opts *opts, lnuma_error *err) {
@@ -268,8 +309,10 @@ lnuma_buffer *lnuma_buffer_alloc(size_t size, const lnuma_alloc_opts *opts, lnum
     o = *opts;
   else
     lnuma_alloc_opts_init(&o);
-  if (lnuma_alloc_check(size, &o, err) != 0 ||
-      lnuma__resolve_policy(&o.policy, &o.nodes, err) != 0)
+  if (lnuma_alloc_check(size, &o, err) != 0) return NULL;
+  if (o.weights.n > 0)
+    o.policy = LNUMA_MPOL_WEIGHTED;
+  else if (lnuma__resolve_policy(&o.policy, &o.nodes, err) != 0)
     return NULL;
   lnuma_buffer *b = calloc(1, sizeof *b);
   if (b == NULL) {
@@ -295,10 +338,14 @@ lnuma_buffer *lnuma_buffer_alloc(size_t size, const lnuma_alloc_opts *opts, lnum
     goto fail;
   }
   if (o.huge == LNUMA_HUGE_NONE) (void)madvise(b->data, b->map_len, MADV_NOHUGEPAGE);
-  if (lnuma__apply_policy(b->data, b->map_len, o.policy, &o.nodes, &in->policy_applied,
-                          in->policy_note, sizeof in->policy_note, err) != 0)
-    goto fail;
-  if (o.populate && populate(b, o.touch_cpu, err) != 0) goto fail;
+  if (o.policy == LNUMA_MPOL_WEIGHTED) {
+    if (place_weighted(b, &o, err) != 0) goto fail;
+  } else {
+    if (lnuma__apply_policy(b->data, b->map_len, o.policy, &o.nodes, &in->policy_applied,
+                            in->policy_note, sizeof in->policy_note, err) != 0)
+      goto fail;
+    if (o.populate && populate(b, o.touch_cpu, err) != 0) goto fail;
+  }
   if (o.lock && lock_memory(b, err) != 0) goto fail;
   return b;
 fail: {

@@ -2,6 +2,7 @@
  * fixed-point conversion to ns, and calibration against CLOCK_MONOTONIC_RAW.
  * The hot path (ticks, now, start, stop) is inline in lnuma/clock.h. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -57,7 +58,7 @@ const char *lnuma_clock_freq_method_name(int method) {
 
 /* mult such that ticks * mult >> SHIFT = ticks * ns / ticks_per_ns... i.e. the
  * conversion for a counter that advanced `ticks` while `ns` nanoseconds went. */
-static uint64_t mult_for(uint64_t ns, uint64_t ticks) {
+uint64_t lnuma__clock_mult_for(uint64_t ns, uint64_t ticks) {
   unsigned __int128 num = ((unsigned __int128)ns << LNUMA_CLOCK_SHIFT) + ticks / 2;
   return (uint64_t)(num / ticks);
 }
@@ -65,20 +66,99 @@ static uint64_t mult_for(uint64_t ns, uint64_t ticks) {
 static void set_frequency(lnuma_clock *c, uint64_t hz, int method) {
   c->hz = hz;
   c->freq_method = method;
-  c->mult = mult_for(1000000000u, hz);
+  c->mult = lnuma__clock_mult_for(1000000000u, hz);
   c->resolution_ns = 1e9 / (double)hz;
 }
 
-/* One reading of the counter bracketed around one reading of
- * CLOCK_MONOTONIC_RAW: the best (narrowest) of a few tries. */
-typedef struct pair {
-  uint64_t ticks; /* midpoint of the bracket */
-  uint64_t width; /* bracket width in ticks */
-  int64_t raw_ns;
-} pair;
+/* ---- publishing under the sequence lock ------------------------------------ */
 
-static pair read_pair(const lnuma_clock *c) {
-  pair best = {0, UINT64_MAX, 0};
+/* A writer turns seq odd with a compare-and-swap (so two writers take turns:
+ * the odd value is their lock), stores, and turns it even again; readers
+ * (lnuma_clock_ticks_to_now, lnuma_clock_snapshot) retry while it is odd or
+ * has moved.  Every field is stored atomically, with release (so no store
+ * moves above the odd seq) and read with acquire (so the second read of seq
+ * stays below the fields): no fences, which ThreadSanitizer cannot follow. */
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define STORE_D(p, v) __atomic_store((p), (v), __ATOMIC_RELEASE)
+#define LOAD_D(p, out) __atomic_load((p), (out), __ATOMIC_ACQUIRE)
+
+static uint32_t write_begin(lnuma_clock *c) {
+  for (;;) {
+    uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+    if ((s & 1u) == 0 &&
+        __atomic_compare_exchange_n(&c->seq, &s, s + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return s + 1;
+    sched_yield();
+  }
+}
+
+static void write_facts(lnuma_clock *c, const lnuma__clock_facts *f) {
+  STORE(&c->recalibrations, c->recalibrations + 1);
+  if (f != NULL) {
+    STORE(&c->hz, f->hz);
+    STORE(&c->freq_method, f->freq_method);
+    STORE_D(&c->error_ppm, &f->error_ppm);
+    STORE(&c->calibrated_ns, f->calibrated_ns);
+    double res = 1e9 / (double)f->hz;
+    STORE_D(&c->resolution_ns, &res);
+  }
+}
+
+void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, uint64_t base_ticks, int64_t base_ns,
+                          const lnuma__clock_facts *f) {
+  uint32_t s = write_begin(c);
+  STORE(&c->mult, mult);
+  STORE(&c->base_ticks, base_ticks);
+  STORE(&c->offset_ns, base_ns);
+  write_facts(c, f);
+  __atomic_store_n(&c->seq, s + 1, __ATOMIC_RELEASE);
+}
+
+void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock_facts *f) {
+  uint32_t s = write_begin(c);
+  /* The switch is read inside the lock (fenced: after the lock is taken), so
+   * a reader of the old conversion read its ticks before it: the new one
+   * starts exactly where the old one is, and now() never goes back. */
+  uint64_t t = lnuma_clock_start(c);
+  int64_t d = (int64_t)(t - c->base_ticks);
+  int64_t base_ns =
+      d >= 0 ? c->offset_ns + (int64_t)lnuma__clock_scale(c->mult, (uint64_t)d) : c->offset_ns;
+  STORE(&c->mult, mult);
+  STORE(&c->base_ticks, d >= 0 ? t : c->base_ticks);
+  STORE(&c->offset_ns, base_ns);
+  write_facts(c, f);
+  __atomic_store_n(&c->seq, s + 1, __ATOMIC_RELEASE);
+}
+
+void lnuma_clock_snapshot(const lnuma_clock *c, lnuma_clock *out) {
+  /* The fields fixed at init, then the changing ones under the lock. */
+  out->source = c->source;
+  out->has_rdtscp = c->has_rdtscp;
+  out->invariant = c->invariant;
+  out->invariant_from = c->invariant_from;
+  out->nominal_hz = c->nominal_hz;
+  out->cost_ns = c->cost_ns;
+  memcpy(out->reason, c->reason, sizeof out->reason);
+  uint32_t s;
+  do {
+    s = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+    out->mult = LNUMA__LOAD_ACQ(&c->mult);
+    out->offset_ns = LNUMA__LOAD_ACQ(&c->offset_ns);
+    out->base_ticks = LNUMA__LOAD_ACQ(&c->base_ticks);
+    out->recalibrations = LNUMA__LOAD_ACQ(&c->recalibrations);
+    out->hz = LNUMA__LOAD_ACQ(&c->hz);
+    out->freq_method = LNUMA__LOAD_ACQ(&c->freq_method);
+    LOAD_D(&c->error_ppm, &out->error_ppm);
+    out->calibrated_ns = LNUMA__LOAD_ACQ(&c->calibrated_ns);
+    LOAD_D(&c->resolution_ns, &out->resolution_ns);
+  } while ((s & 1u) != 0 || s != __atomic_load_n(&c->seq, __ATOMIC_RELAXED));
+  out->seq = s;
+}
+
+/* ---- calibration ----------------------------------------------------------- */
+
+lnuma__clock_pair lnuma__clock_read_pair(const lnuma_clock *c) {
+  lnuma__clock_pair best = {0, UINT64_MAX, 0};
   for (int i = 0; i < 7; i++) {
     uint64_t t0 = lnuma_clock_start(c);
     int64_t raw = lnuma_monotonic_raw_ns();
@@ -92,10 +172,11 @@ static pair read_pair(const lnuma_clock *c) {
   return best;
 }
 
-/* Aligns now() with CLOCK_MONOTONIC_RAW at one fresh reading. */
+/* Aligns now() with CLOCK_MONOTONIC_RAW at one fresh reading (init only). */
 static void align(lnuma_clock *c) {
-  pair p = read_pair(c);
-  c->offset_ns = p.raw_ns - (int64_t)lnuma_clock_to_ns(c, p.ticks);
+  lnuma__clock_pair p = lnuma__clock_read_pair(c);
+  c->base_ticks = p.ticks;
+  c->offset_ns = p.raw_ns;
 }
 
 /* Cost of one lnuma_clock_now() in ns, measured on 2000 calls. */
@@ -120,38 +201,37 @@ int lnuma_clock_calibrate(lnuma_clock *c, int64_t duration_ns, double *error_ppm
     return lnuma__fail(err, EINVAL,
                        "calibration duration %lld ns is outside 1 ms .. 60 s",
                        (long long)duration_ns);
+  lnuma__clock_facts f = {LNUMA__LOAD(&c->hz), LNUMA__LOAD(&c->freq_method), 0, duration_ns};
   if (c->source == LNUMA_CLOCK_MONOTONIC_RAW) {
     /* The reference itself: nothing to measure. */
-    c->error_ppm = 0;
-    c->calibrated_ns = duration_ns;
+    lnuma__clock_publish(c, LNUMA__LOAD(&c->mult), LNUMA__LOAD(&c->base_ticks),
+                         LNUMA__LOAD(&c->offset_ns), &f);
     if (error_ppm != NULL) *error_ppm = 0;
     return 0;
   }
-  pair a = read_pair(c);
+  lnuma__clock_pair a = lnuma__clock_read_pair(c);
   /* Sleep most of the time, then spin the last stretch so that the end
    * reading does not start with a wake-up. */
   int64_t end = a.raw_ns + duration_ns;
   lnuma_sleep_ns(duration_ns - 200000);
   while (lnuma_monotonic_raw_ns() < end) {
   }
-  pair b = read_pair(c);
+  lnuma__clock_pair b = lnuma__clock_read_pair(c);
   uint64_t ticks = b.ticks - a.ticks;
   uint64_t ns = (uint64_t)(b.raw_ns - a.raw_ns);
   if (ticks == 0 || ns == 0)
     return lnuma__fail(err, EIO, "calibration: the %s counter did not advance",
                        lnuma_clock_source_name(c->source));
-  uint64_t hz = (uint64_t)(((unsigned __int128)ticks * 1000000000u + ns / 2) / ns);
-  c->hz = hz;
-  c->mult = mult_for(ns, ticks);
-  c->resolution_ns = 1e9 / (double)hz;
-  if (c->freq_method != LNUMA_FREQ_CNTFRQ) c->freq_method = LNUMA_FREQ_CALIBRATION;
+  f.hz = (uint64_t)(((unsigned __int128)ticks * 1000000000u + ns / 2) / ns);
+  if (f.freq_method != LNUMA_FREQ_CNTFRQ) f.freq_method = LNUMA_FREQ_CALIBRATION;
   /* Each end is known to within half its bracket (plus the clock_gettime
    * resolution of 1 ns). */
-  double half = (double)(a.width + b.width) / 2.0 * 1e9 / (double)hz / 2.0 + 1.0;
-  c->error_ppm = half / (double)ns * 1e6;
-  c->calibrated_ns = (int64_t)ns;
-  c->offset_ns = b.raw_ns - (int64_t)lnuma_clock_to_ns(c, b.ticks);
-  if (error_ppm != NULL) *error_ppm = c->error_ppm;
+  double half = (double)(a.width + b.width) / 2.0 * 1e9 / (double)f.hz / 2.0 + 1.0;
+  f.error_ppm = half / (double)ns * 1e6;
+  f.calibrated_ns = (int64_t)ns;
+  uint64_t mult = lnuma__clock_mult_for(ns, ticks);
+  lnuma__clock_publish(c, mult, b.ticks, b.raw_ns, &f);
+  if (error_ppm != NULL) *error_ppm = f.error_ppm;
   return 0;
 }
 
@@ -270,6 +350,7 @@ static void use_monotonic_raw(lnuma_clock *c) {
   c->source = LNUMA_CLOCK_MONOTONIC_RAW;
   set_frequency(c, 1000000000u, LNUMA_FREQ_DEFINITION);
   c->offset_ns = 0;
+  c->base_ticks = 0;
   c->error_ppm = 0;
 }
 

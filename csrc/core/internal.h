@@ -21,6 +21,35 @@ void lnuma__clear(lnuma_error *err);
 #define LNUMA__CLOCK_NO_RDTSCP 1u
 int lnuma__clock_init(lnuma_clock *c, int source, unsigned flags, lnuma_error *err);
 
+/* clock.c, for clock_sync.c: one counter reading bracketed around one
+ * CLOCK_MONOTONIC_RAW reading (the narrowest of a few tries). */
+typedef struct lnuma__clock_pair {
+  uint64_t ticks; /* midpoint of the bracket */
+  uint64_t width; /* bracket width in ticks */
+  int64_t raw_ns;
+} lnuma__clock_pair;
+lnuma__clock_pair lnuma__clock_read_pair(const lnuma_clock *c);
+
+/* The multiplier for a counter that advanced ticks while ns went by. */
+uint64_t lnuma__clock_mult_for(uint64_t ns, uint64_t ticks);
+
+/* What a calibration found besides the conversion. */
+typedef struct lnuma__clock_facts {
+  uint64_t hz;
+  int freq_method;
+  double error_ppm;
+  int64_t calibrated_ns;
+} lnuma__clock_facts;
+
+/* Publishes a new conversion (and facts, when not NULL) under the clock's
+ * sequence lock; writers take turns.  Any thread.  lnuma__clock_publish
+ * aligns now() with base_ns at base_ticks (a step); lnuma__clock_publish_rate
+ * changes only the rate, from where now() is at the moment of publishing
+ * (continuous). */
+void lnuma__clock_publish(lnuma_clock *c, uint64_t mult, uint64_t base_ticks, int64_t base_ns,
+                          const lnuma__clock_facts *facts);
+void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock_facts *facts);
+
 /* input.c: "64 MiB", "1.5 GiB", "100 bytes". */
 void lnuma__format_bytes(uint64_t bytes, char *out, size_t cap);
 

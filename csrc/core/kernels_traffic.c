@@ -86,6 +86,7 @@ lnuma__kfn lnuma__traffic_fn(int traffic, int isa) {
 uint64_t lnuma__ns_to_ticks(const lnuma_clock *c, uint64_t ns) {
   if (c == NULL || ns == 0) return ns;
   /* to_ns is ticks * mult >> 32, so ticks = ns * 2^32 / mult. */
-  double t = ceil((double)ns * 4294967296.0 / (double)(c->mult ? c->mult : 1));
+  uint64_t mult = lnuma_clock_mult(c);
+  double t = ceil((double)ns * 4294967296.0 / (double)(mult ? mult : 1));
   return t >= 1.8e19 ? UINT64_MAX : (uint64_t)t;
 }

@@ -88,26 +88,56 @@ int lnuma_meminfo_node(int node, lnuma_meminfo *out, lnuma_error *err) {
   return 0;
 }
 
-/* One line of numa_maps: "7f.. bind:0 anon=3 dirty=3 N0=3 kernelpagesize_kB=4". */
-static void add_line(char *line, lnuma_proc_usage *by_node, int max_nodes) {
-  uint64_t page = 4096;
-  char *kp = strstr(line, "kernelpagesize_kB=");
-  if (kp != NULL) page = strtoull(kp + strlen("kernelpagesize_kB="), NULL, 10) << 10;
-  /* The categories of numastat -p, tested in its order. */
-  int kind = strstr(line, "huge") != NULL    ? 0
-             : strstr(line, "heap") != NULL  ? 1
-             : strstr(line, "stack") != NULL ? 2
-                                             : 3;
+int lnuma__numa_maps_line(char *line, lnuma__maps_line *out, uint64_t *pages, int max_nodes) {
+  memset(out, 0, sizeof *out);
+  out->page_size = 4096;
+  out->kind = LNUMA__MAP_ANON;
   char *save = NULL;
-  for (char *tok = strtok_r(line, " \n", &save); tok != NULL; tok = strtok_r(NULL, " \n", &save)) {
+  int field = 0;
+  for (char *tok = strtok_r(line, " \n", &save); tok != NULL;
+       tok = strtok_r(NULL, " \n", &save), field++) {
     int node;
-    unsigned long long pages;
-    if (tok[0] != 'N' || sscanf(tok, "N%d=%llu", &node, &pages) != 2) continue;
-    if (node < 0 || node >= max_nodes) continue;
-    uint64_t bytes = (uint64_t)pages * page;
+    unsigned long long n;
+    if (field == 0) {
+      char *end;
+      out->start = (uint64_t)strtoull(tok, &end, 16);
+      if (end == tok || *end != '\0') return -1;
+    } else if (field == 1) {
+      out->policy = tok;
+    } else if (tok[0] == 'N' && sscanf(tok, "N%d=%llu", &node, &n) == 2) {
+      if (node < 0 || node >= max_nodes) continue;
+      pages[node] = (uint64_t)n;
+      out->pages += (uint64_t)n;
+      if (node + 1 > out->top) out->top = node + 1;
+    } else if (strncmp(tok, "kernelpagesize_kB=", 18) == 0) {
+      out->page_size = (uint64_t)strtoull(tok + 18, NULL, 10) << 10;
+    } else if (strncmp(tok, "file=", 5) == 0) {
+      out->file = tok + 5;
+      if (out->kind == LNUMA__MAP_ANON) out->kind = LNUMA__MAP_FILE;
+    } else if (strcmp(tok, "huge") == 0) {
+      out->kind = LNUMA__MAP_HUGE; /* hugetlbfs, also when it has a file */
+    } else if (strcmp(tok, "heap") == 0) {
+      out->kind = LNUMA__MAP_HEAP;
+    } else if (strncmp(tok, "stack", 5) == 0) { /* "stack:TID" on old kernels */
+      out->kind = LNUMA__MAP_STACK;
+    }
+  }
+  return field >= 2 ? 0 : -1;
+}
+
+/* One line of numa_maps summed into by_node, in numastat -p's categories. */
+static void add_line(char *line, uint64_t *pages, lnuma_proc_usage *by_node, int max_nodes) {
+  lnuma__maps_line m;
+  if (lnuma__numa_maps_line(line, &m, pages, max_nodes) != 0) return;
+  for (int node = 0; node < m.top; node++) {
+    uint64_t bytes = pages[node] * m.page_size;
+    pages[node] = 0;
     lnuma_proc_usage *u = &by_node[node];
-    uint64_t *dst[] = {&u->huge_bytes, &u->heap_bytes, &u->stack_bytes, &u->private_bytes};
-    *dst[kind] += bytes;
+    uint64_t *dst = m.kind == LNUMA__MAP_HUGE    ? &u->huge_bytes
+                    : m.kind == LNUMA__MAP_HEAP  ? &u->heap_bytes
+                    : m.kind == LNUMA__MAP_STACK ? &u->stack_bytes
+                                                 : &u->private_bytes;
+    *dst += bytes;
   }
 }
 
@@ -124,11 +154,18 @@ int lnuma_numastat_process(int pid, lnuma_proc_usage *by_node, int max_nodes,
     int e = errno;
     return lnuma__fail_sys(err, e == ENOENT ? ESRCH : e, path);
   }
-  memset(by_node, 0, sizeof *by_node * (size_t)(max_nodes > 0 ? max_nodes : 0));
+  if (max_nodes < 0) max_nodes = 0;
+  memset(by_node, 0, sizeof *by_node * (size_t)max_nodes);
+  uint64_t *pages = calloc((size_t)max_nodes + 1, sizeof *pages);
+  if (pages == NULL) {
+    fclose(f);
+    return lnuma__fail_sys(err, ENOMEM, "numa_maps");
+  }
   char *line = NULL;
   size_t cap = 0;
-  while (getline(&line, &cap, f) > 0) add_line(line, by_node, max_nodes);
+  while (getline(&line, &cap, f) > 0) add_line(line, pages, by_node, max_nodes);
   free(line);
+  free(pages);
   fclose(f);
   return 0;
 }

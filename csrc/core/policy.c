@@ -4,6 +4,7 @@
 #include <numaif.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,20 +15,43 @@
 /* The Linux release that brought each mode (lnuma_mempolicy = MPOL_*). */
 static const char *const policy_since[] = {
     "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 2.6.7", "Linux 3.8", "Linux 5.15",
-    "Linux 6.9",
+    "Linux 6.9", "lnuma (any kernel)",
 };
 
 #define N_POLICIES ((int)(sizeof policy_since / sizeof policy_since[0]))
 
 int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err) {
   for (int i = 0; i < N_POLICIES; i++)
-    if (strcmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
+    if (strcasecmp(name, lnuma_mempolicy_name((lnuma_mempolicy)i)) == 0) {
       *out = (lnuma_mempolicy)i;
       return 0;
     }
   return lnuma__fail(err, EINVAL,
                      "unknown policy '%s' (expected default, local, bind, preferred, "
-                     "preferred_many, interleave or weighted_interleave)",
+                     "preferred_many, interleave, weighted_interleave or weighted)",
+                     name);
+}
+
+/* The page-kind vocabulary, written once for the Lua face, plans, the CLI
+ * and C hosts: each spelling and the kind it means (case-insensitive). */
+static const struct {
+  const char *word;
+  lnuma_huge kind;
+} huge_words[] = {
+    {"default", LNUMA_HUGE_DEFAULT}, {"none", LNUMA_HUGE_NONE}, {"no", LNUMA_HUGE_NONE},
+    {"4K", LNUMA_HUGE_NONE},         {"thp", LNUMA_HUGE_THP},   {"2M", LNUMA_HUGE_2M},
+    {"1G", LNUMA_HUGE_1G},
+};
+
+int lnuma_huge_parse(const char *name, lnuma_huge *out, lnuma_error *err) {
+  for (size_t i = 0; i < sizeof huge_words / sizeof huge_words[0]; i++)
+    if (strcasecmp(name, huge_words[i].word) == 0) {
+      *out = huge_words[i].kind;
+      return 0;
+    }
+  return lnuma__fail(err, EINVAL,
+                     "'%s' is not a page kind (expected \"thp\", \"2M\", \"1G\", \"none\", "
+                     "\"4K\", \"no\" or \"default\", in any case)",
                      name);
 }
 
@@ -60,6 +84,10 @@ int lnuma__check_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_er
     return lnuma__fail(err, EINVAL,
                        "policy 'local' takes no nodes (it uses the node of the CPU that "
                        "touches the page)");
+  if (policy == LNUMA_MPOL_WEIGHTED)
+    return lnuma__fail(err, EINVAL,
+                       "policy 'weighted' takes per-buffer weights (buffers, arenas, pools); "
+                       "a thread's policy by weights is 'weighted_interleave'");
   if (policy == LNUMA_MPOL_PREFERRED && n > 1)
     return lnuma__fail(err, EINVAL,
                        "policy 'preferred' takes one node (use 'preferred_many' for several)");
@@ -187,6 +215,22 @@ int lnuma__apply_policy(void *addr, size_t len, lnuma_mempolicy policy, const ln
   return policy_failure(e, "mbind", policy, nodes, err);
 }
 
+int lnuma__set_mempolicy_raw(lnuma_mempolicy policy, const lnuma_set *nodes) {
+  return policy_call(NULL, 0, policy, nodes) == 0 ? 0 : errno;
+}
+
+int lnuma__policy_refused(int e, lnuma_mempolicy policy, const lnuma_set *nodes,
+                          lnuma_error *err) {
+  if (e == EPERM) {
+    char buf[128];
+    return lnuma__fail(err, e,
+                       "set_mempolicy: %s (the kernel refuses memory policy here, e.g. a "
+                       "container without CAP_SYS_NICE)",
+                       strerror_r(e, buf, sizeof buf));
+  }
+  return policy_failure(e, "set_mempolicy", policy, nodes, err);
+}
+
 int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnuma_error *err) {
   lnuma_set resolved;
   if (nodes != NULL)
@@ -195,16 +239,8 @@ int lnuma_set_thread_policy(lnuma_mempolicy policy, const lnuma_set *nodes, lnum
     lnuma_set_zero(&resolved);
   if (lnuma__resolve_policy(&policy, &resolved, err) != 0) return -1;
   if (lnuma__diagnose_nodes(&resolved, "nodes", err) != 0) return -1;
-  if (policy_call(NULL, 0, policy, &resolved) == 0) return 0;
-  int e = errno;
-  if (e == EPERM) {
-    char buf[128];
-    return lnuma__fail(err, e,
-                       "set_mempolicy: %s (the kernel refuses memory policy here, e.g. a "
-                       "container without CAP_SYS_NICE)",
-                       strerror_r(e, buf, sizeof buf));
-  }
-  return policy_failure(e, "set_mempolicy", policy, &resolved, err);
+  int e = lnuma__set_mempolicy_raw(policy, &resolved);
+  return e == 0 ? 0 : lnuma__policy_refused(e, policy, &resolved, err);
 }
 
 int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nodes,
@@ -217,7 +253,9 @@ int lnuma_range_policy(const void *addr, lnuma_mempolicy *policy, lnuma_set *nod
                     MPOL_F_ADDR) != 0)
     return lnuma__fail_sys(err, errno, "get_mempolicy");
   mode &= ~(int)((1 << 15) | (1 << 14) | (1 << 13)); /* STATIC, RELATIVE, BALANCING flags */
-  lnuma_mempolicy p = mode >= 0 && mode < N_POLICIES ? (lnuma_mempolicy)mode : LNUMA_MPOL_DEFAULT;
+  /* Kernel modes only (LNUMA_MPOL_WEIGHTED is lnuma's own). */
+  lnuma_mempolicy p =
+      mode >= 0 && mode < LNUMA_MPOL_WEIGHTED ? (lnuma_mempolicy)mode : LNUMA_MPOL_DEFAULT;
   if (p == LNUMA_MPOL_PREFERRED && lnuma_set_count(&mask) == 0) p = LNUMA_MPOL_LOCAL;
   if (p == LNUMA_MPOL_DEFAULT || p == LNUMA_MPOL_LOCAL) lnuma_set_zero(&mask);
   if (policy != NULL) *policy = p;

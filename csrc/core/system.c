@@ -223,7 +223,8 @@ int lnuma_mem_binding(lnuma_mempolicy *mode, lnuma_set *nodes, lnuma_error *err)
 
 const char *lnuma_mempolicy_name(lnuma_mempolicy mode) {
   static const char *const names[] = {"default", "preferred", "bind", "interleave",
-                                      "local", "preferred_many", "weighted_interleave"};
+                                      "local", "preferred_many", "weighted_interleave",
+                                      "weighted"};
   if ((int)mode < 0 || (size_t)mode >= sizeof names / sizeof names[0]) return "unknown";
   return names[mode];
 }

@@ -27,11 +27,11 @@ void lnuma_plan_applied_free(lnuma_plan_applied *a) {
   free(a);
 }
 
-/* The lnuma_huge whose name (lnuma_huge_name) is name. */
+/* The lnuma_huge a checked plan names (plan_check.lua wrote the name). */
 static lnuma_huge huge_of(const char *name) {
-  for (int h = LNUMA_HUGE_DEFAULT; h <= LNUMA_HUGE_1G; h++)
-    if (strcmp(lnuma_huge_name((lnuma_huge)h), name) == 0) return (lnuma_huge)h;
-  return LNUMA_HUGE_DEFAULT;
+  lnuma_huge h = LNUMA_HUGE_DEFAULT;
+  lnuma_error err;
+  return lnuma_huge_parse(name, &h, &err) == 0 ? h : LNUMA_HUGE_DEFAULT;
 }
 
 /* Where the pages of buf are, whether they are all on nodes (any node when
@@ -82,7 +82,10 @@ lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_error *err) {
     lnuma_plan_placed_region *out = &a->regions[a->nregions++];
     lnuma_alloc_opts o;
     lnuma_alloc_opts_init(&o);
-    o.nodes = r->nodes;
+    if (r->weights.n > 0)
+      o.weights = r->weights; /* the weights name the nodes */
+    else
+      o.nodes = r->nodes;
     o.huge = huge_of(r->huge);
     out->name = copy_name(r->name);
     if (out->name == NULL) {

@@ -1,4 +1,4 @@
--- Build step: writes a C file that carries the Lua face (lua/lnuma/*.lua)
+-- Build step: writes a C file that carries the Lua face (lua/lnuma/**.lua)
 -- inside liblnuma, so that a C host can load plans and `require "lnuma"`
 -- without any search path.  Usage: lua5.4 embed.lua OUT.c FILE.lua...
 -- Written in Lua because the build needs lua5.4 anyway (xxd is not always
@@ -14,8 +14,9 @@ for i = 2, #arg do
   local f = assert(io.open(path, "rb"))
   local text = f:read("a")
   f:close()
-  local base = path:match("([^/]+)%.lua$")
-  local module = base == "init" and "lnuma" or "lnuma." .. base
+  -- lua/lnuma/cli/topo.lua -> lnuma.cli.topo, chunk "@lnuma/cli/topo.lua".
+  local base = assert(path:match("lua/lnuma/(.+)%.lua$"), path)
+  local module = base == "init" and "lnuma" or "lnuma." .. base:gsub("/", ".")
   parts[#parts + 1] = ("static const unsigned char file%d[] = {\n"):format(i)
   for pos = 1, #text, 16 do
     local bytes = { text:byte(pos, math.min(pos + 15, #text)) }

@@ -165,6 +165,18 @@ static void to_region(lua_State *L, lnuma_plan *plan, size_t i) {
   get_set(L, -1, "nodes", &r->nodes);
   r->policy = own_string(L, plan, get_string(L, -1, "policy"));
   r->huge = own_string(L, plan, get_string(L, -1, "huge"));
+  /* weights: checked by plan_check (node numbers, caps); read raw. */
+  lnuma_weights_init(&r->weights);
+  if (lua_getfield(L, -1, "weights") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
+        (void)lnuma_weights_add(&r->weights, (int)lua_tointeger(L, -2),
+                                (int)lua_tointeger(L, -1), NULL);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
 }
 
 static void to_pool(lua_State *L, lnuma_plan *plan, size_t i) {

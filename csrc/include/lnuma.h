@@ -118,7 +118,10 @@ LNUMA_API int lnuma_parse_size(const char *text, size_t *out, lnuma_error *err);
 #include "lnuma/clock.h"
 #include "lnuma/histogram.h"
 #include "lnuma/kernels.h"
+#include "lnuma/exec.h"
 #include "lnuma/sysinfo.h"
+#include "lnuma/bulk.h"
+#include "lnuma/clock_sync.h"
 /* (one #include line per area, above this line) */
 
 #endif /* LNUMA_H */

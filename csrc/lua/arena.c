@@ -1,8 +1,10 @@
 /* Arenas from Lua: lnuma.arena{...} and the methods of "lnuma.Arena".
- * arena:alloc returns a view ("lnuma.Buffer") into the arena's memory; the
- * view keeps the arena alive, and errors once the arena is freed.  Method
- * closures hold the Arena metatable (upvalue 1) and the Buffer metatable
- * (upvalue 2). */
+ * arena:alloc returns the offset of the allocation in the arena (an
+ * integer: nothing is allocated in Lua per call), which arena:get/set/view
+ * read and write; arena:alloc_buffer returns a view ("lnuma.Buffer") of it
+ * instead, which keeps the arena alive and errors once the arena is freed.
+ * Method closures hold the Arena metatable (upvalue 1) and the Buffer
+ * metatable (upvalue 2). */
 #include <errno.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 typedef struct lnb_arena {
   lnuma_arena *arena; /* NULL once freed */
   lnb_region *region;
+  char *base;         /* the first byte of the arena's memory */
 } lnb_arena;
 
 static lnb_arena *to_arena(lua_State *L, int idx) {
@@ -27,32 +30,111 @@ static lnb_arena *live_arena(lua_State *L, int idx) {
   return a;
 }
 
-/* arena:alloc(n [, align]) -> a view of n bytes, or nil, message, ENOMEM. */
-static int arena_alloc(lua_State *L) {
-  to_arena(L, 1);
-  luaL_checkany(L, 2);
-  size_t n = lnb_to_size(L, 2, 2, "size");
-  if (n == 0) luaL_argerror(L, 2, "size must be positive");
-  lua_Integer align = 16;
+/* The (n [, align]) arguments of alloc and alloc_buffer.  Runs no Lua. */
+static void alloc_args(lua_State *L, size_t *n, size_t *align) {
+  lua_Integer v;
+  if (lua_isinteger(L, 2) && (v = lua_tointeger(L, 2)) > 0) { /* the fast path */
+    *n = (size_t)v;
+  } else {
+    luaL_checkany(L, 2);
+    *n = lnb_to_size(L, 2, 2, "size");
+    if (*n == 0) luaL_argerror(L, 2, "size must be positive");
+  }
+  *align = 16;
   if (!lua_isnoneornil(L, 3)) {
     int isint = 0;
-    align = lua_tointegerx(L, 3, &isint);
-    if (!isint || align <= 0 || (align & (align - 1)) != 0)
-      luaL_argerror(L, 3, "align must be a power of two");
+    v = lua_tointegerx(L, 3, &isint);
+    if (!isint || v <= 0 || (v & (v - 1)) != 0) luaL_argerror(L, 3, "align must be a power of two");
+    *align = (size_t)v;
   }
+}
+
+/* Pushes nil, "arena is full ...", ENOMEM. */
+static int full(lua_State *L, const lnb_arena *a, size_t n) {
+  size_t cap = lnuma_arena_capacity(a->arena), used = lnuma_arena_used(a->arena);
+  luaL_pushfail(L);
+  lua_pushfstring(L, "arena is full: %I bytes asked, %I of %I free", (lua_Integer)n,
+                  (lua_Integer)(cap - used), (lua_Integer)cap);
+  lua_pushinteger(L, ENOMEM);
+  return 3;
+}
+
+/* arena:alloc(n [, align]) -> the offset of n fresh bytes in the arena, or
+ * nil, message, ENOMEM.  The hot path: no Lua allocation. */
+static int arena_alloc(lua_State *L) {
+  lnb_arena *a = to_arena(L, 1);
+  size_t n, align;
+  alloc_args(L, &n, &align); /* runs no Lua: a stays where it was */
+  if (a->arena == NULL) return luaL_error(L, "attempt to use a freed arena");
+  char *p = lnuma_arena_alloc(a->arena, n, align);
+  if (p == NULL) return full(L, a, n);
+  lua_pushinteger(L, (lua_Integer)(p - a->base));
+  return 1;
+}
+
+/* arena:alloc_buffer(n [, align]) -> a view of n fresh bytes, or nil,
+ * message, ENOMEM. */
+static int arena_alloc_buffer(lua_State *L) {
+  to_arena(L, 1);
+  size_t n, align;
+  alloc_args(L, &n, &align);
   /* The view first (allocating may run a finalizer), then the arena. */
   lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(2), LNB_VIEW, 1);
   lnb_arena *a = live_arena(L, 1);
-  char *p = lnuma_arena_alloc(a->arena, n, (size_t)align);
-  if (p == NULL) {
-    size_t cap = lnuma_arena_capacity(a->arena), used = lnuma_arena_used(a->arena);
-    luaL_pushfail(L);
-    lua_pushfstring(L, "arena is full: %I bytes asked, %I of %I free", (lua_Integer)n,
-                    (lua_Integer)(cap - used), (lua_Integer)cap);
-    lua_pushinteger(L, ENOMEM);
-    return 3;
-  }
+  char *p = lnuma_arena_alloc(a->arena, n, align);
+  if (p == NULL) return full(L, a, n);
   lnb_buffer_attach(v, a->region, p, n);
+  return 1;
+}
+
+/* The address of a kind element at the byte offset in argument 3: it must
+ * lie within the bytes handed out (arena:used()). */
+static char *arena_at(lua_State *L, const lnb_arena *a, int kind) {
+  int isint = 0;
+  lua_Integer off = lua_tointegerx(L, 3, &isint);
+  size_t w = lnuma_kind_size((lnuma_kind)kind), used = lnuma_arena_used(a->arena);
+  if (isint && (lua_Unsigned)off < used && w <= used - (size_t)off) return a->base + off;
+  if (!isint) luaL_argerror(L, 3, "offset must be an integer");
+  lua_pushfstring(L, "offset %I out of range for a %I-byte element (%I bytes in use)", off,
+                  (lua_Integer)w, (lua_Integer)used);
+  luaL_argerror(L, 3, lua_tostring(L, -1));
+  return NULL;
+}
+
+/* arena:get(kind, off) -> the element of kind at byte offset off. */
+static int arena_get(lua_State *L) {
+  lnb_arena *a = live_arena(L, 1);
+  int kind = lnb_check_kind(L, 2);
+  lnb_push_element(L, kind, arena_at(L, a, kind));
+  return 1;
+}
+
+/* arena:set(kind, off, v) writes v as kind at byte offset off. */
+static int arena_set(lua_State *L) {
+  lnb_arena *a = live_arena(L, 1);
+  int kind = lnb_check_kind(L, 2);
+  lnb_store_element(L, kind, 2, 4, arena_at(L, a, kind));
+  return 0;
+}
+
+/* arena:view(off [, len]) -> a buffer view of [off, off+len) of the bytes
+ * handed out (len: the rest of them by default). */
+static int arena_view(lua_State *L) {
+  to_arena(L, 1);
+  size_t off = lnb_opt_offset(L, 2, 0, "offset");
+  int has_len = !lua_isnoneornil(L, 3);
+  size_t len = lnb_opt_offset(L, 3, 0, "length");
+  lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(2), LNB_VIEW, 1);
+  lnb_arena *a = live_arena(L, 1);
+  size_t used = lnuma_arena_used(a->arena);
+  if (!has_len) len = off <= used ? used - off : 0;
+  if (off > used || len > used - off) {
+    lua_pushfstring(L, "range [%I, %I) is outside the %I bytes in use", (lua_Integer)off,
+                    (lua_Integer)(off + len), (lua_Integer)used);
+    luaL_argerror(L, off > used ? 2 : 3, lua_tostring(L, -1));
+  }
+  if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
+  lnb_buffer_attach(v, a->region, a->base + off, len);
   return 1;
 }
 
@@ -108,6 +190,7 @@ static int arena_free(lua_State *L) {
   a->region->buf = NULL;
   lnb_region_release(a->region);
   a->region = NULL;
+  a->base = NULL;
   return 0;
 }
 
@@ -160,12 +243,15 @@ static int mem_arena(lua_State *L) {
   }
   a->region->refs = 1;
   a->arena = arena;
+  a->base = lnuma_buffer_data(lnuma_arena_buffer(arena));
   return 1;
 }
 
 void lnuma_open_arena(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"alloc", arena_alloc},         {"reset", arena_reset},
+      {"alloc", arena_alloc},         {"alloc_buffer", arena_alloc_buffer},
+      {"get", arena_get},             {"set", arena_set},
+      {"view", arena_view},           {"reset", arena_reset},
       {"used", arena_used},           {"capacity", arena_capacity},
       {"available", arena_available}, {"placement", arena_placement},
       {"info", arena_info},           {"free", arena_free},
@@ -180,7 +266,7 @@ void lnuma_open_arena(lua_State *L) {
   lua_pushvalue(L, -1);
   luaL_getmetatable(L, LNB_BUFFER);
   luaL_setfuncs(L, metamethods, 2);
-  lua_createtable(L, 0, 10);
+  lua_createtable(L, 0, 14);
   lua_pushvalue(L, -2);
   luaL_getmetatable(L, LNB_BUFFER);
   luaL_setfuncs(L, methods, 2);

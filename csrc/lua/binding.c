@@ -59,6 +59,42 @@ static int has_metatable(lua_State *L, int idx) {
   return 1;
 }
 
+/* Option keys whose value is a table keyed by node number (from 0), not an
+ * array: a copy reads them with lnb_node_map. */
+static const char *const node_maps[] = {"weights", NULL};
+
+static int is_node_map(const char *key) {
+  for (int i = 0; node_maps[i] != NULL; i++)
+    if (strcmp(node_maps[i], key) == 0) return 1;
+  return 0;
+}
+
+void lnb_node_map(lua_State *L, int idx, int arg, const char *what) {
+  idx = lua_absindex(L, idx);
+  if (!has_metatable(L, idx)) return;
+  /* Its own keys first, raw (no Lua runs): node numbers only. */
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    lua_Integer k = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+    if (k < 0 || k >= LNUMA_MAX_NODES)
+      lnb_opterror(L, arg, what, "key %s is not a node number (0..%d)",
+                   lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
+                                                  : luaL_typename(L, -1),
+                   LNUMA_MAX_NODES - 1);
+  }
+  /* Then every node as Lua code sees it (through __index). */
+  lua_createtable(L, 0, 4);
+  for (lua_Integer n = 0; n < LNUMA_MAX_NODES; n++) {
+    if (lua_geti(L, idx, n) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawseti(L, -2, n);
+  }
+  lua_replace(L, idx);
+}
+
 /* Replaces the options table at arg by a plain copy of its known keys (read
  * through __index), their table values plain too, when it or one of those
  * values has a metatable.  The one place where reading options runs Lua. */
@@ -74,8 +110,12 @@ static void plain_options(lua_State *L, int arg, const char *const known[]) {
   if (!copy) return;
   lua_createtable(L, 0, n);
   for (int i = 0; i < n; i++) {
-    if (lua_getfield(L, arg, known[i]) == LUA_TTABLE) /* runs __index */
-      lnb_array(L, -1, arg, known[i], MAX_COPY);
+    if (lua_getfield(L, arg, known[i]) == LUA_TTABLE) { /* runs __index */
+      if (is_node_map(known[i]))
+        lnb_node_map(L, -1, arg, known[i]);
+      else
+        lnb_array(L, -1, arg, known[i], MAX_COPY);
+    }
     lua_setfield(L, -2, known[i]); /* a plain table: runs nothing */
   }
   lua_replace(L, arg);
@@ -171,6 +211,19 @@ size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what) {
   lnb_opterror(L, arg, what, "expected a size (bytes or a string like \"64M\"), got %s",
                luaL_typename(L, idx));
   return 0;
+}
+
+lnuma_huge lnb_to_huge(lua_State *L, int idx, int arg, const char *what) {
+  if (lua_type(L, idx) == LUA_TBOOLEAN)
+    return lua_toboolean(L, idx) ? LNUMA_HUGE_THP : LNUMA_HUGE_NONE;
+  if (lua_type(L, idx) != LUA_TSTRING)
+    lnb_opterror(L, arg, what, "expected true, false or a page kind such as \"thp\" or \"2M\", "
+                 "got %s", luaL_typename(L, idx));
+  lnuma_huge out;
+  lnuma_error err;
+  if (lnuma_huge_parse(lnb_to_text(L, idx, arg, what, NULL), &out, &err) != 0)
+    lnb_opterror(L, arg, what, "%s", err.msg);
+  return out;
 }
 
 int lnb_field_push(lua_State *L, int arg, const char *key) {
@@ -286,5 +339,43 @@ void lnb_new_class(lua_State *L, const char *tname, const luaL_Reg *methods,
       luaL_setfuncs(L, methods, 0);
       lua_setfield(L, -2, "__index");
     }
+  }
+}
+
+void lnb_set_int(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_num(lua_State *L, const char *k, lua_Number v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_str(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_set_bool(lua_State *L, const char *k, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void lnb_push_thread(lua_State *L, const lnuma_team_thread *t) {
+  lua_createtable(L, 0, 5);
+  lnb_set_int(L, "cpu_asked", t->cpu_asked);
+  lnb_set_int(L, "cpu_start", t->cpu_start);
+  lnb_set_int(L, "cpu_end", t->cpu_end);
+  lnb_set_int(L, "node", t->node);
+  lnb_set_bool(L, "migrated", t->migrated);
+}
+
+void lnb_push_threads(lua_State *L, const lnuma_team_thread *t, int n) {
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lnb_push_thread(L, &t[i]);
+    lua_rawseti(L, -2, i + 1);
   }
 }

@@ -16,13 +16,46 @@ void lnuma_open_arena(lua_State *L);
 void lnuma_open_pool(lua_State *L);
 void lnuma_open_mempolicy(lua_State *L);
 void lnuma_open_placement(lua_State *L);
+void lnuma_open_weights(lua_State *L);
 void lnuma_open_topology(lua_State *L);
 void lnuma_open_affinity(lua_State *L);
-void lnuma_open_clock(lua_State *L);
+void lnuma_open_clock(lua_State *L, int ctx);
+void lnuma_open_clock_sync(lua_State *L, int ctx); /* into the clock table at -1 */
 void lnuma_open_histogram(lua_State *L);
-void lnuma_open_kernels(lua_State *L);
+void lnuma_open_kernels(lua_State *L, int ctx);
+void lnuma_open_exec(lua_State *L);
 void lnuma_open_sysinfo(lua_State *L);
 /* (areas add their lnuma_open_<area> here) */
+
+/* The per-state context: what the bindings of one lua_State share, made
+ * first by luaopen_lnuma_core and handed explicitly to each open function
+ * that needs it (ctx: its stack index), which makes it upvalue 1 of its
+ * functions.  So no binding finds another's state through a third
+ * function, and the order the areas open in carries no weight.  (The
+ * userdata metatables stay in the registry under their names: that is
+ * where luaL_checkudata looks.) */
+typedef struct lnb_context {
+  const lnuma_clock *clock;        /* the process's clock (clock.c says why) */
+  lnuma_clock_recalibrator *recal; /* this state's background recalibration */
+} lnb_context;
+
+/* Pushes a new context (its __gc stops the state's recalibration) and
+ * returns its absolute stack index. */
+int lnb_context_new(lua_State *L);
+
+/* The context of a function opened with it (its upvalue 1). */
+#define lnb_context_up(L) ((lnb_context *)lua_touserdata((L), lua_upvalueindex(1)))
+
+/* The clock every lua_State of the process reads (clock.c), calibrated on
+ * first use. */
+lnuma_clock *lnb_process_clock(void);
+
+/* Field setters for the table at -1 (result tables are built with them):
+ * t[k] = v.  lnb_set_str skips NULL. */
+void lnb_set_int(lua_State *L, const char *k, lua_Integer v);
+void lnb_set_num(lua_State *L, const char *k, lua_Number v);
+void lnb_set_str(lua_State *L, const char *k, const char *v);
+void lnb_set_bool(lua_State *L, const char *k, int v);
 
 /* How a binding reads what a script passes (issue 13: nothing a script
  * passes may crash the process).
@@ -62,6 +95,14 @@ int lnb_opterror(lua_State *L, int arg, const char *key, const char *fmt, ...);
  * naming what when it has more than max elements (max at most 1000000). */
 lua_Integer lnb_array(lua_State *L, int idx, int arg, const char *what, lua_Integer max);
 
+/* Makes the table at idx, keyed by node number (from 0), plain: when it has
+ * a metatable, checks its own keys raw (node numbers 0..LNUMA_MAX_NODES-1
+ * only, raising naming what) and replaces it on the stack by a copy of every
+ * node's value read through __index (this runs Lua: call it before any
+ * object is checked).  lnb_check_options does this for the keys of
+ * node-keyed options ("weights"). */
+void lnb_node_map(lua_State *L, int idx, int arg, const char *what);
+
 /* The string at idx (a string, not a number) and its length; raises naming
  * what when it is not one or holds a NUL byte.  The pointer is valid while
  * the value stays at idx and no Lua runs. */
@@ -85,6 +126,12 @@ void lnb_to_set(lua_State *L, int idx, int arg, const char *what, lnuma_set *out
  * most LUA_MAXINTEGER bytes (so that it comes back to Lua as it went in). */
 size_t lnb_to_size(lua_State *L, int idx, int arg, const char *what);
 
+/* Reads a page kind at idx, the one vocabulary of `huge` (issue 14): false
+ * means base pages, true transparent huge pages, and a string is a word of
+ * lnuma_huge_parse ("none", "no", "4K", "thp", "2M", "1G", "default", any
+ * case).  what names the option in errors.  Runs no Lua. */
+lnuma_huge lnb_to_huge(lua_State *L, int idx, int arg, const char *what);
+
 /* Field helpers for the options table at arg, after lnb_check_options (raw
  * access, see above): each returns 1 when the field is present (and not
  * nil), 0 otherwise; wrong types raise naming the key.  None runs Lua. */
@@ -103,6 +150,11 @@ int lnb_field_text(lua_State *L, int arg, const char *key, char *out, size_t cap
 /* Pushes opts[key] (raw) and returns its type; LUA_TNIL (nothing pushed)
  * when arg is not a table or the field is absent. */
 int lnb_field_push(lua_State *L, int arg, const char *key);
+
+/* Pushes where a team thread ran ({cpu_asked, cpu_start, cpu_end, node,
+ * migrated}), or an array of n of them. */
+void lnb_push_thread(lua_State *L, const lnuma_team_thread *t);
+void lnb_push_threads(lua_State *L, const lnuma_team_thread *t, int n);
 
 /* Pushes a set as a Lua array of integers in ascending order. */
 void lnb_push_set(lua_State *L, const lnuma_set *set);

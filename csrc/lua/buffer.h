@@ -52,6 +52,79 @@ void lnb_region_release(lnb_region *r);
  * that says why it cannot be used (freed, parent freed, put back). */
 lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx);
 
+/* Raises the reason b cannot be used (freed, parent freed, put back). */
+int lnb_unusable(lua_State *L, const lnb_buffer *b);
+
+/* 1 while the memory under b exists (b not freed, its owner not freed). */
+static inline int lnb_usable(const lnb_buffer *b) {
+  return b->region != NULL && b->region->alive;
+}
+
+/* 1 when b's memory may be touched: usable, and not a pool object (or a
+ * view of one) that was put back. */
+static inline int lnb_in_use(const lnb_buffer *b) {
+  return lnb_usable(b) && !((b->flags & LNB_SLOT) && b->len == 0) &&
+         !(b->owner != NULL && b->owner->issue != b->issue);
+}
+
+/* The hot-path checkers of the Buffer methods, whose closures hold the
+ * Buffer metatable as upvalue 1 (one rawequal, no registry lookup):
+ * lnb_to_self raises unless idx is a buffer, lnb_live_self also unless it
+ * can be used. */
+static inline lnb_buffer *lnb_to_self(lua_State *L, int idx) {
+  lnb_buffer *b = (lnb_buffer *)lua_touserdata(L, idx);
+  if (b == NULL || !lua_getmetatable(L, idx)) luaL_typeerror(L, idx, LNB_BUFFER);
+  if (!lua_rawequal(L, -1, lua_upvalueindex(1))) luaL_typeerror(L, idx, LNB_BUFFER);
+  lua_pop(L, 1);
+  return b;
+}
+
+static inline lnb_buffer *lnb_live_self(lua_State *L, int idx) {
+  lnb_buffer *b = lnb_to_self(L, idx);
+  if (!lnb_in_use(b)) lnb_unusable(L, b);
+  return b;
+}
+
+/* An optional non-negative integer argument (an offset or a length; what
+ * names it in errors), def when none/nil. */
+size_t lnb_opt_offset(lua_State *L, int arg, size_t def, const char *what);
+/* Raises unless [off, off+len) lies within n bytes. */
+void lnb_check_range(lua_State *L, int arg, size_t off, size_t len, size_t n);
+/* The optional (offset, length) pair at arg, arg+1 of a method on a buffer
+ * of size: length defaults to the rest; the range must fit. */
+void lnb_opt_range(lua_State *L, int arg, size_t size, size_t *off, size_t *len);
+
+/* ---- typed access (memory_typed.c) ---------------------------------------- */
+
+/* The methods of lnuma.Buffer that read and write typed elements (get, set,
+ * fill, sum, min, max); registered with the Buffer metatable as upvalue 1. */
+extern const luaL_Reg lnb_typed_methods[];
+
+/* The element kind (lnuma_kind) named by the string at arg, or an error
+ * listing the kinds. */
+int lnb_check_kind(lua_State *L, int arg);
+/* A range of elements of one kind: [first, first+n). */
+typedef struct lnb_elems {
+  size_t first, n;
+  int has_n; /* 0: n is "the rest of the buffer" */
+} lnb_elems;
+/* Reads the optional first and n at first_arg, first_arg+1 (non-negative
+ * integers; errors name them).  Runs no Lua. */
+void lnb_read_elems(lua_State *L, int first_arg, lnb_elems *e);
+/* For a buffer b checked live after the arguments were read: the address of
+ * element e->first of kind, with e->n resolved (the rest by default).
+ * Raises, naming kind, first or n, when b's memory is not aligned to the
+ * kind or the range does not fit (first + n is never computed: no wrap). */
+char *lnb_elems_at(lua_State *L, const lnb_buffer *b, int kind, int kind_arg, int first_arg,
+                   lnb_elems *e);
+/* Pushes the element of kind at p (integers for integer kinds, u64 as its
+ * 64-bit pattern; floats for f32/f64).  p need not be aligned. */
+void lnb_push_element(lua_State *L, int kind, const char *p);
+/* Checks the value at arg for kind (type, range; the kind's name is read
+ * from kind_arg for messages) and stores it at p.  Runs no Lua before the
+ * store. */
+void lnb_store_element(lua_State *L, int kind, int kind_arg, int arg, char *p);
+
 /* Pushes a closed buffer userdata (it refuses to work until attached).  mt
  * is the stack index of the "lnuma.Buffer" metatable; parent, when not 0,
  * is the stack index of the value the new one keeps alive.  Allocates: a
@@ -111,6 +184,9 @@ void lnb_read_alloc_opts(lua_State *L, int arg, lnuma_alloc_opts *o, const char 
 /* Reads a policy name field (see lnuma_mempolicy_parse); raises on an
  * unknown name.  Returns 1 when present. */
 int lnb_field_policy(lua_State *L, int arg, const char *key, lnuma_mempolicy *out);
+/* Reads a weight table {[node] = weight, ...} at idx (raw: make it plain
+ * with lnb_node_map first), raising "weights: ..." errors on arg. */
+void lnb_to_weights(lua_State *L, int idx, int arg, lnuma_weights *w);
 /* After a failed core allocation: raises for mistakes the core could only
  * see late (ENODEV: no such node or CPU), else pushes nil, msg, errno. */
 int lnb_alloc_failure(lua_State *L, int arg, const lnuma_error *err);

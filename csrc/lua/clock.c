@@ -1,31 +1,85 @@
-/* lnuma.core.clock: the calibrated clock of this lua_State.
+/* lnuma.core.clock: the calibrated clock, and each state's context.
  *
- * Each lua_State owns one lnuma_clock, a full userdata made when the module
- * is opened and shared as upvalue 1 by every function here.  now() and
- * ticks() read it straight from the upvalue: no table, no registry, no
- * allocation, so they cost what a no-op C function costs plus the counter. */
+ * One clock for the whole process, not one per lua_State.  now() is the
+ * hottest call lnuma has (issue 14: within 1.2x of a C function returning a
+ * bare rdtsc), and a C function reaches a static with one address, where an
+ * upvalue costs a chain of dependent loads (CallInfo, closure, upvalue,
+ * userdata).  Sharing is sound: the counter and its rate belong to the
+ * machine, so one calibration serves every state; the clock is written at
+ * init (pthread_once, before any state can read it) and afterwards only
+ * under its sequence lock (calibrate{}, background recalibration), which
+ * now() reads through, so states on other threads never see a torn
+ * conversion.  What belongs to one state -- the recalibration it started --
+ * lives in its context (binding.h), upvalue 1 of every function here. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "binding.h"
 
-#define CLOCK_UV lua_upvalueindex(1)
+static lnuma_clock process_clock __attribute__((aligned(64))); /* hot fields in one line */
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 
-static lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOCK_UV); }
+static void process_clock_init(void) {
+  lnuma_clock *c = &process_clock;
+  lnuma_error err;
+  if (lnuma_clock_init(c, LNUMA_CLOCK_AUTO, &err) != 0) {
+    lnuma_clock_init(c, LNUMA_CLOCK_MONOTONIC_RAW, NULL); /* cannot fail */
+    snprintf(c->reason, sizeof c->reason, "%.120s; using CLOCK_MONOTONIC_RAW", err.msg);
+  }
+}
+
+lnuma_clock *lnb_process_clock(void) {
+  pthread_once(&process_once, process_clock_init);
+  return &process_clock;
+}
+
+/* ---- the context ------------------------------------------------------------- */
+
+static int ctx_gc(lua_State *L) {
+  lnb_context *ctx = lua_touserdata(L, 1);
+  lnuma_clock_recalibrator *r = ctx->recal;
+  ctx->recal = NULL;
+  lnuma_clock_recalibrate_stop(r);
+  return 0;
+}
+
+int lnb_context_new(lua_State *L) {
+  /* Made whole before the metatable (with __gc) is set. */
+  lnb_context *ctx = lua_newuserdatauv(L, sizeof *ctx, 0);
+  ctx->clock = lnb_process_clock();
+  ctx->recal = NULL;
+  if (luaL_newmetatable(L, "lnuma.Context")) {
+    lua_pushcfunction(L, ctx_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return lua_gettop(L);
+}
+
+/* ---- the hot path: the static clock, no upvalue ------------------------------ */
 
 static int clock_now(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lnuma_clock_now(up_clock(L)));
+  lua_pushinteger(L, (lua_Integer)lnuma_clock_now(&process_clock));
   return 1;
 }
 
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+/* now() where the source is the TSC (fixed at init): no test of the source. */
+static int clock_now_tsc(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)lnuma_clock_ticks_to_now(&process_clock, lnuma__rdtsc()));
+  return 1;
+}
+#endif
+
 static int clock_ticks(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lnuma_clock_ticks(up_clock(L)));
+  lua_pushinteger(L, (lua_Integer)lnuma_clock_ticks(&process_clock));
   return 1;
 }
 
 static int clock_start(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)lnuma_clock_start(up_clock(L)));
+  lua_pushinteger(L, (lua_Integer)lnuma_clock_start(&process_clock));
   return 1;
 }
 
@@ -40,7 +94,7 @@ static void push_ns(lua_State *L, const lnuma_clock *c, int64_t ticks) {
 
 /* stop() -> ticks; stop(t0) -> ns elapsed since the ticks t0 from start(). */
 static int clock_stop(lua_State *L) {
-  const lnuma_clock *c = up_clock(L);
+  const lnuma_clock *c = &process_clock;
   uint64_t t = lnuma_clock_stop(c);
   if (lua_isnoneornil(L, 1)) {
     lua_pushinteger(L, (lua_Integer)t);
@@ -53,7 +107,7 @@ static int clock_stop(lua_State *L) {
 
 /* to_ns(ticks): a tick count (a difference of two ticks() readings) in ns. */
 static int clock_to_ns(lua_State *L) {
-  push_ns(L, up_clock(L), luaL_checkinteger(L, 1));
+  push_ns(L, &process_clock, luaL_checkinteger(L, 1));
   return 1;
 }
 
@@ -91,55 +145,39 @@ static int clock_sleep(lua_State *L) {
   return 0;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
-}
 
-static void set_num(lua_State *L, const char *k, lua_Number v) {
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, k);
-}
-
-static void set_str(lua_State *L, const char *k, const char *v) {
-  if (v == NULL) return;
-  lua_pushstring(L, v);
-  lua_setfield(L, -2, k);
-}
-
-static void set_bool(lua_State *L, const char *k, int v) {
-  lua_pushboolean(L, v);
-  lua_setfield(L, -2, k);
-}
-
-static void push_info(lua_State *L, const lnuma_clock *c) {
-  lua_createtable(L, 0, 16);
-  set_str(L, "source", lnuma_clock_source_name(c->source));
-  set_int(L, "hz", (lua_Integer)c->hz);
-  set_str(L, "frequency_source", lnuma_clock_freq_method_name(c->freq_method));
-  set_bool(L, "invariant", c->invariant);
-  set_str(L, "invariant_from", c->invariant_from);
-  if (c->nominal_hz != 0) set_int(L, "nominal_hz", (lua_Integer)c->nominal_hz);
-  if (c->error_ppm >= 0) set_num(L, "error_ppm", c->error_ppm);
-  if (c->calibrated_ns > 0) set_int(L, "calibration_ns", c->calibrated_ns);
-  set_num(L, "cost_c_ns", c->cost_ns);
-  set_num(L, "resolution_ns", c->resolution_ns);
-  set_bool(L, "rdtscp", c->has_rdtscp);
-  set_str(L, "reason", c->reason);
+static void push_info(lua_State *L, const lnuma_clock *clock) {
+  lnuma_clock snap;
+  const lnuma_clock *c = &snap;
+  lnuma_clock_snapshot(clock, &snap);
+  lua_createtable(L, 0, 17);
+  lnb_set_str(L, "source", lnuma_clock_source_name(c->source));
+  lnb_set_int(L, "hz", (lua_Integer)c->hz);
+  lnb_set_str(L, "frequency_source", lnuma_clock_freq_method_name(c->freq_method));
+  lnb_set_bool(L, "invariant", c->invariant);
+  lnb_set_str(L, "invariant_from", c->invariant_from);
+  if (c->nominal_hz != 0) lnb_set_int(L, "nominal_hz", (lua_Integer)c->nominal_hz);
+  if (c->error_ppm >= 0) lnb_set_num(L, "error_ppm", c->error_ppm);
+  if (c->calibrated_ns > 0) lnb_set_int(L, "calibration_ns", c->calibrated_ns);
+  lnb_set_num(L, "cost_c_ns", c->cost_ns);
+  lnb_set_num(L, "resolution_ns", c->resolution_ns);
+  lnb_set_bool(L, "rdtscp", c->has_rdtscp);
+  lnb_set_str(L, "reason", c->reason);
+  lnb_set_int(L, "recalibrations", (lua_Integer)c->recalibrations);
   char cs[64];
-  if (lnuma_kernel_clocksource(cs, sizeof cs, NULL) == 0) set_str(L, "kernel_clocksource", cs);
-  set_str(L, "unit", "ns");
+  if (lnuma_kernel_clocksource(cs, sizeof cs, NULL) == 0) lnb_set_str(L, "kernel_clocksource", cs);
+  lnb_set_str(L, "unit", "ns");
 }
 
 static int clock_info(lua_State *L) {
-  push_info(L, up_clock(L));
+  push_info(L, &process_clock);
   return 1;
 }
 
 /* calibrate{duration = ns} -> error_ppm, info */
 static int clock_calibrate(lua_State *L) {
   static const char *const known[] = {"duration", NULL};
-  lnuma_clock *c = up_clock(L);
+  lnuma_clock *c = &process_clock;
   lua_Integer duration = 100000000; /* 100 ms */
   lnb_check_options(L, 1, known, 1);
   if (lnb_field_integer(L, 1, "duration", &duration) && duration <= 0)
@@ -169,14 +207,16 @@ static const luaL_Reg clock_funcs[] = {
     {NULL, NULL},
 };
 
-void lnuma_open_clock(lua_State *L) {
-  lua_createtable(L, 0, (int)(sizeof clock_funcs / sizeof clock_funcs[0]));
-  lnuma_clock *c = lua_newuserdatauv(L, sizeof *c, 0);
-  lnuma_error err;
-  if (lnuma_clock_init(c, LNUMA_CLOCK_AUTO, &err) != 0) {
-    lnuma_clock_init(c, LNUMA_CLOCK_MONOTONIC_RAW, NULL); /* cannot fail */
-    snprintf(c->reason, sizeof c->reason, "%.120s; using CLOCK_MONOTONIC_RAW", err.msg);
-  }
+void lnuma_open_clock(lua_State *L, int ctx) {
+  lua_createtable(L, 0, (int)(sizeof clock_funcs / sizeof clock_funcs[0]) + 4);
+  lua_pushvalue(L, ctx);
   luaL_setfuncs(L, clock_funcs, 1);
+#if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
+  if (lnb_process_clock()->source == LNUMA_CLOCK_TSC) {
+    lua_pushcfunction(L, clock_now_tsc);
+    lua_setfield(L, -2, "now");
+  }
+#endif
+  lnuma_open_clock_sync(L, ctx);
   lua_setfield(L, -2, "clock");
 }

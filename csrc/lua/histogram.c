@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "binding.h"
+#include "buffer.h" /* record_many reads buffers */
 
 #define HIST_NAME "lnuma.Histogram"
 #define META_UV lua_upvalueindex(1)
@@ -77,6 +77,26 @@ static int h_record(lua_State *L) {
                     "limit of %I", n, (lua_Integer)lnuma_histogram_count(h),
                     (lua_Integer)INT64_MAX);
     return luaL_argerror(L, 3, lua_tostring(L, -1));
+  }
+  return 0;
+}
+
+/* h:record_many(buf, kind [, first [, n]]) records n integer elements of
+ * buf (default: all from first) in one C loop, as h:record(buf:get(kind, i))
+ * would one by one; all of them or, on error, none. */
+static int h_record_many(lua_State *L) {
+  lnuma_histogram *h = check_hist(L, 1);
+  int kind = lnb_check_kind(L, 3);
+  if (lnuma_kind_is_float((lnuma_kind)kind))
+    luaL_argerror(L, 3, "kind must be an integer kind (u8 .. i64): a histogram records integers");
+  lnb_elems e;
+  lnb_read_elems(L, 4, &e);
+  lnb_buffer *b = lnb_check_live_buffer(L, 2); /* after the arguments */
+  const char *p = lnb_elems_at(L, b, kind, 3, 4, &e);
+  lnuma_error err;
+  if (lnuma_histogram_record_many(h, p, (lnuma_kind)kind, e.n, &err) != 0) {
+    lua_pushfstring(L, "n: %s", err.msg);
+    return luaL_argerror(L, 5, lua_tostring(L, -1));
   }
   return 0;
 }
@@ -305,7 +325,7 @@ static int h_tostring(lua_State *L) {
 }
 
 static const luaL_Reg methods[] = {
-    {"record", h_record},       {"count", h_count},       {"min", h_min},
+    {"record", h_record},       {"record_many", h_record_many}, {"count", h_count},       {"min", h_min},
     {"max", h_max},             {"mean", h_mean},         {"stddev", h_stddev},
     {"percentile", h_percentile}, {"percentiles", h_percentiles}, {"merge", h_merge},
     {"reset", h_reset},         {"buckets", h_buckets},   {"export", h_export},

@@ -2,16 +2,15 @@
  * loaded latency, core to core) over lnuma buffers, and the small facts and
  * debug hooks the Lua face and the specs use (kernel names, ISAs, the chase
  * order, the c2c schedule and its lines).  Results are raw (times in ns per repetition and
- * thread); lua/lnuma/bench_memory.lua turns them into figures. */
+ * thread); lua/lnuma/bench/memory.lua turns them into figures. */
 #include <string.h>
 
 #include "buffer.h"
 
-/* Every function here has the state's lnuma clock (made by lnuma_open_clock)
- * as upvalue 1, to time the kernels with; nil when there is none. */
-#define CLOCK_UV lua_upvalueindex(1)
-
-static const lnuma_clock *up_clock(lua_State *L) { return lua_touserdata(L, CLOCK_UV); }
+/* Every function here has the state's context (binding.h) as upvalue 1:
+ * the clock the kernels are timed with comes from it, handed over by
+ * luaopen_lnuma_core. */
+static const lnuma_clock *up_clock(lua_State *L) { return lnb_context_up(L)->clock; }
 
 /* ---- arguments --------------------------------------------------------------- */
 
@@ -88,33 +87,33 @@ static void *scratch(lua_State *L, size_t n) {
 
 /* ---- pushing results --------------------------------------------------------- */
 
-static void push_thread(lua_State *L, const lnuma_team_thread *t) {
-  lua_createtable(L, 0, 5);
-  lua_pushinteger(L, t->cpu_asked);
-  lua_setfield(L, -2, "cpu_asked");
-  lua_pushinteger(L, t->cpu_start);
-  lua_setfield(L, -2, "cpu_start");
-  lua_pushinteger(L, t->cpu_end);
-  lua_setfield(L, -2, "cpu_end");
-  lua_pushinteger(L, t->node);
-  lua_setfield(L, -2, "node");
-  lua_pushboolean(L, t->migrated);
-  lua_setfield(L, -2, "migrated");
-}
-
-static void push_threads(lua_State *L, const lnuma_team_thread *t, int n) {
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    push_thread(L, &t[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-}
 
 static void push_u64_array(lua_State *L, const uint64_t *v, size_t n) {
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_pushinteger(L, (lua_Integer)v[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+/* An array of the names name(i), i = 0 .. n - 1, of those keep(i) accepts
+ * (every one when keep is NULL). */
+static void push_names(lua_State *L, int n, const char *(*name)(int), int (*keep)(int)) {
+  lua_createtable(L, n, 0);
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (keep == NULL || keep(i)) {
+      lua_pushstring(L, name(i));
+      lua_rawseti(L, -2, ++k);
+    }
+}
+
+/* An array of n arrays of m integers, row-major from v. */
+static void push_u64_rows(lua_State *L, const uint64_t *v, size_t n, size_t m) {
+  lua_createtable(L, (int)n, 0);
+  for (size_t k = 0; k < n; k++) {
+    push_u64_array(L, v + k * m, m);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
 }
 
@@ -154,25 +153,16 @@ static int k_bandwidth(lua_State *L) {
   lnuma_error err;
   if (lnuma_bw_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 8);
-  lua_pushstring(L, lnuma_isa_name(r.isa));
-  lua_setfield(L, -2, "isa");
-  lua_pushstring(L, lnuma_order_name(r.order));
-  lua_setfield(L, -2, "order");
-  lua_pushinteger(L, (lua_Integer)r.passes);
-  lua_setfield(L, -2, "passes");
-  lua_pushinteger(L, (lua_Integer)r.thread_bytes);
-  lua_setfield(L, -2, "thread_bytes");
-  lua_pushinteger(L, (lua_Integer)r.bytes);
-  lua_setfield(L, -2, "bytes");
-  lua_createtable(L, p.repetitions, 0);
-  for (int k = 0; k < p.repetitions; k++) {
-    push_u64_array(L, r.rep_ns + (size_t)k * (size_t)p.nthreads, (size_t)p.nthreads);
-    lua_rawseti(L, -2, k + 1);
-  }
+  lnb_set_str(L, "isa", lnuma_isa_name(r.isa));
+  lnb_set_str(L, "order", lnuma_order_name(r.order));
+  lnb_set_int(L, "passes", (lua_Integer)r.passes);
+  lnb_set_int(L, "thread_bytes", (lua_Integer)r.thread_bytes);
+  lnb_set_int(L, "bytes", (lua_Integer)r.bytes);
+  push_u64_rows(L, r.rep_ns, (size_t)p.repetitions, (size_t)p.nthreads);
   lua_setfield(L, -2, "rep_ns");
   push_u64_array(L, r.span_ns, (size_t)p.repetitions);
   lua_setfield(L, -2, "span_ns");
-  push_threads(L, r.threads, p.nthreads);
+  lnb_push_threads(L, r.threads, p.nthreads);
   lua_setfield(L, -2, "threads");
   return 1;
 }
@@ -203,10 +193,8 @@ static int k_latency(lua_State *L) {
   lnuma_error err;
   if (lnuma_latency_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 6);
-  lua_pushinteger(L, (lua_Integer)r.slots);
-  lua_setfield(L, -2, "slots");
-  lua_pushinteger(L, (lua_Integer)r.chunk_loads);
-  lua_setfield(L, -2, "chunk_loads");
+  lnb_set_int(L, "slots", (lua_Integer)r.slots);
+  lnb_set_int(L, "chunk_loads", (lua_Integer)r.chunk_loads);
   push_u64_array(L, r.rep_ns, (size_t)p.repetitions);
   lua_setfield(L, -2, "rep_ns");
   push_u64_array(L, r.chunk_ns, (size_t)p.repetitions * (size_t)p.chunks);
@@ -218,7 +206,7 @@ static int k_latency(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "chunk_switched");
-  push_thread(L, &r.thread);
+  lnb_push_thread(L, &r.thread);
   lua_setfield(L, -2, "thread");
   return 1;
 }
@@ -248,36 +236,21 @@ static uint64_t *field_delays(lua_State *L, int arg, int *n) {
 
 static void push_loaded_step(lua_State *L, const lnuma_loaded_step *st) {
   lua_createtable(L, 0, 16);
-  lua_pushinteger(L, (lua_Integer)st->delay_ns);
-  lua_setfield(L, -2, "delay_ns");
-  lua_pushinteger(L, (lua_Integer)st->chase_loads);
-  lua_setfield(L, -2, "chase_loads");
-  lua_pushinteger(L, (lua_Integer)st->chase_ns);
-  lua_setfield(L, -2, "chase_ns");
-  lua_pushinteger(L, (lua_Integer)st->chase_offcpu_ns);
-  lua_setfield(L, -2, "chase_offcpu_ns");
-  lua_pushnumber(L, st->latency_ns);
-  lua_setfield(L, -2, "latency_ns");
-  lua_pushnumber(L, st->chunk_p50_ns);
-  lua_setfield(L, -2, "chunk_p50_ns");
-  lua_pushnumber(L, st->chunk_p99_ns);
-  lua_setfield(L, -2, "chunk_p99_ns");
-  lua_pushinteger(L, (lua_Integer)st->chunks);
-  lua_setfield(L, -2, "chunks");
-  lua_pushinteger(L, (lua_Integer)st->traffic_bytes);
-  lua_setfield(L, -2, "traffic_bytes");
-  lua_pushnumber(L, st->traffic_gbps);
-  lua_setfield(L, -2, "traffic_gbps");
-  lua_pushinteger(L, (lua_Integer)st->traffic_chunks);
-  lua_setfield(L, -2, "traffic_chunks");
-  lua_pushinteger(L, (lua_Integer)st->delay_total_ns);
-  lua_setfield(L, -2, "delay_total_ns");
-  lua_pushinteger(L, (lua_Integer)st->delay_p50_ns);
-  lua_setfield(L, -2, "delay_p50_ns");
-  lua_pushinteger(L, (lua_Integer)st->traffic_offcpu_ns);
-  lua_setfield(L, -2, "traffic_offcpu_ns");
-  lua_pushinteger(L, (lua_Integer)st->traffic_ns);
-  lua_setfield(L, -2, "traffic_ns");
+  lnb_set_int(L, "delay_ns", (lua_Integer)st->delay_ns);
+  lnb_set_int(L, "chase_loads", (lua_Integer)st->chase_loads);
+  lnb_set_int(L, "chase_ns", (lua_Integer)st->chase_ns);
+  lnb_set_int(L, "chase_offcpu_ns", (lua_Integer)st->chase_offcpu_ns);
+  lnb_set_num(L, "latency_ns", st->latency_ns);
+  lnb_set_num(L, "chunk_p50_ns", st->chunk_p50_ns);
+  lnb_set_num(L, "chunk_p99_ns", st->chunk_p99_ns);
+  lnb_set_int(L, "chunks", (lua_Integer)st->chunks);
+  lnb_set_int(L, "traffic_bytes", (lua_Integer)st->traffic_bytes);
+  lnb_set_num(L, "traffic_gbps", st->traffic_gbps);
+  lnb_set_int(L, "traffic_chunks", (lua_Integer)st->traffic_chunks);
+  lnb_set_int(L, "delay_total_ns", (lua_Integer)st->delay_total_ns);
+  lnb_set_int(L, "delay_p50_ns", (lua_Integer)st->delay_p50_ns);
+  lnb_set_int(L, "traffic_offcpu_ns", (lua_Integer)st->traffic_offcpu_ns);
+  lnb_set_int(L, "traffic_ns", (lua_Integer)st->traffic_ns);
 }
 
 /* bench_loaded(chase_buf, traffic_buf, {cpus, traffic, isa, delays (ns, one per
@@ -316,19 +289,16 @@ static int k_loaded(lua_State *L) {
   lnuma_error err;
   if (lnuma_loaded_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   lua_createtable(L, 0, 5);
-  lua_pushstring(L, lnuma_isa_name(r.isa));
-  lua_setfield(L, -2, "isa");
-  lua_pushinteger(L, (lua_Integer)r.slots);
-  lua_setfield(L, -2, "slots");
-  lua_pushinteger(L, (lua_Integer)r.chunk_bytes);
-  lua_setfield(L, -2, "chunk_bytes");
+  lnb_set_str(L, "isa", lnuma_isa_name(r.isa));
+  lnb_set_int(L, "slots", (lua_Integer)r.slots);
+  lnb_set_int(L, "chunk_bytes", (lua_Integer)r.chunk_bytes);
   lua_createtable(L, p.nsteps, 0);
   for (int i = 0; i < p.nsteps; i++) {
     push_loaded_step(L, &r.steps[i]);
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "steps");
-  push_threads(L, r.threads, p.nthreads);
+  lnb_push_threads(L, r.threads, p.nthreads);
   lua_setfield(L, -2, "threads");
   return 1;
 }
@@ -371,28 +341,21 @@ static int k_c2c(lua_State *L) {
   if (lnuma_c2c_measure(&p, &r, &err) != 0) return lnb_fail(L, &err);
   size_t npairs = (size_t)lnuma_c2c_pairs(p.n), ns = (size_t)p.samples;
   lua_createtable(L, 0, 5);
-  lua_createtable(L, (int)npairs, 0);
-  for (size_t k = 0; k < npairs; k++) {
-    push_u64_array(L, r.sample_ns + k * ns, ns);
-    lua_rawseti(L, -2, (lua_Integer)k + 1);
-  }
+  push_u64_rows(L, r.sample_ns, npairs, ns);
   lua_setfield(L, -2, "sample_ns");
-  lua_createtable(L, (int)npairs, 0);
-  for (size_t k = 0; k < npairs; k++) {
-    push_u64_array(L, r.line_offset + k * ns, ns);
-    lua_rawseti(L, -2, (lua_Integer)k + 1);
-  }
+  push_u64_rows(L, r.line_offset, npairs, ns);
   lua_setfield(L, -2, "line_offset");
-  lua_pushinteger(L, lnuma_c2c_rounds(p.n));
-  lua_setfield(L, -2, "rounds");
-  lua_pushboolean(L, r.flushed);
-  lua_setfield(L, -2, "flushed");
-  push_threads(L, r.threads, p.n);
+  lnb_set_int(L, "rounds", lnuma_c2c_rounds(p.n));
+  lnb_set_bool(L, "flushed", r.flushed);
+  lnb_push_threads(L, r.threads, p.n);
   lua_setfield(L, -2, "threads");
   return 1;
 }
 
 /* ---- facts and debug hooks ------------------------------------------------------- */
+
+/* The ISAs kernel_info lists: the supported ones from C up. */
+static int isa_listed(int i) { return i >= LNUMA_ISA_C && lnuma_isa_supported(i); }
 
 /* kernel_info() -> {kernels, isas (supported), best_isa, orders (kernel ->
  * the order AUTO picks here), patterns, chase_block, c2c_modes, traffic (the
@@ -400,58 +363,32 @@ static int k_c2c(lua_State *L) {
  * nontemporal})} */
 static int k_info(lua_State *L) {
   lua_createtable(L, 0, 8);
-  lua_createtable(L, LNUMA_KERNEL_COUNT, 0);
-  for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
-    lua_pushstring(L, lnuma_kernel_name(k));
-    lua_rawseti(L, -2, k + 1);
-  }
+  push_names(L, LNUMA_KERNEL_COUNT, lnuma_kernel_name, NULL);
   lua_setfield(L, -2, "kernels");
-  lua_createtable(L, LNUMA_ISA_COUNT, 0);
-  int n = 0;
-  for (int i = LNUMA_ISA_C; i < LNUMA_ISA_COUNT; i++)
-    if (lnuma_isa_supported(i)) {
-      lua_pushstring(L, lnuma_isa_name(i));
-      lua_rawseti(L, -2, ++n);
-    }
+  push_names(L, LNUMA_ISA_COUNT, lnuma_isa_name, isa_listed);
   lua_setfield(L, -2, "isas");
-  lua_pushstring(L, lnuma_isa_name(lnuma_isa_best()));
-  lua_setfield(L, -2, "best_isa");
+  lnb_set_str(L, "best_isa", lnuma_isa_name(lnuma_isa_best()));
   lua_createtable(L, 0, LNUMA_KERNEL_COUNT);
   for (int k = 0; k < LNUMA_KERNEL_COUNT; k++) {
     lua_pushstring(L, lnuma_order_name(lnuma_order_best(k)));
     lua_setfield(L, -2, lnuma_kernel_name(k));
   }
   lua_setfield(L, -2, "orders");
-  lua_createtable(L, LNUMA_CHASE_COUNT, 0);
-  for (int k = 0; k < LNUMA_CHASE_COUNT; k++) {
-    lua_pushstring(L, lnuma_chase_pattern_name(k));
-    lua_rawseti(L, -2, k + 1);
-  }
+  push_names(L, LNUMA_CHASE_COUNT, lnuma_chase_pattern_name, NULL);
   lua_setfield(L, -2, "patterns");
-  lua_pushinteger(L, LNUMA_CHASE_BLOCK);
-  lua_setfield(L, -2, "chase_block");
-  lua_createtable(L, LNUMA_C2C_MODE_COUNT, 0);
-  for (int m = 0; m < LNUMA_C2C_MODE_COUNT; m++) {
-    lua_pushstring(L, lnuma_c2c_mode_name(m));
-    lua_rawseti(L, -2, m + 1);
-  }
+  lnb_set_int(L, "chase_block", LNUMA_CHASE_BLOCK);
+  push_names(L, LNUMA_C2C_MODE_COUNT, lnuma_c2c_mode_name, NULL);
   lua_setfield(L, -2, "c2c_modes");
   lua_createtable(L, LNUMA_TRAFFIC_COUNT, 0);
   for (int t = 0; t < LNUMA_TRAFFIC_COUNT; t++) {
     const lnuma_traffic_info *ti = lnuma_traffic_get(t);
     lua_createtable(L, 0, 6);
-    lua_pushstring(L, ti->name);
-    lua_setfield(L, -2, "name");
-    lua_pushinteger(L, ti->arrays);
-    lua_setfield(L, -2, "arrays");
-    lua_pushinteger(L, ti->reads);
-    lua_setfield(L, -2, "reads");
-    lua_pushinteger(L, ti->writes);
-    lua_setfield(L, -2, "writes");
-    lua_pushboolean(L, ti->write_allocate);
-    lua_setfield(L, -2, "write_allocate");
-    lua_pushboolean(L, ti->nontemporal);
-    lua_setfield(L, -2, "nontemporal");
+    lnb_set_str(L, "name", ti->name);
+    lnb_set_int(L, "arrays", ti->arrays);
+    lnb_set_int(L, "reads", ti->reads);
+    lnb_set_int(L, "writes", ti->writes);
+    lnb_set_bool(L, "write_allocate", ti->write_allocate);
+    lnb_set_bool(L, "nontemporal", ti->nontemporal);
     lua_rawseti(L, -2, t + 1);
   }
   lua_setfield(L, -2, "traffic");
@@ -541,18 +478,12 @@ static int k_c2c_lines(lua_State *L) {
         if (j <= i) continue;
         int64_t line = lnuma_c2c_line((int)n, (int)samples, i, j, s);
         lua_createtable(L, 0, 6);
-        lua_pushinteger(L, s);
-        lua_setfield(L, -2, "sample");
-        lua_pushinteger(L, r);
-        lua_setfield(L, -2, "round");
-        lua_pushinteger(L, i);
-        lua_setfield(L, -2, "a");
-        lua_pushinteger(L, j);
-        lua_setfield(L, -2, "b");
-        lua_pushinteger(L, (lua_Integer)line);
-        lua_setfield(L, -2, "line");
-        lua_pushinteger(L, (lua_Integer)line * LNUMA_C2C_LINE_STRIDE);
-        lua_setfield(L, -2, "offset");
+        lnb_set_int(L, "sample", s);
+        lnb_set_int(L, "round", r);
+        lnb_set_int(L, "a", i);
+        lnb_set_int(L, "b", j);
+        lnb_set_int(L, "line", (lua_Integer)line);
+        lnb_set_int(L, "offset", (lua_Integer)line * LNUMA_C2C_LINE_STRIDE);
         lua_rawseti(L, -2, ++k);
       }
   return 1;
@@ -564,7 +495,7 @@ static int k_isatty(lua_State *L) {
   return 1;
 }
 
-void lnuma_open_kernels(lua_State *L) {
+void lnuma_open_kernels(lua_State *L, int ctx) {
   static const luaL_Reg funcs[] = {
       {"bench_bandwidth", k_bandwidth},
       {"bench_latency", k_latency},
@@ -578,11 +509,6 @@ void lnuma_open_kernels(lua_State *L) {
       {"isatty", k_isatty},
       {NULL, NULL},
   };
-  int mod = lua_gettop(L);
-  lua_pushnil(L);
-  if (lua_getfield(L, mod, "clock") == LUA_TTABLE && lua_getfield(L, -1, "now") == LUA_TFUNCTION &&
-      lua_getupvalue(L, -1, 1) != NULL && lua_type(L, -1) == LUA_TUSERDATA)
-    lua_replace(L, mod + 1);
-  lua_settop(L, mod + 1);
+  lua_pushvalue(L, ctx);
   luaL_setfuncs(L, funcs, 1);
 }

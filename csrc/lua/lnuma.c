@@ -5,6 +5,7 @@
 LNUMA_API int luaopen_lnuma_core(lua_State *L);
 
 int luaopen_lnuma_core(lua_State *L) {
+  int ctx = lnb_context_new(L); /* handed to the areas that share state */
   lua_newtable(L);
   lua_pushstring(L, lnuma_version());
   lua_setfield(L, -2, "_VERSION");
@@ -15,12 +16,15 @@ int luaopen_lnuma_core(lua_State *L) {
   lnuma_open_pool(L);
   lnuma_open_mempolicy(L);
   lnuma_open_placement(L);
+  lnuma_open_weights(L);
   lnuma_open_topology(L);
   lnuma_open_affinity(L);
-  lnuma_open_clock(L);
+  lnuma_open_clock(L, ctx);
   lnuma_open_histogram(L);
-  lnuma_open_kernels(L);
+  lnuma_open_kernels(L, ctx);
+  lnuma_open_exec(L);
   lnuma_open_sysinfo(L);
   /* areas: one lnuma_open_<area>(L) call each */
+  lua_remove(L, ctx);
   return 1;
 }

@@ -1,7 +1,7 @@
 /* Buffers: lnuma.alloc and the methods of "lnuma.Buffer" (buffers, their
  * views, arena allocations and pool objects).  Every method closure has the
  * Buffer metatable as upvalue 1, so checking a buffer needs no registry
- * lookup; get/set allocate nothing and build no string unless they fail. */
+ * lookup.  Typed access (get, set, fill, sum, min, max): memory_typed.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +49,8 @@ void lnb_buffer_attach(lnb_buffer *b, lnb_region *r, char *ptr, size_t len) {
   r->refs++;
 }
 
-/* Checks that idx is a buffer (by the metatable in upvalue 1). */
-static lnb_buffer *to_buffer(lua_State *L, int idx) {
-  lnb_buffer *b = lua_touserdata(L, idx);
-  if (b == NULL || !lua_getmetatable(L, idx)) luaL_typeerror(L, idx, LNB_BUFFER);
-  if (!lua_rawequal(L, -1, lua_upvalueindex(1))) luaL_typeerror(L, idx, LNB_BUFFER);
-  lua_pop(L, 1);
-  return b;
-}
-
-static int usable(const lnb_buffer *b) { return b->region != NULL && b->region->alive; }
-
 /* Raises the reason a buffer cannot be used (the slow path of every check). */
-static int unusable(lua_State *L, const lnb_buffer *b) {
+int lnb_unusable(lua_State *L, const lnb_buffer *b) {
   if (b->region == NULL) return luaL_error(L, "attempt to use a freed buffer");
   if (!b->region->alive)
     return luaL_error(L, "attempt to use a buffer whose memory was freed (its parent buffer, "
@@ -71,29 +60,14 @@ static int unusable(lua_State *L, const lnb_buffer *b) {
   return luaL_error(L, "attempt to use a pool object after it was put back");
 }
 
-/* 1 when b's memory may be touched: not freed, parent alive, not a pool
- * object that was put back. */
-static int in_use(const lnb_buffer *b) {
-  return usable(b) && !((b->flags & LNB_SLOT) && b->len == 0) &&
-         !(b->owner != NULL && b->owner->issue != b->issue);
-}
-
-/* A buffer that can be used, or an error (the hot-path checker: metatable
- * compared with upvalue 1, no registry lookup). */
-static lnb_buffer *live_buffer(lua_State *L, int idx) {
-  lnb_buffer *b = to_buffer(L, idx);
-  if (!in_use(b)) unusable(L, b);
-  return b;
-}
-
 lnb_buffer *lnb_check_live_buffer(lua_State *L, int idx) {
   lnb_buffer *b = luaL_checkudata(L, idx, LNB_BUFFER);
-  if (!in_use(b)) unusable(L, b);
+  if (!lnb_in_use(b)) lnb_unusable(L, b);
   return b;
 }
 
 /* An optional non-negative integer argument (an offset or a length). */
-static size_t opt_offset(lua_State *L, int arg, size_t def, const char *what) {
+size_t lnb_opt_offset(lua_State *L, int arg, size_t def, const char *what) {
   if (lua_isnoneornil(L, arg)) return def;
   int isint = 0;
   lua_Integer v = lua_tointegerx(L, arg, &isint);
@@ -110,7 +84,7 @@ static size_t opt_offset(lua_State *L, int arg, size_t def, const char *what) {
 }
 
 /* Raises unless [off, off+len) lies within a buffer of size n. */
-static void check_range(lua_State *L, int arg, size_t off, size_t len, size_t n) {
+void lnb_check_range(lua_State *L, int arg, size_t off, size_t len, size_t n) {
   if (off > n || len > n - off) {
     lua_pushfstring(L, "range [%I, %I) is outside the buffer (size %I)", (lua_Integer)off,
                     (lua_Integer)(off + len), (lua_Integer)n);
@@ -120,10 +94,10 @@ static void check_range(lua_State *L, int arg, size_t off, size_t len, size_t n)
 
 /* The optional (offset, length) pair at arg, arg+1 of a method on a buffer
  * of size: length defaults to the rest; the range must fit. */
-static void opt_range(lua_State *L, int arg, size_t size, size_t *off, size_t *len) {
-  *off = opt_offset(L, arg, 0, "offset");
-  *len = opt_offset(L, arg + 1, *off <= size ? size - *off : 0, "length");
-  check_range(L, arg, *off, *len, size);
+void lnb_opt_range(lua_State *L, int arg, size_t size, size_t *off, size_t *len) {
+  *off = lnb_opt_offset(L, arg, 0, "offset");
+  *len = lnb_opt_offset(L, arg + 1, *off <= size ? size - *off : 0, "length");
+  lnb_check_range(L, arg, *off, *len, size);
 }
 
 void lnb_push_bytes(lua_State *L, size_t n) {
@@ -142,145 +116,13 @@ void lnb_push_bytes(lua_State *L, size_t n) {
   lua_pushstring(L, text);
 }
 
-/* ---- typed access ----------------------------------------------------- */
-
-enum { K_U8, K_U16, K_U32, K_U64, K_I8, K_I16, K_I32, K_I64, K_F32, K_F64 };
-static const unsigned char kind_width[] = {1, 2, 4, 8, 1, 2, 4, 8, 4, 8};
-
-/* "u8".."f64" -> K_*, or -1; decoded from the bytes, no table lookup. */
-static int decode_kind(const char *k, size_t n) {
-  int bits;
-  if (n == 2 && k[1] == '8')
-    bits = 8;
-  else if (n == 3 && k[1] == '1' && k[2] == '6')
-    bits = 16;
-  else if (n == 3 && k[1] == '3' && k[2] == '2')
-    bits = 32;
-  else if (n == 3 && k[1] == '6' && k[2] == '4')
-    bits = 64;
-  else
-    return -1;
-  int step = bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3;
-  switch (k[0]) {
-  case 'u': return K_U8 + step;
-  case 'i': return K_I8 + step;
-  case 'f': return bits == 32 ? K_F32 : bits == 64 ? K_F64 : -1;
-  default: return -1;
-  }
-}
-
-static int check_kind(lua_State *L, int arg) {
-  size_t n;
-  const char *k = lua_type(L, arg) == LUA_TSTRING ? lua_tolstring(L, arg, &n) : NULL;
-  int kind = k != NULL ? decode_kind(k, n) : -1;
-  if (kind < 0)
-    luaL_argerror(L, arg, "kind must be one of u8, u16, u32, u64, i8, i16, i32, i64, f32, f64");
-  return kind;
-}
-
-/* The address of element i of kind, or an error naming the index. */
-static char *element(lua_State *L, lnb_buffer *b, int kind) {
-  int isint = 0;
-  lua_Integer i = lua_tointegerx(L, 3, &isint);
-  size_t w = kind_width[kind];
-  if (isint && (lua_Unsigned)i < b->len / w) return b->ptr + (size_t)i * w;
-  if (!isint) luaL_argerror(L, 3, "index must be an integer");
-  lua_pushfstring(L, "index %I out of range (0..%I for %I-byte elements)", i,
-                  (lua_Integer)(b->len / w) - 1, (lua_Integer)w);
-  luaL_argerror(L, 3, lua_tostring(L, -1));
-  return NULL;
-}
-
-/* buf:get(kind, i) -> the element i (0-based) read as kind. */
-static int buf_get(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  int kind = check_kind(L, 2);
-  const char *p = element(L, b, kind);
-  union {
-    uint8_t u8; uint16_t u16; uint32_t u32; uint64_t u64;
-    int8_t i8; int16_t i16; int32_t i32; int64_t i64; float f32; double f64;
-  } v;
-  memcpy(&v, p, kind_width[kind]);
-  switch (kind) {
-  case K_U8: lua_pushinteger(L, v.u8); break;
-  case K_U16: lua_pushinteger(L, v.u16); break;
-  case K_U32: lua_pushinteger(L, (lua_Integer)v.u32); break;
-  case K_U64: lua_pushinteger(L, (lua_Integer)v.u64); break;
-  case K_I8: lua_pushinteger(L, v.i8); break;
-  case K_I16: lua_pushinteger(L, v.i16); break;
-  case K_I32: lua_pushinteger(L, v.i32); break;
-  case K_I64: lua_pushinteger(L, (lua_Integer)v.i64); break;
-  case K_F32: lua_pushnumber(L, (lua_Number)v.f32); break;
-  default: lua_pushnumber(L, (lua_Number)v.f64); break;
-  }
-  return 1;
-}
-
-static const lua_Integer kind_min[] = {0, 0, 0, LUA_MININTEGER, -128, -32768, -2147483647 - 1,
-                                       LUA_MININTEGER};
-static const lua_Integer kind_max[] = {255, 65535, 4294967295, LUA_MAXINTEGER, 127, 32767,
-                                       2147483647, LUA_MAXINTEGER};
-
-/* buf:set(kind, i, v) writes v at element i (0-based) as kind. */
-static int buf_set(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  int kind = check_kind(L, 2);
-  char *p = element(L, b, kind);
-  if (kind >= K_F32) {
-    int isnum = 0;
-    lua_Number x = lua_tonumberx(L, 4, &isnum);
-    if (!isnum || lua_type(L, 4) != LUA_TNUMBER) luaL_typeerror(L, 4, "number");
-    if (kind == K_F32) {
-      float f = (float)x;
-      memcpy(p, &f, sizeof f);
-    } else {
-      memcpy(p, &x, sizeof x);
-    }
-    return 0;
-  }
-  int isint = 0;
-  lua_Integer x = lua_tointegerx(L, 4, &isint);
-  if (!isint || lua_type(L, 4) != LUA_TNUMBER) {
-    if (lua_type(L, 4) == LUA_TNUMBER) luaL_argerror(L, 4, "value must be an integer");
-    luaL_typeerror(L, 4, "integer");
-  }
-  if (x < kind_min[kind] || x > kind_max[kind]) {
-    lua_pushfstring(L, "value %I out of range for %s (%I..%I)", x, lua_tostring(L, 2),
-                    kind_min[kind], kind_max[kind]);
-    luaL_argerror(L, 4, lua_tostring(L, -1));
-  }
-  union {
-    uint8_t u8; uint16_t u16; uint32_t u32; int64_t i64;
-  } v;
-  switch (kind_width[kind]) {
-  case 1: v.u8 = (uint8_t)x; break;
-  case 2: v.u16 = (uint16_t)x; break;
-  case 4: v.u32 = (uint32_t)x; break;
-  default: v.i64 = (int64_t)x; break;
-  }
-  memcpy(p, &v, kind_width[kind]);
-  return 0;
-}
-
-/* ---- bulk access ------------------------------------------------------ */
-
-/* buf:fill(byte [, off [, len]]) sets bytes (all of them by default). */
-static int buf_fill(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
-  int isint = 0;
-  lua_Integer byte = lua_tointegerx(L, 2, &isint);
-  if (!isint || byte < 0 || byte > 255) luaL_argerror(L, 2, "byte must be an integer 0..255");
-  size_t off, len;
-  opt_range(L, 3, b->len, &off, &len);
-  memset(b->ptr + off, (int)byte, len);
-  return 0;
-}
+/* ---- bytes (typed access and fill: memory_typed.c) ---------------------- */
 
 /* buf:read([off [, len]]) -> the bytes as a string. */
 static int buf_read(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
+  lnb_buffer *b = lnb_live_self(L, 1);
   size_t off, len;
-  opt_range(L, 2, b->len, &off, &len);
+  lnb_opt_range(L, 2, b->len, &off, &len);
   lua_pushlstring(L, b->ptr + off, len);
   return 1;
 }
@@ -289,9 +131,9 @@ static int buf_read(lua_State *L) {
 static int buf_write(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 3, &len); /* a number becomes a string: allocates */
-  size_t off = opt_offset(L, 2, 0, "offset");
-  lnb_buffer *b = live_buffer(L, 1);
-  check_range(L, 2, off, len, b->len);
+  size_t off = lnb_opt_offset(L, 2, 0, "offset");
+  lnb_buffer *b = lnb_live_self(L, 1);
+  lnb_check_range(L, 2, off, len, b->len);
   memcpy(b->ptr + off, s, len);
   return 0;
 }
@@ -299,23 +141,23 @@ static int buf_write(lua_State *L) {
 /* buf:copy(src [, dst_off [, src_off [, len]]]) copies from a buffer or a
  * string (overlap allowed); returns the bytes copied. */
 static int buf_copy(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
+  lnb_buffer *b = lnb_live_self(L, 1);
   const char *src;
   size_t src_len;
   if (lua_type(L, 2) == LUA_TSTRING) {
     src = lua_tolstring(L, 2, &src_len);
   } else {
     if (lua_type(L, 2) != LUA_TUSERDATA) luaL_typeerror(L, 2, "lnuma.Buffer or string");
-    lnb_buffer *s = live_buffer(L, 2);
+    lnb_buffer *s = lnb_live_self(L, 2);
     src = s->ptr;
     src_len = s->len;
   }
-  size_t dst_off = opt_offset(L, 3, 0, "destination offset");
-  size_t src_off = opt_offset(L, 4, 0, "source offset");
+  size_t dst_off = lnb_opt_offset(L, 3, 0, "destination offset");
+  size_t src_off = lnb_opt_offset(L, 4, 0, "source offset");
   if (src_off > src_len) luaL_argerror(L, 4, "source offset is past the end of the source");
-  size_t len = opt_offset(L, 5, src_len - src_off, "length");
+  size_t len = lnb_opt_offset(L, 5, src_len - src_off, "length");
   if (len > src_len - src_off) luaL_argerror(L, 5, "length runs past the end of the source");
-  check_range(L, 3, dst_off, len, b->len);
+  lnb_check_range(L, 3, dst_off, len, b->len);
   memmove(b->ptr + dst_off, src + src_off, len);
   lua_pushinteger(L, (lua_Integer)len);
   return 1;
@@ -324,12 +166,12 @@ static int buf_copy(lua_State *L) {
 /* buf:view([off [, len]]) -> a buffer sharing [off, off+len) of this one. */
 static int buf_view(lua_State *L) {
   size_t off, len;
-  opt_range(L, 2, live_buffer(L, 1)->len, &off, &len);
+  lnb_opt_range(L, 2, lnb_live_self(L, 1)->len, &off, &len);
   if (len == 0) luaL_argerror(L, 3, "a view must have at least one byte");
   lnb_buffer *v = lnb_buffer_push(L, lua_upvalueindex(1), LNB_VIEW, 1);
   /* Allocating may have run a finalizer: check again, then attach. */
-  lnb_buffer *b = live_buffer(L, 1);
-  check_range(L, 2, off, len, b->len);
+  lnb_buffer *b = lnb_live_self(L, 1);
+  lnb_check_range(L, 2, off, len, b->len);
   lnb_buffer_attach(v, b->region, b->ptr + off, len);
   v->owner = (b->flags & LNB_SLOT) ? b : b->owner; /* a pool object's view dies at put */
   v->issue = b->issue;
@@ -339,14 +181,14 @@ static int buf_view(lua_State *L) {
 /* ---- size, address, release -------------------------------------------- */
 
 static int buf_size(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
+  lnb_buffer *b = lnb_live_self(L, 1);
   lua_pushinteger(L, (lua_Integer)b->len);
   return 1;
 }
 
 /* buf:address() -> the address of the first byte, as an integer. */
 static int buf_address(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
+  lnb_buffer *b = lnb_live_self(L, 1);
   lua_pushinteger(L, (lua_Integer)(uintptr_t)b->ptr);
   return 1;
 }
@@ -366,9 +208,9 @@ static int put_back(lua_State *L, lnb_buffer *b) {
 /* free(), __close and __gc: idempotent.  A buffer unmaps its memory (its
  * views then refuse to work); a view only lets go of it. */
 static int buf_free(lua_State *L) {
-  lnb_buffer *b = to_buffer(L, 1);
+  lnb_buffer *b = lnb_to_self(L, 1);
   if (b->flags & LNB_SLOT) {
-    if (usable(b) && b->len > 0) return put_back(L, b);
+    if (lnb_usable(b) && b->len > 0) return put_back(L, b);
     return 0;
   }
   lnb_region *r = b->region;
@@ -387,7 +229,7 @@ static int buf_free(lua_State *L) {
 
 /* __gc also lets pool objects go (their pool is garbage as well by then). */
 static int buf_gc(lua_State *L) {
-  lnb_buffer *b = to_buffer(L, 1);
+  lnb_buffer *b = lnb_to_self(L, 1);
   lnb_region *r = b->region;
   if (r == NULL) return 0;
   if ((b->flags & LNB_ROOT) && r->alive) {
@@ -401,8 +243,8 @@ static int buf_gc(lua_State *L) {
 }
 
 static int buf_type(lua_State *L) {
-  lnb_buffer *b = to_buffer(L, 1);
-  lua_pushstring(L, usable(b) ? "buffer" : "freed buffer");
+  lnb_buffer *b = lnb_to_self(L, 1);
+  lua_pushstring(L, lnb_usable(b) ? "buffer" : "freed buffer");
   return 1;
 }
 
@@ -444,12 +286,22 @@ void lnb_push_info(lua_State *L, const lnuma_buffer *buf) {
   }
   lua_pushinteger(L, (lua_Integer)address);
   lua_setfield(L, -2, "address");
+  if (in->weights.n > 0) {
+    lua_createtable(L, 0, in->weights.n);
+    for (int i = 0; i < in->weights.n; i++) {
+      lua_pushinteger(L, in->weights.weight[i]);
+      lua_rawseti(L, -2, in->weights.node[i]);
+    }
+    lua_setfield(L, -2, "weights");
+    lua_pushinteger(L, (lua_Integer)in->chunk_size);
+    lua_setfield(L, -2, "chunk_size");
+  }
 }
 
 /* buf:info() -> what was asked and what happened, for the whole allocation
  * (plus this handle's offset and size). */
 static int buf_info(lua_State *L) {
-  lnb_buffer *b = live_buffer(L, 1);
+  lnb_buffer *b = lnb_live_self(L, 1);
   int view = (b->flags & LNB_ROOT) == 0;
   lua_Integer offset = (lua_Integer)(b->ptr - (char *)lnuma_buffer_data(b->region->buf));
   lua_Integer length = (lua_Integer)b->len;
@@ -464,9 +316,9 @@ static int buf_info(lua_State *L) {
 }
 
 static int buf_tostring(lua_State *L) {
-  lnb_buffer *b = to_buffer(L, 1);
+  lnb_buffer *b = lnb_to_self(L, 1);
   lnuma_placement *pl = lua_newuserdatauv(L, sizeof *pl, 0); /* before the check */
-  if (!usable(b)) {
+  if (!lnb_usable(b)) {
     lua_pushliteral(L, "lnuma.Buffer (freed)");
     return 1;
   }
@@ -519,8 +371,7 @@ static int mem_alloc(lua_State *L) {
 
 void lnuma_open_memory(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"size", buf_size},       {"address", buf_address},     {"get", buf_get},
-      {"set", buf_set},         {"fill", buf_fill},           {"read", buf_read},
+      {"size", buf_size},       {"address", buf_address},     {"read", buf_read},
       {"write", buf_write},     {"copy", buf_copy},           {"view", buf_view},
       {"placement", lnb_buf_placement}, {"migrate", lnb_buf_migrate},
       {"policy", lnb_buf_policy},
@@ -533,9 +384,11 @@ void lnuma_open_memory(lua_State *L) {
   luaL_newmetatable(L, LNB_BUFFER);
   lua_pushvalue(L, -1);
   luaL_setfuncs(L, metamethods, 1);
-  lua_createtable(L, 0, 16);
+  lua_createtable(L, 0, 20);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, lnb_typed_methods, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcclosure(L, mem_alloc, 1); /* consumes the metatable */
   lua_setfield(L, -2, "alloc");

@@ -185,7 +185,8 @@ int lnb_buf_migrate(lua_State *L) {
   return 1;
 }
 
-/* buf:policy() -> {policy, nodes, applied, reason, kernel = {policy, nodes}}. */
+/* buf:policy() -> {policy, nodes, policy_applied, policy_note, kernel = {policy,
+ * nodes}}: the same names as buf:info() gives these facts. */
 int lnb_buf_policy(lua_State *L) {
   lnb_buffer *b = lnb_check_live_buffer(L, 1);
   /* Copied before anything is allocated (a finalizer may free the buffer). */
@@ -200,10 +201,10 @@ int lnb_buf_policy(lua_State *L) {
   lnb_push_set(L, &in.nodes);
   lua_setfield(L, -2, "nodes");
   lua_pushboolean(L, in.policy_applied);
-  lua_setfield(L, -2, "applied");
+  lua_setfield(L, -2, "policy_applied");
   if (!in.policy_applied) {
     lua_pushstring(L, in.policy_note);
-    lua_setfield(L, -2, "reason");
+    lua_setfield(L, -2, "policy_note");
   }
   if (have_kernel) {
     lua_createtable(L, 0, 2);

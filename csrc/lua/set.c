@@ -1,4 +1,5 @@
-/* Bindings of the set and size helpers: lnuma.cpulist and lnuma.size. */
+/* Bindings of the set, size and page-kind readers: lnuma.cpulist, lnuma.size
+ * and lnuma.core.huge. */
 #include "binding.h"
 
 /* cpulist(array) -> "0-3,8"; cpulist("0-3,8") -> {0, 1, 2, 3, 8}. */
@@ -27,10 +28,19 @@ static int set_size(lua_State *L) {
   return 1;
 }
 
+/* huge(x) -> the page kind's name ("default", "none", "thp", "2M", "1G"):
+ * the one reading of every `huge` option (lua/lnuma/options.lua). */
+static int set_huge(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushstring(L, lnuma_huge_name(lnb_to_huge(L, 1, 1, "huge")));
+  return 1;
+}
+
 void lnuma_open_util(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"cpulist", set_cpulist},
       {"size", set_size},
+      {"huge", set_huge},
       {NULL, NULL},
   };
   luaL_setfuncs(L, funcs, 0);

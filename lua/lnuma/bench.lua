@@ -12,16 +12,15 @@
 
 local core = require "lnuma.core"
 local clock = require "lnuma.clock"
+local O = require "lnuma.options"
 
 local bench = {}
 
 local now = core.clock.now
 local floor, sqrt, huge = math.floor, math.sqrt, math.huge
 
--- Raises "bad argument #arg to 'fname' (msg)", worded as luaL_argerror does.
-local function argerror(fname, arg, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(arg, fname, msg), 0)
-end
+-- Raises "bad argument #arg to 'fname' (msg)" (lnuma.options words it).
+local function argerror(fname, arg, msg) O.argerror(fname, nil, msg, 0, arg) end
 
 local function check_options(fname, arg, opts, known)
   if opts == nil then return {} end
@@ -189,12 +188,11 @@ function bench.run(fn, opts)
   end
 
   local started = now()
-  local lnuma = require "lnuma" -- loaded by now: lnuma.bench is part of it
   local previous_cpus
   if cpu then
-    local before, bmsg, berrno = lnuma.binding()
+    local before, bmsg, berrno = core.binding()
     if not before then return nil, "cpu: " .. bmsg, berrno end
-    local called, ok, msg, errno = pcall(lnuma.bind, { cpus = cpu })
+    local called, ok, msg, errno = pcall(core.bind, { cpus = cpu })
     if not called then -- a CPU that does not exist: bind raised, naming "cpus"
       argerror("run", 2, "cpu: " .. (tostring(ok):match("cpus: (.*)%)$") or tostring(ok)))
     end
@@ -239,8 +237,8 @@ function bench.run(fn, opts)
   end)
 
   if gc == "stop" and gc_was_running then collectgarbage("restart") end
-  local ran_on = lnuma.current()
-  if previous_cpus then lnuma.bind { cpus = previous_cpus } end
+  local ran_on = core.current()
+  if previous_cpus then core.bind { cpus = previous_cpus } end
   if not ok then error(result, 0) end
 
   local n = result.n

@@ -10,17 +10,20 @@ local cli = {}
 
 -- The subcommand modules, in the order `lnuma --help` lists them.
 cli.COMMANDS = {
-  "lnuma.cli_topo",
-  "lnuma.cli_plan",
-  "lnuma.cli_latency",
-  "lnuma.cli_bandwidth",
-  "lnuma.cli_matrix",
-  "lnuma.cli_loaded",
-  "lnuma.cli_c2c",
-  "lnuma.cli_migration",
-  "lnuma.cli_survey",
-  "lnuma.cli_run",
-  "lnuma.cli_report",
+  "lnuma.cli.topo",
+  "lnuma.cli.plan",
+  "lnuma.cli.latency",
+  "lnuma.cli.bandwidth",
+  "lnuma.cli.matrix",
+  "lnuma.cli.loaded",
+  "lnuma.cli.c2c",
+  "lnuma.cli.clock",
+  "lnuma.cli.migration",
+  "lnuma.cli.survey",
+  "lnuma.cli.exec",
+  "lnuma.cli.compare",
+  "lnuma.cli.run",
+  "lnuma.cli.report",
 }
 
 --- Builds the parser (exposed so specs can check the help text).
@@ -65,11 +68,40 @@ local function join_negatives(argv)
   return out
 end
 
+-- Commands that run a program (exec, compare) say which of their options
+-- take no value (`flags`): their first argument that is neither an option
+-- nor an option's value starts the program's command line, as with numactl
+-- (`lnuma exec --node 0 ls -l`), so "--" is put before it.
+local function program_start(argv, modules)
+  local out, i, mod = {}, 1, nil
+  while i <= #argv do
+    local a = argv[i]
+    out[#out + 1] = a
+    i = i + 1
+    if mod == nil and type(a) == "string" and not a:match("^%-") then
+      mod = modules[a]
+      if not (mod and mod.flags) then return argv end
+    elseif mod then
+      if a == "--" then return argv end
+      if not a:match("^%-") then
+        table.insert(out, #out, "--")
+        for k = i, #argv do out[#out + 1] = argv[k] end
+        return out
+      end
+      if not a:find("=", 1, true) and not mod.flags[a] and i <= #argv then
+        out[#out + 1] = argv[i] -- the option's value
+        i = i + 1
+      end
+    end
+  end
+  return out
+end
+
 --- Runs the command line `argv` (the global `arg` of a script).
 -- @treturn integer exit status
 function cli.main(argv)
   local parser, modules = cli.parser()
-  local args = parser:parse(join_negatives(argv))
+  local args = parser:parse(join_negatives(program_start(argv or {}, modules)))
   local mod = modules[args.command]
   local ok, status = xpcall(mod.run, debug.traceback, args)
   if not ok then

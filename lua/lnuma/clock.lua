@@ -2,13 +2,17 @@
 -- calibrated against `CLOCK_MONOTONIC_RAW`, or `CLOCK_MONOTONIC_RAW` itself
 -- where no trustworthy counter exists.
 --
--- Every `lua_State` has its own clock, calibrated when `lnuma` is loaded.
+-- One clock serves every `lua_State` of the process (the counter and its
+-- rate belong to the machine), calibrated when `lnuma` is first loaded;
+-- `calibrate` and `recalibrate` update it for all of them, under a sequence
+-- lock that `now()` reads through.
 -- `now()`, `ticks()`, `start()` and `stop()` are the C functions themselves
 -- (no Lua wrapper): keep them in a local for the cheapest call,
 -- `local now = lnuma.clock.now`.
 -- @module lnuma.clock
 
 local core = require "lnuma.core"
+local sync = require "lnuma.clock_sync"
 local C = core.clock
 
 local clock = {}
@@ -86,17 +90,21 @@ end
 -- "cntfrq" or "definition"), `invariant`, `invariant_from`, `reason`,
 -- `error_ppm` and `calibration_ns` (of the last calibration), `resolution_ns`,
 -- `cost_c_ns` and `cost_lua_ns` (one `now()` from C and from Lua),
--- `kernel_clocksource`, `rdtscp` (true when `stop()` uses RDTSCP), `unit` = "ns".
+-- `kernel_clocksource`, `rdtscp` (true when `stop()` uses RDTSCP),
+-- `recalibrations` (conversions published since start-up: calibrations and
+-- background recalibrations), `recalibration` (the status of this state's
+-- background recalibration, when one runs: see `recalibrate`), `unit` = "ns".
 function clock.info()
   local t = C.info()
   lua_cost = lua_cost or measure_lua_cost()
   t.cost_lua_ns = lua_cost
+  t.recalibration = C.recalibration()
   return t
 end
 
 --- Re-measures the counter's frequency against `CLOCK_MONOTONIC_RAW` and
--- re-aligns `now()` to it.  Values of `now()` taken before and after may
--- differ by the correction.
+-- re-aligns `now()` to it (for every Lua state of the process).  Values of
+-- `now()` taken before and after may differ by the correction.
 -- @tparam[opt] table opts `duration` in ns (default 100 ms; 1 ms .. 60 s)
 -- @treturn number the estimated error of the new frequency, in ppm
 -- @treturn table `info()`
@@ -107,5 +115,31 @@ function clock.calibrate(opts)
   info.cost_lua_ns = lua_cost
   return ppm, info
 end
+
+--- Offsets between the CPUs' counters with their uncertainty (see
+-- `lnuma.clock_sync.skew`).
+-- @function skew
+-- @tparam[opt] table opts `cpus`, `tries`
+-- @treturn table result
+clock.skew = sync.skew
+
+--- The clock's drift against `CLOCK_MONOTONIC_RAW` and when to recalibrate
+-- (see `lnuma.clock_sync.drift`).
+-- @function drift
+-- @tparam[opt] table opts `duration`, `samples`, `threshold`
+-- @treturn table result
+clock.drift = sync.drift
+
+--- Background recalibration for long runs (see `lnuma.clock_sync.recalibrate`):
+-- `clock.recalibrate{every = 10e9}`, `clock.recalibrate{stop = true}`.
+-- @function recalibrate
+-- @tparam table opts `every` (ns) or `stop`
+-- @treturn table|nil status
+clock.recalibrate = sync.recalibrate
+
+--- The status of this state's background recalibration, or nil.
+-- @function recalibration
+-- @treturn table|nil status
+clock.recalibration = sync.recalibration
 
 return clock

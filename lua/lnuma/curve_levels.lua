@@ -26,8 +26,8 @@ M.RULE = "a cache level is named where the working sets that fit in it (beyond t
   .. "the level; memory for the last level); memory is the median of the sizes >= 4x the "
   .. "last-level cache"
 
-local function size_text(n) return require("lnuma.report_text").size(n) end
-local function ns_text(v) return require("lnuma.report_text").number(v) end
+local O = require "lnuma.options"
+local size_text, ns_text = O.size_text, O.number
 
 local function median(values)
   local s = {}

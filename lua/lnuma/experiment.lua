@@ -32,7 +32,8 @@
 -- @module lnuma.experiment
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
+local O = require "lnuma.options"
 local D = require "lnuma.experiment_design"
 local S = require "lnuma.experiment_stats"
 local P = require "lnuma.experiment_place"
@@ -181,11 +182,11 @@ local function run_one(cfg, combo, item, state)
 end
 
 local function parse(opts)
-  opts = U.check_opts("experiment", opts, OPTIONS)
+  opts = O.check_opts("experiment", opts, OPTIONS)
   local cfg = {}
   cfg.factors, cfg.combos = D.combinations(opts)
-  cfg.repetitions = U.opt_int("experiment", opts, "repetitions", 10, 1, 1000000)
-  cfg.warmup = U.opt_int("experiment", opts, "warmup", 1, 0, 1000000)
+  cfg.repetitions = O.opt_int("experiment", opts, "repetitions", 10, 1, 1000000)
+  cfg.warmup = O.opt_int("experiment", opts, "warmup", 1, 0, 1000000)
   local seed = opts.seed
   if seed ~= nil and math.type(seed) ~= "integer" then
     argerror("seed", "integer expected, got " .. (type(seed) == "number" and tostring(seed)
@@ -195,7 +196,7 @@ local function parse(opts)
   cfg.run = opt_fn(opts, "run", true)
   cfg.setup, cfg.teardown, cfg.skip = opt_fn(opts, "setup"), opt_fn(opts, "teardown"),
     opt_fn(opts, "skip")
-  cfg.setup_per = U.opt_choice("experiment", opts, "setup_per", "run", { "run", "combination" })
+  cfg.setup_per = O.opt_choice("experiment", opts, "setup_per", "run", { "run", "combination" })
   for _, key in ipairs({ "metric", "unit", "name" }) do
     if opts[key] ~= nil and type(opts[key]) ~= "string" then
       argerror(key, "string expected, got " .. type(opts[key]))
@@ -209,11 +210,11 @@ local function parse(opts)
     end
   end
   cfg.metrics = opts.metrics
-  cfg.better = U.opt_choice("experiment", opts, "better", nil, { "lower", "higher" })
+  cfg.better = O.opt_choice("experiment", opts, "better", nil, { "lower", "higher" })
   cfg.alpha = opt_prob(opts, "alpha", 0.05)
   cfg.confidence = opt_prob(opts, "confidence", 0.95)
-  cfg.exclude_misplaced = U.opt_bool("experiment", opts, "exclude_misplaced", false)
-  cfg.pin = U.opt_bool("experiment", opts, "pin", true)
+  cfg.exclude_misplaced = O.opt_bool("experiment", opts, "exclude_misplaced", false)
+  cfg.pin = O.opt_bool("experiment", opts, "pin", true)
   if opts.baseline ~= nil then
     local b = opts.baseline
     if math.type(b) == "integer" then
@@ -434,7 +435,7 @@ end
 --   (an index) and `better`, overriding those of `res`
 -- @treturn table res, completed
 function M.analyse(res, opts)
-  opts = U.check_opts("analyse", opts, { alpha = true, confidence = true,
+  opts = O.check_opts("analyse", opts, { alpha = true, confidence = true,
     exclude_misplaced = true, baseline = true, better = true })
   for k, v in pairs(opts) do res[k] = v end
   res.warnings = {}

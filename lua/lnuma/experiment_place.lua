@@ -6,7 +6,7 @@
 -- @module lnuma.experiment_place
 
 local core = require "lnuma.core"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 local D = require "lnuma.experiment_design"
 
 local P = {}

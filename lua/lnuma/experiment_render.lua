@@ -3,7 +3,7 @@
 -- here), and the shape `lnuma.report.check` checks before rendering.
 -- @module lnuma.experiment_render
 
-local T = require "lnuma.report_text"
+local T = require "lnuma.report.text"
 local D = require "lnuma.experiment_design"
 
 local R = {}
@@ -13,7 +13,7 @@ local number = T.number
 -- How many comparisons the text shows (all are in JSON and CSV).
 local SHOWN_COMPARISONS = 20
 
--- ---- the shape of a result (lnuma.report_check's schema language) -------------------
+-- ---- the shape of a result (lnuma.report.check's schema language) -------------------
 
 local function opt(s) return { opt = s } end
 local function list(s) return { list = s } end
@@ -21,7 +21,7 @@ local function rec(f) return { fields = f } end
 local NUM, INT, STR = "number", "integer", "string"
 
 --- The fields of an experiment result the renderers read, in
--- `lnuma.report_check`'s schema language.
+-- `lnuma.report.check`'s schema language.
 R.SHAPE = {
   seed = INT, repetitions = INT, warmup = INT, metric = STR, unit = opt(STR),
   better = opt(STR), alpha = opt(NUM), confidence = opt(NUM), name = opt(STR),

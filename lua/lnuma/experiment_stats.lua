@@ -7,7 +7,7 @@
 -- @module lnuma.experiment_stats
 
 local bench = require "lnuma.bench"
-local U = require "lnuma.bench_util"
+local U = require "lnuma.bench.util"
 
 local S = {}
 

@@ -5,8 +5,8 @@
 -- level, with the range over matched combinations).
 -- @module lnuma.experiment_svg
 
-local T = require "lnuma.report_text"
-local svg = require "lnuma.report_svg"
+local T = require "lnuma.report.text"
+local svg = require "lnuma.report.svg"
 
 local M = {}
 

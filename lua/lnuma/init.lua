@@ -35,18 +35,11 @@ lnuma.plan = require "lnuma.plan"
 
 --- The kind of an lnuma value, like `io.type`: `"buffer"`, `"freed buffer"`,
 -- `"arena"`, `"freed arena"`, `"pool"`, `"freed pool"`, ... or nil for
--- anything that is not an lnuma object.
+-- anything that is not an lnuma object (see `lnuma.options`).
+-- @function type
 -- @param x any value
 -- @treturn string|nil
-function lnuma.type(x)
-  local mt = getmetatable(x)
-  if type(mt) ~= "table" then return nil end
-  local kind = rawget(mt, "__lnuma_type")
-  if kind ~= nil then return kind(x) end
-  local name = rawget(mt, "__name")
-  if type(name) == "string" and name:match("^lnuma%.%a+$") then return name:sub(7):lower() end
-  return nil
-end
+lnuma.type = require("lnuma.options").type
 
 -- Memory placement (lua/lnuma/memory.lua).
 local memory = require "lnuma.memory"
@@ -59,6 +52,11 @@ lnuma.numastat = memory.numastat
 lnuma.meminfo = memory.meminfo
 lnuma.thp = memory.thp
 lnuma.set_thp = memory.set_thp
+
+--- Per-buffer weights (`policy = "weighted"`): the chunk pattern, the
+-- page-by-page check of a weighted buffer, the `"0:3,1:1"` notation (see
+-- `lnuma.weights`).
+lnuma.weights = require "lnuma.weights"
 
 --- Topology of this machine (cached), of an hwloc XML file or of a synthetic
 -- description: see `lnuma.topology`.
@@ -138,15 +136,19 @@ lnuma.provenance = require("lnuma.provenance").get
 -- `lnuma.bench.compare(a, b)` (see `lnuma.bench`).
 lnuma.bench = require "lnuma.bench"
 
--- The memory benchmarks of lua/lnuma/bench_memory.lua (`latency`,
+-- The memory benchmarks of lua/lnuma/bench/memory.lua (`latency`,
 -- `latency_curve`, `bandwidth`, `matrix`, `loaded_latency`, `c2c`,
 -- `migration`, ...) are merged into `lnuma.bench`.
-for name, fn in pairs(require "lnuma.bench_memory") do lnuma.bench[name] = fn end
+for name, fn in pairs(require "lnuma.bench.memory") do lnuma.bench[name] = fn end
 
 --- Placement experiments: `lnuma.experiment{factors = ..., repetitions = n,
 -- seed = s, run = fn}` runs every combination in a randomised interleaved
 -- order and returns its statistics (see `lnuma.experiment`).
 lnuma.experiment = require "lnuma.experiment"
+
+--- Runs an external program under a memory policy and CPU set and reports
+-- what it got: `lnuma.exec{"./walker", "64", node = 1}` (see `lnuma.exec`).
+lnuma.exec = require "lnuma.exec"
 
 --- A log-linear histogram (`lnuma.Histogram` userdata, made by
 -- `lnuma.histogram`; HdrHistogram's idea).  Every value from `lowest` to

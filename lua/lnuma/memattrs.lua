@@ -190,6 +190,8 @@ local function field(t, k, want)
   return type(v) == want and v or nil
 end
 
+-- Integers of a raw array (anything else is skipped), in a fresh table;
+-- the plan sandbox reads topology records with it too.
 local function integers(t)
   local out = {}
   if type(t) ~= "table" then return out end
@@ -292,5 +294,7 @@ function M.check_query(fname, level, name, target, initiator)
     error(format("bad argument #1 to '%s' (name: a name is needed with a target)", fname), level)
   end
 end
+
+M.raw_integers = integers
 
 return M

@@ -18,8 +18,11 @@ local memory = {}
 -- @tparam integer|string size bytes, or a string such as `"64M"`
 -- @tparam[opt] table opts `node` or `nodes` (a set), `policy` (`"local"`,
 --   `"bind"`, `"preferred"`, `"preferred_many"`, `"interleave"`,
---   `"weighted_interleave"`; `node`/`nodes` alone mean `"bind"`), `huge`
---   (`false`, `"thp"`, `"2M"`, `"1G"`), `populate` (default true), `lock`
+--   `"weighted_interleave"`, `"weighted"`; `node`/`nodes` alone mean
+--   `"bind"`), `weights` (`{[node] = weight, ...}`: the buffer's own weights,
+--   policy `"weighted"`, see `lnuma.weights`), `huge`
+--   (`false`/`"none"`, `true`/`"thp"`, `"2M"`, `"1G"`: see `lnuma.options`),
+--   `populate` (default true), `lock`
 --   (mlock), `touch_cpu` (populate from a thread pinned to that CPU).
 -- @treturn[1] Buffer the buffer
 -- @return[2] nil when the environment says no (no huge pages reserved, node
@@ -29,8 +32,9 @@ local memory = {}
 memory.alloc = core.alloc
 
 --- Creates a node-local bump arena (see `Arena`): one mapping, placed and
--- populated once, from which `arena:alloc` cuts buffer views with no system
--- call.  Views from an arena keep it alive and error once it is freed.
+-- populated once, from which `arena:alloc` cuts pieces with no system call
+-- (their byte offsets; `arena:alloc_buffer` gives buffer views).  Views from
+-- an arena keep it alive and error once it is freed.
 -- @function arena
 -- @tparam table opts `size` (required) and the options of `alloc` except `populate`
 -- @treturn Arena|nil the arena, or nil, message, errno

@@ -3,7 +3,8 @@
 -- anything runs.
 --
 -- A plan file returns a table with `threads` (`name`, `cpus`, `uses`, `hot`),
--- `memory` (`name`, `size`, `node`, `policy`, `huge`) and `pools` (`name`,
+-- `memory` (`name`, `size`, `node`, `policy`, `huge`, `weights`: with
+-- `policy = "weighted"` instead of `node`, see `lnuma.weights`) and `pools` (`name`,
 -- `node`, `size`, `count`).  It runs in a sandbox: a fresh environment with
 -- the safe parts of the standard library and a read-only global `topology`
 -- (the target machine), under an instruction and a memory limit.
@@ -21,6 +22,7 @@
 local core = require "lnuma.core"
 local check = require "lnuma.plan_check"
 local sandbox = require "lnuma.plan_sandbox"
+local argerror = require("lnuma.options").argerror
 
 local show, human = check.show, check.human
 
@@ -51,24 +53,22 @@ local OPTIONS = { topology = true, instructions = true, memory = true }
 
 local function check_opts(opts, fname, extra)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
+  if type(opts) ~= "table" then argerror(fname, nil, "table expected, got " .. type(opts), 3, 2) end
   for k in pairs(opts) do
     if not OPTIONS[k] and k ~= extra then
-      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+      argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3, 2)
     end
   end
   for _, k in ipairs { "instructions", "memory" } do
     local v = opts[k]
     if v ~= nil and (math.type(v) ~= "integer" or v <= 0) then
-      error(("bad argument #2 to '%s' (%s: a positive integer expected)"):format(fname, k), 3)
+      argerror(fname, k, "a positive integer expected", 3, 2)
     end
   end
   local topo = opts.topology
   if topo ~= nil and (type(topo) ~= "table" or type(rawget(topo, "nodes")) ~= "table") then
-    error(("bad argument #2 to '%s' (topology: a topology (lnuma.topology{...}) expected, "
-           .. "got %s)"):format(fname, show(topo)), 3)
+    argerror(fname, "topology", ("a topology (lnuma.topology{...}) expected, got %s")
+      :format(show(topo)), 3, 2)
   end
   return opts
 end
@@ -84,7 +84,7 @@ local function target(opts)
   local topo = opts.topology
   if topo == nil then
     local msg
-    topo, msg = require("lnuma").topology()
+    topo, msg = require("lnuma.topology").topology()
     if topo == nil then return nil, "this machine's topology: " .. tostring(msg) end
   end
   local source = type(topo) == "table" and rawget(topo, "source")
@@ -110,7 +110,7 @@ end
 -- @treturn[2] string "file: key.path: what is wrong" (or "file:line: ...")
 function plan.load(path, opts)
   if type(path) ~= "string" then
-    error(("bad argument #1 to 'load' (string expected, got %s)"):format(type(path)), 2)
+    argerror("load", nil, "string expected, got " .. type(path), 2)
   end
   opts = check_opts(opts, "load")
   local text, msg = core.read_input(path, plan.MAX_FILE, "plan file")
@@ -178,8 +178,7 @@ end
 
 local function check_name(name, fname)
   if type(name) ~= "string" then
-    error(("bad argument #1 to '%s' (name: a string expected, got %s)"):format(fname, show(name)),
-          3)
+    argerror(fname, "name", "a string expected, got " .. show(name), 3)
   end
 end
 
@@ -252,7 +251,10 @@ local function require_live(self, what)
     error(("%s: the plan was checked against another machine's topology; load it without "
       .. "a topology to use it here"):format(what), 3)
   end
-  return require "lnuma"
+  -- The calls apply makes, from their modules (init.lua requires this one).
+  local memory = require "lnuma.memory"
+  return { alloc = memory.alloc, pool = memory.pool, bind = core.bind, current = core.current,
+           weights = require "lnuma.weights" }
 end
 
 -- What a region's or pool's memory policy came to: the fields of its report
@@ -291,7 +293,13 @@ function Plan:apply()
     elseif r.huge ~= "default" then
       opts.huge = r.huge
     end
-    if #r.nodes == 1 then opts.node = r.nodes[1] elseif #r.nodes > 1 then opts.nodes = r.nodes end
+    if r.weights then
+      opts.weights = r.weights
+    elseif #r.nodes == 1 then
+      opts.node = r.nodes[1]
+    elseif #r.nodes > 1 then
+      opts.nodes = r.nodes
+    end
     local buf, msg, errno = lnuma.alloc(r.size, opts)
     if not buf then
       undo()
@@ -305,7 +313,8 @@ function Plan:apply()
     end
     local entry = {
       name = r.name,
-      asked = { size = r.size, nodes = r.nodes, policy = r.policy, huge = r.huge },
+      asked = { size = r.size, nodes = r.nodes, policy = r.policy, huge = r.huge,
+                weights = r.weights },
       got = { pages = got.pages, page_size = got.page_size, by_node = got.by_node,
               pages_by_size = got.pages_by_size, huge_fraction = got.huge_fraction,
               huge_method = got.huge_method },
@@ -316,6 +325,16 @@ function Plan:apply()
     if not entry.ok then
       warnings[#warnings + 1] = ("%s: %d of %d pages are off the nodes asked"):format(where,
         got.pages - on_target, got.pages)
+    end
+    if r.weights then
+      -- Weighted: each page on its chunk's node, not only on one of the nodes.
+      local proof = lnuma.weights.check(buf)
+      entry.weights = proof
+      if proof and not (proof.ok and proof.within_one_chunk) then
+        entry.ok = false
+        warnings[#warnings + 1] = ("%s: %d pages are off their chunk's node (weights %s)")
+          :format(where, proof.misplaced, lnuma.weights.format(r.weights))
+      end
     end
     out.report.memory[i] = entry
   end
@@ -354,7 +373,7 @@ function Plan:apply_thread(name)
   if t == nil then
     local names = {}
     for _, x in ipairs(self.threads) do names[#names + 1] = x.name end
-    error(("bad argument #1 to 'apply_thread' (name: no thread named %s; threads: %s)")
+    argerror("apply_thread", "name", ("no thread named %s; threads: %s")
       :format(show(name), #names > 0 and table.concat(names, ", ") or "none"), 2)
   end
   local ok, msg, errno = lnuma.bind { cpus = t.cpus }

@@ -6,19 +6,18 @@
 -- @module lnuma.plan_check
 
 local core = require "lnuma.core"
+local O = require "lnuma.options"
 
 local M = {}
 
 --- Memory policies a region may ask for (as `lnuma.alloc` takes them).
 M.POLICIES = { "bind", "preferred", "preferred_many", "interleave",
-               "weighted_interleave", "local" }
-
-local HUGE = { thp = "thp", ["2m"] = "2M", ["1g"] = "1G", none = "none", default = "default" }
+               "weighted_interleave", "local", "weighted" }
 
 local KEYS = {
   plan = { "threads", "memory", "pools" },
   thread = { "name", "cpus", "uses", "hot" },
-  region = { "name", "size", "node", "policy", "huge" },
+  region = { "name", "size", "node", "policy", "huge", "weights" },
   pool = { "name", "node", "size", "count" },
 }
 
@@ -44,13 +43,7 @@ local function show(v)
   return "a " .. t
 end
 
-local function human(bytes)
-  local units = { "bytes", "KiB", "MiB", "GiB", "TiB" }
-  local v, u = bytes, 1
-  while v >= 1024 and u < #units do v, u = v / 1024, u + 1 end
-  if u == 1 then return ("%d bytes"):format(bytes) end
-  return (v == math.floor(v) and "%d %s" or "%.1f %s"):format(v, units[u])
-end
+local human = O.size_text
 
 local function cpulist(set)
   if #set == 0 then return "none" end
@@ -60,12 +53,6 @@ end
 local function contains(set, x)
   for _, v in ipairs(set) do if v == x then return true end end
   return false
-end
-
--- The message of an argument error raised by a C function, without the
--- "bad argument #1 to 'f' (what: ...)" wrapping.
-local function inner(msg)
-  return tostring(msg):match("%(%w+: (.*)%)$") or tostring(msg)
 end
 
 -- --------------------------------------------------------- plain records --
@@ -106,11 +93,8 @@ end
 
 local function field_size(v, path)
   if v == nil then fail(path, "missing") end
-  if type(v) ~= "number" and type(v) ~= "string" then
-    fail(path, "a size expected (bytes or a string like \"64M\"), got %s", show(v))
-  end
-  local ok, n = pcall(core.size, v)
-  if not ok then fail(path, "%s", inner(n)) end
+  local n, msg = O.parse_size(v)
+  if not n then fail(path, "%s", msg) end
   if n <= 0 then fail(path, "must be positive, got %s", show(v)) end
   return n
 end
@@ -127,22 +111,15 @@ end
 local function field_set(v, path)
   if v == nil then fail(path, "missing") end
   local t = type(v)
-  if t == "table" then
+  if t == "table" then -- a raw copy: the core reads it as every set is read
     local n = check_list(v, path)
-    for i = 1, n do
-      local x = rawget(v, i)
-      if math.type(x) ~= "integer" then
-        fail(key_path(path, i), "an integer expected, got %s", show(x))
-      end
-    end
-  elseif t ~= "string" and math.type(v) ~= "integer" then
-    fail(path, "an integer, a list or a cpulist string such as \"0-3,8\" expected, got %s", show(v))
+    local copy = {}
+    for i = 1, n do copy[i] = rawget(v, i) end
+    v = copy
   end
-  local ok, set = pcall(function()
-    local text = t == "string" and v or core.cpulist(v)
-    return core.cpulist(text)
-  end)
-  if not ok then fail(path, "%s", inner(set)) end
+  local set, msg = O.parse_set(v)
+  if not set then fail(path, "%s", msg) end
+  if t == "table" then set = core.cpulist(core.cpulist(set)) end -- a set: ascending, once each
   if #set == 0 then fail(path, "empty set") end
   return set
 end
@@ -272,6 +249,35 @@ local function check_node(v, path, facts)
   return v
 end
 
+-- weights = {[node] = weight, ...}: read raw, checked as lnuma.alloc checks
+-- them (the core's caps), each node existing with memory.  Returns a copy
+-- and the nodes of positive weight.
+local function check_weights(v, path, facts)
+  if type(v) ~= "table" then
+    fail(path, "a table {[node] = weight, ...} expected, got %s", show(v))
+  end
+  local copy, n = {}, 0
+  for node, weight in next, v do
+    n = n + 1
+    if n > 64 then fail(path, "more than 64 nodes") end
+    check_node(node, key_path(path, node), facts)
+    if math.type(weight) ~= "integer" then
+      fail(key_path(path, node), "an integer weight expected, got %s", show(weight))
+    end
+    copy[node] = weight
+  end
+  local ok, err = pcall(core.weights_pattern, copy, 1)
+  if not ok then
+    fail(path, "%s", tostring(err):match("%(weights: (.*)%)$") or tostring(err))
+  end
+  local nodes = {}
+  for node, weight in pairs(copy) do
+    if weight > 0 then nodes[#nodes + 1] = node end
+  end
+  table.sort(nodes)
+  return copy, nodes
+end
+
 local function resolve_memory(src, facts, names)
   local regions = {}
   if src == nil then return regions end
@@ -292,7 +298,19 @@ local function resolve_memory(src, facts, names)
     end
     local node, nodes = nil, {}
     local nv = rawget(t, "node")
-    if nv == nil then
+    local wv, weights = rawget(t, "weights"), nil
+    if wv ~= nil then
+      if policy ~= nil and policy ~= "weighted" then
+        fail(path .. ".weights", "only with policy \"weighted\", not %s", show(policy))
+      end
+      if nv ~= nil then fail(path .. ".node", "give node or weights, not both") end
+      policy = "weighted"
+      weights, nodes = check_weights(wv, path .. ".weights", facts)
+      if #nodes == 1 then node = nodes[1] end
+    elseif policy == "weighted" then
+      fail(path .. ".weights", "missing (policy \"weighted\" takes weights = {[node] = "
+           .. "weight, ...})")
+    elseif nv == nil then
       if policy ~= "local" then
         fail(path .. ".node", "missing (or say policy = \"local\")")
       end
@@ -307,20 +325,10 @@ local function resolve_memory(src, facts, names)
       if #nodes == 1 then node = nodes[1] end
     end
     policy = policy or "bind"
-    local huge = rawget(t, "huge")
-    if huge == nil then huge = "default"
-    elseif huge == true then huge = "thp"
-    elseif huge == false then huge = "none"
-    else
-      local h = type(huge) == "string" and HUGE[huge:lower()]
-      if not h then
-        fail(path .. ".huge", "%s is not a page kind (expected false, \"thp\", \"2M\" or \"1G\")",
-             show(huge))
-      end
-      huge = h
-    end
+    local huge, why = O.parse_huge(rawget(t, "huge"))
+    if not huge then fail(path .. ".huge", "%s", why) end
     regions[i] = { name = name, size = size, node = node, nodes = nodes, policy = policy,
-                   huge = huge }
+                   huge = huge, weights = weights }
   end
   return regions
 end
@@ -368,7 +376,13 @@ local function check_room(regions, pools, facts, warnings)
     end
   end
   for i, r in ipairs(regions) do
-    if r.policy == "bind" or r.policy == "preferred" then
+    if r.weights then
+      local total = 0
+      for _, w in pairs(r.weights) do total = total + w end
+      for _, node in ipairs(r.nodes) do
+        take(node, r.size * r.weights[node] // total, ("memory[%d].size"):format(i), true)
+      end
+    elseif r.policy == "bind" or r.policy == "preferred" then
       local share = r.size // #r.nodes
       for _, node in ipairs(r.nodes) do
         take(node, share, ("memory[%d].size"):format(i), r.policy == "bind")

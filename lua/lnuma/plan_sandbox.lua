@@ -85,15 +85,7 @@ local function list(array)
 end
 
 -- Integers of a raw array (anything else is skipped), in a fresh table.
-local function integers(t)
-  local out = {}
-  if type(t) ~= "table" then return out end
-  for i = 1, rawlen(t) do
-    local x = rawget(t, i)
-    if math_type(x) == "integer" then out[#out + 1] = x end
-  end
-  return out
-end
+local integers = memattrs.raw_integers
 
 -- Raw records of a list field of the topology (tables only).
 local function records(root, key)

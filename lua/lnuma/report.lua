@@ -4,6 +4,7 @@
 -- @module lnuma.report
 
 local dkjson = require "dkjson"
+local argerror = require("lnuma.options").argerror
 
 local report = {}
 
@@ -62,23 +63,23 @@ local JSON_OPTIONS = { indent = "boolean", sort = "boolean" }
 function report.json(value, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
-    error("bad argument #2 to 'json' (table expected, got " .. type(opts) .. ")", 2)
+    argerror("json", nil, "table expected, got " .. type(opts), 2, 2)
   end
   for k, v in pairs(opts) do
     local want = JSON_OPTIONS[k]
     if not want then
-      error(("bad argument #2 to 'json' (unknown option '%s')"):format(tostring(k)), 2)
+      argerror("json", nil, ("unknown option '%s'"):format(tostring(k)), 2, 2)
     elseif type(v) ~= want then
-      error(("bad argument #2 to 'json' (%s: %s expected, got %s)"):format(k, want, type(v)), 2)
+      argerror("json", k, ("%s expected, got %s"):format(want, type(v)), 2, 2)
     end
   end
   local keys, err = check(value)
-  if not keys then error("bad argument #1 to 'json' (" .. err .. ")", 2) end
+  if not keys then argerror("json", nil, err, 2) end
   local state = { indent = opts.indent or false }
   if opts.sort ~= false then state.keyorder = keys end
   local ok, text = pcall(dkjson.encode, value, state)
   if not ok then
-    error("bad argument #1 to 'json' (" .. tostring(text):gsub("^.-:%d+: ", "") .. ")", 2)
+    argerror("json", nil, (tostring(text):gsub("^.-:%d+: ", "")), 2)
   end
   return text
 end
@@ -124,7 +125,7 @@ end
 --   "JSON nested deeper than 200 levels at ...")
 function report.decode(text)
   if type(text) ~= "string" then
-    error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
+    argerror("decode", nil, "string expected, got " .. type(text), 2)
   end
   local deep = too_deep(text)
   if deep then return nil, deep end
@@ -136,29 +137,28 @@ end
 
 -- ---- benchmark results: text, CSV, SVG (report_text.lua, report_svg.lua) ----
 
-local text = require "lnuma.report_text"
-local svg = require "lnuma.report_svg"
-local shape = require "lnuma.report_check"
+local text = require "lnuma.report.text"
+-- The SVG renderer is loaded on first use: a C host embeds no renderer it
+-- does not call (the Makefile leaves it out of liblnuma).
+local function svg() return require "lnuma.report.svg" end
+local shape = require "lnuma.report.check"
 
 -- Checks the result argument of fname: every field the renderers read has
 -- the type lnuma writes (a tampered or cut-short JSON file gets one message
 -- naming the field, not an error from inside a renderer).
 local function check_result(result, fname, kinds)
   local err = shape.result(result, kinds)
-  if err then error(("bad argument #1 to '%s' (%s)"):format(fname, err), 3) end
+  if err then argerror(fname, nil, err, 3) end
 end
 
 local function check_opts(opts, fname, known)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
+  if type(opts) ~= "table" then argerror(fname, nil, "table expected, got " .. type(opts), 3, 2) end
   for k, v in pairs(opts) do
     if known[k] == nil then
-      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+      argerror(fname, nil, ("unknown option '%s'"):format(tostring(k)), 3, 2)
     elseif type(v) ~= known[k] then
-      error(("bad argument #2 to '%s' (%s: %s expected, got %s)"):format(fname, tostring(k),
-            known[k], type(v)), 3)
+      argerror(fname, tostring(k), ("%s expected, got %s"):format(known[k], type(v)), 3, 2)
     end
   end
   return opts
@@ -192,8 +192,7 @@ end
 function report.table(headers, rows, opts)
   local function cells(t, arg, what)
     if type(t) ~= "table" then
-      error(("bad argument #%d to 'table' (%s: a list expected, got %s)"):format(arg, what,
-            type(t)), 3)
+      argerror("table", what, "a list expected, got " .. type(t), 3, arg)
     end
   end
   cells(headers, 1, "headers")
@@ -217,7 +216,7 @@ end
 -- @treturn string
 function report.size(bytes)
   if type(bytes) ~= "number" then
-    error(("bad argument #1 to 'size' (number expected, got %s)"):format(type(bytes)), 2)
+    argerror("size", nil, "number expected, got " .. type(bytes), 2)
   end
   return text.size(bytes)
 end
@@ -229,7 +228,7 @@ end
 -- @treturn string SVG text
 function report.svg(result)
   check_result(result, "svg")
-  return svg.render(result)
+  return svg().render(result)
 end
 
 --- Writes a result to a file in the format its name ends with: ".json",
@@ -241,7 +240,7 @@ end
 -- @treturn[2] string message
 function report.save(result, path)
   if type(path) ~= "string" then
-    error("bad argument #2 to 'save' (string expected, got " .. type(path) .. ")", 2)
+    argerror("save", nil, "string expected, got " .. type(path), 2, 2)
   end
   local body
   if path:match("%.json$") then
@@ -250,7 +249,7 @@ function report.save(result, path)
     body = json .. "\n"
   else
     check_result(result, "save")
-    if path:match("%.svg$") then body = svg.render(result)
+    if path:match("%.svg$") then body = svg().render(result)
     elseif path:match("%.csv$") then body = text.csv(result)
     else body = text.summary(result) .. "\n" end
   end
@@ -272,7 +271,7 @@ report.MAX_FILE = 256 * 1024 * 1024
 -- @treturn[2] string message
 function report.load(path)
   if type(path) ~= "string" then
-    error("bad argument #1 to 'load' (string expected, got " .. type(path) .. ")", 2)
+    argerror("load", nil, "string expected, got " .. type(path), 2)
   end
   local body, err = require("lnuma.core").read_input(path, report.MAX_FILE, "result file")
   if not body then return nil, err end

@@ -1,7 +1,7 @@
 --- The measuring half of `lnuma survey`: what a quick and a full survey
 -- measure (sizes from the last-level cache, so that memory is measured, not
 -- cache), the parts in order, and the re-measuring of every figure whose
--- spread is above `BOUND`.  The command (lnuma.cli_survey) prints and writes
+-- spread is above `BOUND`.  The command (lnuma.cli.survey) prints and writes
 -- what this returns.
 -- @module lnuma.survey
 
@@ -133,7 +133,7 @@ end
 -- @treturn table settings per part, plus `llc`, `bandwidth_size`, `latency_size`, `huge`
 function M.settings(topo, quick)
   local lnuma = require "lnuma"
-  local U = require "lnuma.bench_util"
+  local U = require "lnuma.bench.util"
   local llc = M.llc(topo)
   local bw = llc.all and pow2_at_least(M.LLC_MULTIPLE * llc.all) or U.default_bandwidth_size(topo)
   local lat = llc.one and pow2_at_least(M.LLC_MULTIPLE * llc.one, 16 * MIB) or 256 * MIB
@@ -149,6 +149,7 @@ function M.settings(topo, quick)
     s.loaded = { size = lat, traffic_size = bw, delays = { 0, 1000, 20000 },
                  step_time = 10000000, repetitions = 2, huge = huge }
     s.c2c = { samples = 3, roundtrips = 100 }
+    s.skew = { tries = 200 }
   else
     s.curve = { repetitions = 3, min_time = 10000000 }
     s.lat_matrix = { size = lat, repetitions = 5, min_time = 20000000, huge = huge }
@@ -156,6 +157,7 @@ function M.settings(topo, quick)
     s.peak = { size = bw, repetitions = 3, min_time = 50000000, huge = huge }
     s.loaded = { size = lat, traffic_size = max(bw, GIB), step_time = 50000000, huge = huge }
     s.c2c = { samples = 11, roundtrips = 500 }
+    s.skew = { tries = 1000 }
   end
   return s
 end
@@ -198,7 +200,7 @@ local function peak_bandwidth(lnuma, opts, remeasure)
     r.kernels[#r.kernels + 1] = entry
     r.threads, r.cpus, r.cpus_ran, r.clock = res.threads, res.cpus, res.cpus_ran, res.clock
     r.placement = res.placement
-    require("lnuma.bench_util").adopt(r, res, k .. ": ")
+    require("lnuma.bench.util").adopt(r, res, k .. ": ")
   end
   buf:free()
   return r
@@ -272,6 +274,7 @@ end
 --   `strict` (boolean: a survey with a doubtful part fails, as a benchmark
 --   with `strict = true` does: `nil, message, ECANCELED, survey`)
 -- @treturn table the survey: `topology`, one result per part (`PARTS`),
+--   `clock_skew` (`lnuma.clock.skew`, with two CPUs or more),
 --   `settings`, `stability` (`{bound, remeasured, unstable = {names}}`),
 --   `warnings`, `doubts` (the parts' doubts, `{code, message}`, messages
 --   after the part's name), `provenance` (see `lnuma.provenance`)
@@ -311,7 +314,7 @@ function M.run(opts)
       return
     end
     s[name] = res
-    require("lnuma.bench_util").adopt(s, res, name .. ": ")
+    require("lnuma.bench.util").adopt(s, res, name .. ": ")
   end
   part("latency_curve", "latency curve", function()
     local res, msg, code = lnuma.bench.latency_curve(copy(set.curve, { progress = false }))
@@ -339,6 +342,10 @@ function M.run(opts)
     end)
     part("c2c", "core-to-core latency", function()
       return lnuma.bench.c2c(set.c2c)
+    end)
+    -- Not one of PARTS (it has no SVG): the survey's clock_skew field.
+    part("clock_skew", "counter skew between CPUs", function()
+      return lnuma.clock.skew(set.skew)
     end)
   else
     s.warnings[#s.warnings + 1] = "loaded latency and c2c need two CPUs; this process may use one"

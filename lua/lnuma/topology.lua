@@ -64,13 +64,7 @@ end
 
 -- ---- summary --------------------------------------------------------------------
 
-local function human(bytes)
-  local units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" }
-  local v, i = bytes, 1
-  while v >= 1024 and i < #units do v, i = v / 1024, i + 1 end
-  if i == 1 or v == math.floor(v) then return ("%d %s"):format(math.floor(v), units[i]) end
-  return ("%.1f %s"):format(v, units[i])
-end
+local human = require("lnuma.options").size_text
 
 local function list(array)
   if #array == 0 then return "none" end

@@ -141,7 +141,7 @@ static const char *const LUA_BENCH =
     "  for i = 1, BATCH do local o = pool:get(); o:set('u8', 0, 1); objs[i] = o end\n"
     "  for i = 1, BATCH do pool:put(objs[i]) end end end\n"
     "function B.arena(n) for _ = 1, n do\n"
-    "  for i = 1, BATCH do local v = arena:alloc(OBJ); v:set('u8', 0, 1); objs[i] = v end\n"
+    "  for i = 1, BATCH do local o = arena:alloc(OBJ); arena:set('u8', o, 1); objs[i] = o end\n"
     "  arena:reset() end end\n"
     "return B\n";
 

@@ -49,6 +49,22 @@ static void preload_opens_the_module_and_its_face(void **state) {
   lua_close(L);
 }
 
+/* A host gets the module, not the command line or the SVG renderers: they
+ * are not among the embedded files lnuma_lua_preload offers. */
+static void the_host_embeds_the_module_without_cli_or_svg(void **state) {
+  (void)state;
+  lua_State *L = new_state();
+  assert_int_equal(luaL_dostring(L, "local p = package.preload\n"
+                                    "return p['lnuma'] ~= nil, p['lnuma.report.text'] ~= nil,\n"
+                                    "  p['lnuma.cli'] == nil, p['lnuma.cli.bench'] == nil,\n"
+                                    "  p['lnuma.report.svg'] == nil"),
+                   LUA_OK);
+  for (int i = -5; i <= -1; i++) assert_true(lua_toboolean(L, i));
+  assert_int_equal(luaL_dostring(L, "return require('lnuma').report.text ~= nil"), LUA_OK);
+  assert_true(lua_toboolean(L, -1));
+  lua_close(L);
+}
+
 static void a_given_buffer_is_a_buffer_lua_frees(void **state) {
   (void)state;
   lua_State *L = new_state();
@@ -131,6 +147,7 @@ static void pools_given_and_lent(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(preload_opens_the_module_and_its_face),
+      cmocka_unit_test(the_host_embeds_the_module_without_cli_or_svg),
       cmocka_unit_test(a_given_buffer_is_a_buffer_lua_frees),
       cmocka_unit_test(a_given_buffer_freed_in_lua_is_gone),
       cmocka_unit_test(a_lent_buffer_stays_the_hosts),

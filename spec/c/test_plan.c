@@ -169,7 +169,7 @@ static void every_error_names_the_key_path(void **state) {
       {"return { threads = { { name = 'a', cpus = 1 }, { name = 'b', cpus = '2,40' } } }",
        "threads[2].cpus: CPU 40 does not exist on the target machine (0-7)"},
       {"return { memory = { { name = 'book', size = '1M', nod = 1 } } }",
-       "memory[1].nod: unknown key (expected name, size, node, policy, huge)"},
+       "memory[1].nod: unknown key (expected name, size, node, policy, huge, weights)"},
       {"return { memory = { { name = 'book', size = '64Q', node = 0 } } }",
        "memory[1].size: "},
       {"return { threads = { { name = 'a', cpus = 1 }, { name = 'a', cpus = 2 } } }",

@@ -1,4 +1,4 @@
-/* C tests of the set and size helpers of the core. */
+/* C tests of the set, size and page-kind readers of the core. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,6 +65,33 @@ static void sizes_parse_with_binary_suffixes(void **state) {
   assert_int_equal(err.code, ERANGE);
 }
 
+/* The one vocabulary of page kinds (issue 14): every spelling, any case. */
+static void page_kinds_parse_in_any_case(void **state) {
+  (void)state;
+  static const struct {
+    const char *word;
+    lnuma_huge kind;
+  } words[] = {
+      {"default", LNUMA_HUGE_DEFAULT}, {"none", LNUMA_HUGE_NONE}, {"no", LNUMA_HUGE_NONE},
+      {"4k", LNUMA_HUGE_NONE},         {"THP", LNUMA_HUGE_THP},   {"2m", LNUMA_HUGE_2M},
+      {"1G", LNUMA_HUGE_1G},
+  };
+  lnuma_error err;
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+    lnuma_huge h = LNUMA_HUGE_THP;
+    assert_int_equal(lnuma_huge_parse(words[i].word, &h, &err), 0);
+    assert_int_equal(h, words[i].kind);
+  }
+  lnuma_huge h;
+  assert_int_equal(lnuma_huge_parse("3M", &h, &err), -1);
+  assert_int_equal(err.code, EINVAL);
+  assert_non_null(strstr(err.msg, "'3M' is not a page kind"));
+  assert_int_equal(lnuma_huge_parse("", &h, &err), -1);
+  lnuma_mempolicy p;
+  assert_int_equal(lnuma_mempolicy_parse("Interleave", &p, &err), 0);
+  assert_int_equal(p, LNUMA_MPOL_INTERLEAVE);
+}
+
 static void version_matches_the_macro(void **state) {
   (void)state;
   assert_string_equal(lnuma_version(), LNUMA_VERSION_STRING);
@@ -76,6 +103,7 @@ int main(void) {
       cmocka_unit_test(format_truncates_like_snprintf),
       cmocka_unit_test(malformed_lists_name_the_problem),
       cmocka_unit_test(sizes_parse_with_binary_suffixes),
+      cmocka_unit_test(page_kinds_parse_in_any_case),
       cmocka_unit_test(version_matches_the_macro),
   };
   return cmocka_run_group_tests_name("set", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /* Many states, many threads: 8 threads at once, each with its own lua_State
  * and lnuma (lnuma_lua_preload), loading plans (from Lua and with
  * lnuma_plan_load), allocating, timing and recording histograms, plus the
- * same through the C API.  The core must have no hidden shared state: `make
+ * same through the C API, while background recalibration rewrites the clocks
+ * being read (the Lua states share one clock; each C side recalibrates its
+ * own).  The core must have no hidden shared state: `make
  * tsan` runs this file under ThreadSanitizer (spec/c/tsan.supp lists what
  * is suppressed in the libraries below us, with the reason for each). */
 #include <errno.h>
@@ -42,6 +44,7 @@ static const char *SCRIPT =
     "local syn = assert(lnuma.topology { synthetic = 'pack:2 numa:1 core:2 pu:2' })\n"
     "assert(#syn.nodes == 2, 'synthetic nodes')\n"
     "local h = lnuma.histogram { highest = 1e9 }\n"
+    "assert(lnuma.clock.recalibrate { every = 10000000 })\n"
     "local total = 0\n"
     "for round = 1, 20 do\n"
     "  local t0 = lnuma.clock.now()\n"
@@ -72,6 +75,7 @@ static const char *SCRIPT =
     "local bin = topo.nodes[1] and topo:cpus_of(topo.nodes[1].os_index)\n"
     "assert(bin and #bin > 0, 'cpus_of')\n"
     "assert(lnuma.report.json(h:export()))\n"
+    "assert(assert(lnuma.clock.recalibrate { stop = true }).every_ns == 10000000, 'recal')\n"
     "return h:count()\n";
 
 typedef struct worker {
@@ -96,6 +100,8 @@ static int c_side(worker *w) {
   lnuma_plan_free(p);
   lnuma_clock clock;
   if (lnuma_clock_init(&clock, LNUMA_CLOCK_AUTO, &err) != 0) return 0;
+  lnuma_clock_recalibrator *rc = lnuma_clock_recalibrate_start(&clock, 10000000, &err);
+  if (rc == NULL) return 0;
   lnuma_histogram *h = lnuma_histogram_new(1, 1000000000, 3, &err);
   if (h == NULL) return 0;
   lnuma_pool *pool = lnuma_pool_create(64, 16, 64, NULL, &err);
@@ -106,7 +112,13 @@ static int c_side(worker *w) {
     if (o != NULL) lnuma_pool_put(pool, o, &err);
     lnuma_histogram_record(h, lnuma_clock_now(&clock) - t0 + 1, 1);
   }
-  ok = ok && lnuma_histogram_count(h) == 1000;
+  lnuma_sleep_ns(15000000); /* at least one recalibration under the readers above */
+  for (int i = 0; i < 1000; i++) {
+    int64_t t0 = lnuma_clock_now(&clock);
+    lnuma_histogram_record(h, lnuma_clock_now(&clock) - t0 + 1, 1);
+  }
+  lnuma_clock_recalibrate_stop(rc);
+  ok = ok && lnuma_histogram_count(h) == 2000;
   lnuma_pool_destroy(pool);
   lnuma_histogram_free(h);
   lnuma_topology *t = lnuma_topology_load_synthetic("pack:2 numa:2 core:2 pu:1", &err);

@@ -48,7 +48,7 @@ function M.words(root)
   local function add(w)
     if #w >= 1 and #w <= 24 and not seen[w] then seen[w] = true words[#words + 1] = w end
   end
-  for _, pattern in ipairs { "lua/lnuma/*.lua", "csrc/lua/*.c" } do
+  for _, pattern in ipairs { "lua/lnuma/*.lua", "lua/lnuma/*/*.lua", "csrc/lua/*.c" } do
     for _, file in ipairs(ls(root, pattern)) do
       local text = read(file)
       for w in text:gmatch('"([%w_%.%-]+)"') do add(w) end

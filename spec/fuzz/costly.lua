@@ -10,14 +10,18 @@
 -- is not listed is called with small options only, and the run says so, so
 -- a new benchmark is fuzzed at once and gets a template later.
 --
--- EXCLUDED: functions never called, each with its reason.  None today: the
--- CLI's main (which exits and reads the command line) is not part of
--- `require "lnuma"`.
+-- EXCLUDED: functions never called, each with its reason.  The CLI's main
+-- (which exits and reads the command line) is not part of `require "lnuma"`.
 
 local M = {}
 
 M.EXCLUDED = {
   -- ["lnuma.x"] = "reason",
+  -- They run programs: a random argv could name any program on PATH (its
+  -- binding's argument handling is covered by spec/exec_spec.lua).
+  ["lnuma.core.exec"] = "runs programs",
+  ["lnuma.exec.run"] = "runs programs",
+  ["lnuma.exec.runner"] = "makes a function that runs programs",
 }
 
 -- Paths that look like benchmarks but cost nothing (pure statistics,
@@ -29,12 +33,14 @@ M.CHEAP = {
   ["lnuma.bench.curve_levels"] = true, ["lnuma.bench.curve_tlb"] = true,
   ["lnuma.bench.curve_annotate"] = true, ["lnuma.bench.curve_sizes"] = true,
   ["lnuma.core.kernel_info"] = true, ["lnuma.core.c2c_memory"] = true,
+  ["lnuma.clock.recalibration"] = true, ["lnuma.core.clock.recalibration"] = true,
 }
 
 --- True when a path looks like a function whose cost its arguments set.
 function M.looks_costly(path)
   return (path:find("bench", 1, true) or path:find("calibrate", 1, true)
-          or path:find("sleep", 1, true)) and not M.CHEAP[path]
+          or path:find("sleep", 1, true) or path:find("skew", 1, true)
+          or path:find("drift", 1, true)) and not M.CHEAP[path]
 end
 
 -- Cheap values for the knobs every benchmark shares.
@@ -123,6 +129,26 @@ M.COSTLY = {
   ["lnuma.clock.calibrate"] = function(r) return { { duration = r.pick { 1000000, 2000000 } } } end,
   ["lnuma.core.clock.calibrate"] = function() return { { duration = 1000000 } } end,
   ["lnuma.clock.sleep"] = function(r) return { r.range(0, 10000) } end,
+  -- skew: two CPUs (or the same twice, refused), a few round trips; drift: the
+  -- shortest durations; recalibrate: a period or a stop (the thread is cheap)
+  ["lnuma.clock.skew"] = function(r)
+    return { { cpus = { 0, r.pick { 0, 1 } }, tries = r.range(1, 4) } }
+  end,
+  ["lnuma.core.clock.skew"] = function(r)
+    return { { cpus = r.pick { "0-1", "0", { 0, 1 } }, tries = r.range(1, 4) } }
+  end,
+  ["lnuma.clock.drift"] = function(r)
+    return { { duration = r.pick { 1000000, 2000000 }, samples = r.range(2, 5) } }
+  end,
+  ["lnuma.core.clock.drift"] = function(r)
+    return { { duration = 1000000, samples = r.range(2, 11) } }
+  end,
+  ["lnuma.clock.recalibrate"] = function(r)
+    return { r.chance(0.5) and { stop = true } or { every = r.pick { 10000000, 1e9 } } }
+  end,
+  ["lnuma.core.clock.recalibrate"] = function(r)
+    return { r.chance(0.5) and { stop = true } or { every = 10000000 } }
+  end,
   ["lnuma.core.clock.sleep"] = function(r) return { r.range(0, 10000) } end,
   ["lnuma.core.run_limited"] = function(r, g)
     return { { instructions = r.pick { 1000, 100000, 1000000 }, memory = r.pick { 4096, 1 << 20 } },

@@ -15,10 +15,16 @@
  * on the hot path.  lnuma_clock_now() is aligned to CLOCK_MONOTONIC_RAW at the
  * last calibration, so the two can be compared directly.
  *
- * There is no global clock: a host (and each lua_State) owns an lnuma_clock,
- * fills it once with lnuma_clock_init() and then reads it from any thread
- * (the struct is read-only after init; lnuma_clock_calibrate() writes it, so
- * it must not overlap with readers of the same struct).  Included by lnuma.h.
+ * The core has no global clock: a host owns an lnuma_clock, fills it once
+ * with lnuma_clock_init() and then reads it from any thread.  After init
+ * only the conversion (mult, base_ticks, offset_ns) and the calibration
+ * facts change,
+ * and only under the clock's sequence lock (seq): lnuma_clock_calibrate()
+ * and a background recalibrator (lnuma/clock_sync.h) publish new values
+ * while other threads keep reading now() (which retries across a change).
+ * Hosts read the changing fields through lnuma_clock_snapshot().  The Lua
+ * module shares one such clock among all its lua_States (csrc/lua/clock.c
+ * says why).  Included by lnuma.h.
  */
 #ifndef LNUMA_CLOCK_H
 #define LNUMA_CLOCK_H
@@ -57,8 +63,17 @@ typedef struct lnuma_clock {
   int source;            /**< lnuma_clock_source in use */
   int has_rdtscp;        /**< 1 when stop() uses RDTSCP: CPUID and the kernel's
                               cpuinfo flag both report it (x86-64) */
-  uint64_t mult;         /**< ns = ticks * mult >> LNUMA_CLOCK_SHIFT */
-  int64_t offset_ns;     /**< now() = to_ns(ticks) + offset_ns (CLOCK_MONOTONIC_RAW epoch) */
+  uint64_t mult;         /**< ns = ticks * mult >> LNUMA_CLOCK_SHIFT (changes
+                              under seq) */
+  int64_t offset_ns;     /**< now() at base_ticks, on the CLOCK_MONOTONIC_RAW
+                              time line: now() = offset_ns + to_ns(ticks -
+                              base_ticks) (changes under seq) */
+  uint64_t base_ticks;   /**< where the conversion starts (changes under seq):
+                              a new conversion starts where the last one is,
+                              so now() stays continuous to the ns */
+  uint32_t seq;          /**< sequence lock: odd while a writer publishes */
+  uint32_t recalibrations; /**< conversions published since init (calibrate
+                              and background recalibration) */
   uint64_t hz;           /**< ticks per second (rounded) */
   int freq_method;       /**< lnuma_clock_freq_method */
   int invariant;         /**< 1 when the counter runs at a constant rate in every
@@ -92,10 +107,15 @@ LNUMA_API int lnuma_clock_init(lnuma_clock *clock, int source, lnuma_error *err)
  * Writes the estimated error of the new frequency in ppm (NULL allowed).
  * For the monotonic_raw source there is nothing to measure: error 0.
  * Returns 0, or -1 with EINVAL (duration_ns < 1 ms or > 60 s).
- * One thread per clock, and no concurrent readers of the same clock.
+ * Any thread, also while others read the clock or calibrate it: the new
+ * values are published under the clock's sequence lock.
  */
 LNUMA_API int lnuma_clock_calibrate(lnuma_clock *clock, int64_t duration_ns,
                                     double *error_ppm, lnuma_error *err);
+
+/** Copies clock into out with the fields that calibration changes read
+ *  consistently (under the sequence lock).  Any thread. */
+LNUMA_API void lnuma_clock_snapshot(const lnuma_clock *clock, lnuma_clock *out);
 
 /** clock_gettime(CLOCK_MONOTONIC_RAW) in ns.  Any thread. */
 LNUMA_API int64_t lnuma_monotonic_raw_ns(void);
@@ -134,14 +154,33 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 #define LNUMA_CLOCK_INLINE_COUNTER 0
 #endif
 
-/** Ticks to nanoseconds (a duration: no offset).  Any thread. */
-static inline uint64_t lnuma_clock_to_ns(const lnuma_clock *c, uint64_t ticks) {
+/* The fields that change after init are read with atomic loads (plain
+ * loads on x86-64; no fences, which ThreadSanitizer cannot follow) so that
+ * a concurrent publisher is no data race; without GNU C's __atomic
+ * builtins, plain loads. */
+#if defined(__GNUC__)
+#define LNUMA__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LNUMA__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#else
+#define LNUMA__LOAD(p) (*(p))
+#define LNUMA__LOAD_ACQ(p) (*(p))
+#endif
+
+/** The current ticks-to-ns multiplier (see lnuma_clock.mult).  Any thread. */
+static inline uint64_t lnuma_clock_mult(const lnuma_clock *c) { return LNUMA__LOAD(&c->mult); }
+
+static inline uint64_t lnuma__clock_scale(uint64_t mult, uint64_t ticks) {
 #if defined(__SIZEOF_INT128__)
-  return (uint64_t)(((unsigned __int128)ticks * c->mult) >> LNUMA_CLOCK_SHIFT);
+  return (uint64_t)(((unsigned __int128)ticks * mult) >> LNUMA_CLOCK_SHIFT);
 #else
   /* Exact as long as mult < 2^32 (counters of 1 GHz or more, and ns). */
-  return (ticks >> 32) * c->mult + (((ticks & 0xffffffffu) * c->mult) >> 32);
+  return (ticks >> 32) * mult + (((ticks & 0xffffffffu) * mult) >> 32);
 #endif
+}
+
+/** Ticks to nanoseconds (a duration: no offset).  Any thread. */
+static inline uint64_t lnuma_clock_to_ns(const lnuma_clock *c, uint64_t ticks) {
+  return lnuma__clock_scale(lnuma_clock_mult(c), ticks);
 }
 
 #if LNUMA_CLOCK_INLINE_COUNTER && defined(__x86_64__)
@@ -170,10 +209,33 @@ static inline uint64_t lnuma_clock_ticks(const lnuma_clock *c) {
   return (uint64_t)lnuma_monotonic_raw_ns();
 }
 
+/** now() for ticks read from c's counter: the conversion read under the
+ *  sequence lock, so a concurrent recalibration is seen whole or not at all
+ *  (the loop repeats only while a writer publishes).  Ticks from before
+ *  base_ticks -- read, then the thread preempted while a new conversion
+ *  was published -- give offset_ns, the time of that publication: a moment
+ *  within the call, and never earlier than what the old conversion gave
+ *  (extrapolating back at the new rate could be).  Any thread. */
+static inline int64_t lnuma_clock_ticks_to_now(const lnuma_clock *c, uint64_t ticks) {
+  uint32_t s;
+  uint64_t mult, base;
+  int64_t off;
+  /* Acquire loads keep the second read of seq after the fields. */
+  do {
+    s = LNUMA__LOAD_ACQ(&c->seq);
+    mult = LNUMA__LOAD_ACQ(&c->mult);
+    base = LNUMA__LOAD_ACQ(&c->base_ticks);
+    off = LNUMA__LOAD_ACQ(&c->offset_ns);
+  } while ((s & 1u) != 0 || s != LNUMA__LOAD(&c->seq));
+  int64_t d = (int64_t)(ticks - base);
+  return off + (d < 0 ? 0 : (int64_t)lnuma__clock_scale(mult, (uint64_t)d));
+}
+
 /** Nanoseconds on the CLOCK_MONOTONIC_RAW time line, from the counter.
- *  Monotonic between calibrations.  Any thread. */
+ *  Monotonic, also across a background recalibration, which slews rather
+ *  than steps (lnuma/clock_sync.h).  Any thread. */
 static inline int64_t lnuma_clock_now(const lnuma_clock *c) {
-  return (int64_t)lnuma_clock_to_ns(c, lnuma_clock_ticks(c)) + c->offset_ns;
+  return lnuma_clock_ticks_to_now(c, lnuma_clock_ticks(c));
 }
 
 /** Ticks, read after every earlier instruction has completed (lfence;rdtsc

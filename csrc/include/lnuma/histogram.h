@@ -28,6 +28,7 @@
 #define LNUMA_HISTOGRAM_H
 
 #include "../lnuma.h"
+#include "bulk.h" /* lnuma_kind (lnuma.h includes it after this file) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +65,14 @@ LNUMA_API void lnuma_histogram_free(lnuma_histogram *h);
  *  allocation, no system call.  Returns 0, or -1 (nothing recorded) when the
  *  histogram would then hold more than INT64_MAX values. */
 LNUMA_API int lnuma_histogram_record(lnuma_histogram *h, int64_t value, int64_t count);
+
+/** Records each of n integer elements of kind at data once, in one pass
+ *  (u64 elements as their 64-bit pattern, as lnuma_bulk_min reports them).
+ *  Returns 0, or -1 with nothing recorded: EINVAL for a float or unknown
+ *  kind or misaligned data, EOVERFLOW when the histogram would then hold
+ *  more than INT64_MAX values.  No allocation, no system call. */
+LNUMA_API int lnuma_histogram_record_many(lnuma_histogram *h, const void *data, lnuma_kind kind,
+                                          size_t n, lnuma_error *err);
 
 /** Empties the histogram (the shape stays). */
 LNUMA_API void lnuma_histogram_reset(lnuma_histogram *h);

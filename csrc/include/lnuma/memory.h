@@ -32,7 +32,7 @@ extern "C" {
 
 /** Parses a policy name (as lnuma_mempolicy_name writes it: "default",
  *  "local", "bind", "preferred", "preferred_many", "interleave",
- *  "weighted_interleave"); -1 with EINVAL and a message listing the names
+ *  "weighted_interleave", in any case); -1 with EINVAL and a message listing the names
  *  otherwise.  Any thread. */
 LNUMA_API int lnuma_mempolicy_parse(const char *name, lnuma_mempolicy *out, lnuma_error *err);
 
@@ -48,6 +48,12 @@ typedef enum lnuma_huge {
 /** "default", "none", "thp", "2M", "1G". */
 LNUMA_API const char *lnuma_huge_name(lnuma_huge huge);
 
+/** Parses a page kind, ignoring case: "default"; "none", "no" or "4K" (base
+ *  pages); "thp"; "2M"; "1G".  The one vocabulary of `huge` (the Lua options,
+ *  plans and the CLI read it through here); -1 with EINVAL and a message
+ *  listing the words otherwise.  Any thread. */
+LNUMA_API int lnuma_huge_parse(const char *name, lnuma_huge *out, lnuma_error *err);
+
 /** How the pages of a buffer were faulted in. */
 typedef enum lnuma_populate {
   LNUMA_POPULATE_NONE = 0, /**< not populated (pages appear on first touch) */
@@ -58,6 +64,56 @@ typedef enum lnuma_populate {
 
 /** "none", "madvise", "touch", "mlock". */
 LNUMA_API const char *lnuma_populate_name(lnuma_populate how);
+
+/* ---- Per-buffer weights (policy LNUMA_MPOL_WEIGHTED) --------------------- */
+
+/* The kernel's weighted interleave takes one system-wide weight table (sysfs,
+ * root).  LNUMA_MPOL_WEIGHTED gives each buffer its own: the buffer is cut
+ * into chunks (the base page, or the huge page when huge pages are asked) and
+ * chunk k goes to the node that a smooth weighted round-robin picks k-th, so
+ * that any sum(weights) consecutive chunks hold exactly weight[i] chunks of
+ * node i (3:1 repeats 0 0 1 0).  Each run of chunks is faulted in by a thread
+ * bound (set_mempolicy) to its node; then the range is bound (mbind) to the
+ * weighted nodes, so that no later fault or NUMA balancing moves a page
+ * outside them.  One mbind per chunk would split the mapping in one kernel
+ * mapping per run of chunks, and a process may hold vm.max_map_count (65530
+ * by default) of them.  Placement is read back page by page (move_pages). */
+
+/** Most nodes a weight table names. */
+#define LNUMA_WEIGHTS_MAX 64
+/** Largest weight of one node (so a pattern repeats after at most
+ *  LNUMA_WEIGHTS_MAX * LNUMA_WEIGHT_MAX chunks). */
+#define LNUMA_WEIGHT_MAX 1000
+
+/** A weight per node.  Fill with lnuma_weights_init and lnuma_weights_add. */
+typedef struct lnuma_weights {
+  int n;                          /**< entries used (0: no weights) */
+  int node[LNUMA_WEIGHTS_MAX];    /**< the node of each entry, ascending, distinct */
+  int weight[LNUMA_WEIGHTS_MAX];  /**< its weight, 0..LNUMA_WEIGHT_MAX (0: no pages) */
+} lnuma_weights;
+
+/** Empties a weight table.  Any thread. */
+LNUMA_API void lnuma_weights_init(lnuma_weights *w);
+/** Adds node with weight, keeping entries sorted by node: -1 with EINVAL for
+ *  a node outside 0..LNUMA_MAX_NODES-1, a weight outside 0..LNUMA_WEIGHT_MAX,
+ *  a node named twice or more than LNUMA_WEIGHTS_MAX nodes (messages start
+ *  "weights: ").  Any thread. */
+LNUMA_API int lnuma_weights_add(lnuma_weights *w, int node, int weight, lnuma_error *err);
+/** Checks a table filled by hand as lnuma_weights_add would, and that the
+ *  weights sum to more than 0: -1 with EINVAL otherwise.  Any thread. */
+LNUMA_API int lnuma_weights_check(const lnuma_weights *w, lnuma_error *err);
+/** The sum of the weights: the length of the repeating pattern, in chunks. */
+LNUMA_API int lnuma_weights_total(const lnuma_weights *w);
+/**
+ * The node of each of count chunks, from chunk first on: nodes[i] receives
+ * the node of chunk first + i.  A pure function of the weights (smooth
+ * weighted round-robin, ties to the lower node): every window of
+ * lnuma_weights_total() consecutive chunks holds exactly weight[i] chunks of
+ * node[i], spread out rather than in blocks.  -1 with EINVAL for weights
+ * lnuma_weights_check refuses, ENOMEM when no memory is left.  Any thread.
+ */
+LNUMA_API int lnuma_weights_pattern(const lnuma_weights *w, uint64_t first, size_t count,
+                                    int *nodes, lnuma_error *err);
 
 /* ---- Buffers ------------------------------------------------------------- */
 
@@ -72,6 +128,8 @@ typedef struct lnuma_alloc_opts {
   int lock;            /**< 1: mlock() the pages */
   int touch_cpu;       /**< >= 0: populate from a thread pinned to this CPU
                             (first touch there); -1 (default): calling thread */
+  lnuma_weights weights; /**< LNUMA_MPOL_WEIGHTED only (nodes empty then; with
+                              LNUMA_MPOL_DEFAULT, weights mean WEIGHTED) */
 } lnuma_alloc_opts;
 
 /** Sets the defaults: no policy, system huge page setting, populate, no
@@ -92,6 +150,9 @@ typedef struct lnuma_buffer_info {
   uint64_t populate_ns;     /**< time spent faulting them in */
   int locked;               /**< 1 when mlock()ed */
   int touch_cpu;            /**< CPU that populated it, or -1 */
+  lnuma_weights weights;    /**< the weights (WEIGHTED; n 0 otherwise) */
+  size_t chunk_size;        /**< WEIGHTED: bytes per chunk (page_size, or the THP
+                                 size with LNUMA_HUGE_THP); 0 otherwise */
 } lnuma_buffer_info;
 
 /** An anonymous memory mapping with a policy; opaque. */
@@ -110,7 +171,9 @@ LNUMA_API lnuma_buffer *lnuma_buffer_alloc(size_t size, const lnuma_alloc_opts *
 /** Checks size and options without allocating or asking the system much:
  *  -1 with EINVAL (or ENODEV: a CPU that does not exist) for what can never
  *  work, such as size 0, 'local' with nodes, 'preferred' with several nodes,
- *  or populate = 0 with hugetlb pages (opts NULL: the defaults).
+ *  populate = 0 with hugetlb pages or with 'weighted', 'weighted' without
+ *  weights or with nodes, weights with another policy (opts NULL: the
+ *  defaults).
  *  lnuma_buffer_alloc checks the same.
  *  Any thread. */
 LNUMA_API int lnuma_alloc_check(size_t size, const lnuma_alloc_opts *opts, lnuma_error *err);

@@ -68,9 +68,11 @@ typedef struct lnuma_plan_region {
   int node;                /**< its node; -1 for several nodes or policy "local" */
   lnuma_set nodes;         /**< all its nodes (empty for policy "local") */
   const char *policy;      /**< "bind", "preferred", "preferred_many", "interleave",
-                                "weighted_interleave" or "local" */
+                                "weighted_interleave", "local" or "weighted" */
   const char *huge;        /**< "default" (the system's THP setting), "none" (base
                                 pages only), "thp", "2M" or "1G" */
+  lnuma_weights weights;   /**< policy "weighted": the region's weights (nodes: those
+                                of positive weight); n 0 otherwise */
 } lnuma_plan_region;
 
 /** A pool of fixed-size objects of the plan. */

@@ -65,7 +65,9 @@ typedef enum lnuma_mempolicy {
   LNUMA_MPOL_INTERLEAVE = 3,         /**< round-robin over the given nodes */
   LNUMA_MPOL_LOCAL = 4,              /**< the node of the CPU that allocates */
   LNUMA_MPOL_PREFERRED_MANY = 5,     /**< several preferred nodes */
-  LNUMA_MPOL_WEIGHTED_INTERLEAVE = 6 /**< interleave by per-node weights */
+  LNUMA_MPOL_WEIGHTED_INTERLEAVE = 6, /**< interleave by the system-wide weights (sysfs) */
+  LNUMA_MPOL_WEIGHTED = 7 /**< lnuma's own, buffers only: the buffer's own weights
+                               (lnuma_weights), chunk by chunk; not a kernel mode */
 } lnuma_mempolicy;
 
 /** The calling thread's memory policy (get_mempolicy): its mode and the
@@ -75,7 +77,7 @@ typedef enum lnuma_mempolicy {
 LNUMA_API int lnuma_mem_binding(lnuma_mempolicy *mode, lnuma_set *nodes, lnuma_error *err);
 
 /** "default", "preferred", "bind", "interleave", "local", "preferred_many",
- *  "weighted_interleave" (or "unknown"). */
+ *  "weighted_interleave", "weighted" (or "unknown"). */
 LNUMA_API const char *lnuma_mempolicy_name(lnuma_mempolicy mode);
 
 /** The transparent huge page settings that decide whether THP is given. */

@@ -1,0 +1,185 @@
+-- make bench: the hot methods and the typed-range methods, as ratios measured
+-- in one run (issue 14).  Lines: "name value unit (goal ...)".
+--
+--  - buf:get("u64", i), buf:set("u64", i, v), pool:get() + pool:put(o),
+--    arena:alloc(64) (+ a reset per 1000) against a do-nothing method of a C
+--    userdata called the same way (spec/bench/mod/hotpath_ref.c, loaded as a
+--    user's module would be): ratio = lnuma / reference, goal at most the
+--    figure issue 14 measured (get 1.20, set 1.29, pool 1.10) or 2 (arena);
+--  - buf:sum/min/max, buf:fill, buf:copy and h:record_many over a buffer
+--    four times the size of the last-level cache (at least 256 MiB): GB/s
+--    against plain C loops over the same memory (a u64 sum for reads, a u64
+--    store loop and memset for fills, memcpy for copies): goal >= 0.9.
+--
+-- bench: realtime (spec/bench/run: both sides alike, at one SCHED_RR priority)
+-- Rounds alternate the reference and lnuma (the order flips every round);
+-- a figure is the best round (the least disturbed on a shared machine), and
+-- the median of the per-round ratios is printed beside it.
+local lnuma = require "lnuma"
+local ref = require "hotpath_ref"
+
+local now = lnuma.clock.monotonic_raw
+local ROUNDS = 15
+
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+-- Times fa and fb (each returns nothing; each runs `units` units of work)
+-- over ROUNDS alternating rounds; returns best ns per unit of each and the
+-- median of the per-round ratios a / b.
+local function duel(fa, fb, units)
+  local best_a, best_b, ratios = math.huge, math.huge, {}
+  fa(); fb() -- warm-up
+  for r = 1, ROUNDS do
+    local ta, tb
+    local function run_a() local t0 = now(); fa(); ta = (now() - t0) / units end
+    local function run_b() local t0 = now(); fb(); tb = (now() - t0) / units end
+    if r % 2 == 1 then run_a(); run_b() else run_b(); run_a() end
+    best_a, best_b = math.min(best_a, ta), math.min(best_b, tb)
+    ratios[#ratios + 1] = ta / tb
+  end
+  return best_a, best_b, median(ratios)
+end
+
+local function verdict(ratio, goal, at_most)
+  local met = at_most and ratio <= goal or (not at_most and ratio >= goal)
+  return ("goal %s %.2f: %s"):format(at_most and "<=" or ">=", goal, met and "met" or "NOT met")
+end
+
+print(("# processor: %s"):format((io.open("/proc/cpuinfo"):read("a"):match(
+  "model name%s*:%s*([^\n]+)") or "unknown")))
+
+-- ---- hot methods against a do-nothing C method -------------------------------------
+
+local CALLS = 1024 * 64
+local o, floor = ref.new(), ref.floor()
+local buf <close> = assert(lnuma.alloc(8192))
+local pool <close> = assert(lnuma.pool{size = 64, count = 16})
+local arena <close> = assert(lnuma.arena{size = 64 * 1024})
+
+local hot = {
+  { "buf_get", 1.20, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do buf:get("u64", i) end end
+    end, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do o:get("u64", i) end end
+    end },
+  { "buf_set", 1.29, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do buf:set("u64", i, i) end end
+    end, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do o:set("u64", i, i) end end
+    end },
+  { "pool_get_put", 1.10, function()
+      for _ = 1, CALLS do local x = pool:get(); pool:put(x) end
+    end, function()
+      for _ = 1, CALLS do local x = o:get(); o:put(x) end
+    end },
+  { "arena_alloc", 2.0, function()
+      for _ = 1, CALLS // 1000 do for _ = 1, 1000 do arena:alloc(64) end arena:reset() end
+    end, function()
+      for _ = 1, CALLS // 1000 do for _ = 1, 1000 do o:alloc(64) end o:reset() end
+    end },
+  { "arena_get", 1.20, function()
+      local a = arena
+      a:reset(); a:alloc(8192)
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do a:get("u64", i * 8) end end
+    end, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do o:get("u64", i * 8) end end
+    end },
+  { "buf_get_over_floor", 1.15, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do buf:get("u64", i) end end
+    end, function()
+      for _ = 1, CALLS // 1024 do for i = 0, 1023 do floor:get("u64", i) end end
+    end, nil, "reference: the floor of a checked get (self check, two arguments read, an"
+      .. " integer pushed)" },
+  { "arena_alloc_buffer", nil, function()
+      for _ = 1, CALLS // 1000 // 4 do
+        for _ = 1, 1000 do arena:alloc_buffer(64) end
+        arena:reset()
+      end
+    end, function()
+      for _ = 1, CALLS // 1000 // 4 do for _ = 1, 1000 do o:alloc(64) end o:reset() end
+    end, CALLS // 1000 // 4 * 1000 },
+}
+
+print(("# hot methods: %d calls a round, best of %d alternating rounds; the reference is a"
+  .. " do-nothing method of a C userdata called the same way"):format(CALLS, ROUNDS))
+for _, h in ipairs(hot) do
+  local name, goal, fa, fb, units = h[1], h[2], h[3], h[4], h[5] or CALLS
+  local a, b, med = duel(fa, fb, units)
+  collectgarbage()
+  print(("hotpath.%s %.2f ns (%s %.2f ns)"):format(name, a, h[6] or "reference", b))
+  print(("hotpath.ratio.%s %.2f x (%s; median of round ratios %.2f)"):format(name, a / b,
+    goal and verdict(a / b, goal, true) or "no goal: the Buffer-returning alloc, for scale",
+    med))
+end
+
+-- ---- typed ranges against C loops at memory size ------------------------------------
+
+local function llc_bytes()
+  local biggest = 0
+  for i = 0, 9 do
+    local f = io.open(("/sys/devices/system/cpu/cpu0/cache/index%d/size"):format(i))
+    if f then
+      local n, unit = f:read("a"):match("(%d+)(%a?)")
+      f:close()
+      local v = tonumber(n) * ({ K = 1024, M = 1024 * 1024 })[unit] or 1
+      if v > biggest then biggest = v end
+    end
+  end
+  return biggest
+end
+
+local SIZE = math.max(256 << 20, 4 * llc_bytes())
+local N = SIZE // 8
+local src <close> = assert(lnuma.alloc(SIZE, {populate = true}))
+local dst <close> = assert(lnuma.alloc(SIZE, {populate = true}))
+local sa, da = src:address(), dst:address()
+src:fill("u64", 3)
+local h = lnuma.histogram()
+
+local bulk = {
+  -- name, lnuma, reference, reference name
+  { "sum_u64", function() src:sum("u64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "sum_i32", function() src:sum("i32") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "sum_f64", function() src:sum("f64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "min_u64", function() src:min("u64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "max_f64", function() src:max("f64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "min_u8", function() src:min("u8") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "fill_u64", function() dst:fill("u64", 7) end, function() ref.fill_u64(da, N, 7) end,
+    "u64 store loop" },
+  { "fill_u64_vs_memset", function() dst:fill("u64", 7) end,
+    function() ref.memset(da, 7, SIZE) end, "memset" },
+  { "fill_u8", function() dst:fill("u8", 7) end, function() ref.memset(da, 7, SIZE) end,
+    "memset" },
+  { "copy", function() dst:copy(src) end, function() ref.memcpy(da, sa, SIZE) end, "memcpy" },
+  { "record_many_u32", function() h:reset(); h:record_many(src, "u32") end,
+    function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+}
+
+print(("# typed ranges over %d MiB (buffers populated, default policy), GB/s, best of %d"
+  .. " alternating rounds"):format(SIZE >> 20, ROUNDS))
+for _, b in ipairs(bulk) do
+  local name, fa, fb, what = b[1], b[2], b[3], b[4]
+  local a, r, med = duel(fa, fb, 1)
+  local ga, gr = SIZE / a, SIZE / r
+  print(("hotpath.bulk.%s %.2f GB/s (reference, %s: %.2f GB/s)"):format(name, ga, what, gr))
+  print(("hotpath.bulk.ratio.%s %.2f x (%s; median of round ratios %.2f)"):format(name, ga / gr,
+    verdict(ga / gr, 0.9, false), 1 / med))
+end
+
+-- The loop record_many replaces, for scale (a small range: it is slow).
+do
+  local small <close> = assert(lnuma.alloc(4096 * 4))
+  small:fill("u32", 1000)
+  local M = 4096
+  local a, r = duel(function() h:record_many(small, "u32") end, function()
+    for i = 0, M - 1 do h:record(small:get("u32", i)) end
+  end, M)
+  print(("hotpath.record_many_u32 %.2f ns/element (the Lua loop h:record(buf:get(...)): %.2f;"
+    .. " %.0f times faster)"):format(a, r, r / a))
+end

@@ -166,6 +166,18 @@ lnuma.exec = require "lnuma.exec"
 -- @raise when a value is not an integer, a count is below 1, or the count
 --   would take the histogram past `math.maxinteger` values (nothing recorded)
 
+--- Records the integer elements of a buffer range, in one C loop, as
+-- `h:record(buf:get(kind, i))` would one by one: all of them, or on error
+-- none.
+-- @function Histogram:record_many
+-- @tparam Buffer buf
+-- @tparam string kind an integer kind, "u8" .. "i64" (u64 elements as their
+--   64-bit pattern, as `buf:get` reads them)
+-- @tparam[opt=0] integer first the first element
+-- @tparam[opt] integer n elements (default: the rest)
+-- @raise on a float kind, a range past the end, a misaligned buffer, or a
+--   count that would pass `math.maxinteger` values
+
 --- Number of values recorded, out-of-range ones included.
 -- @function Histogram:count
 -- @treturn integer

@@ -158,12 +158,44 @@ end
 -- @raise on a value of the wrong type or out of range ("value 300 out of
 --   range for u8 (0..255)"), and as `get`
 
---- Sets bytes to one value (`memset`).
+--- Fills elements of a kind with one value, or bytes with one byte.
+-- `buf:fill(kind, value [, first [, n]])` stores `value` into `n` elements
+-- of `kind` from element `first` in one C loop; `buf:fill(byte [, off [,
+-- len]])` sets bytes (`memset`; a numeric string such as "7" is a byte).
 -- @function Buffer:fill
--- @tparam integer byte 0..255
--- @tparam[opt=0] integer off the first byte
--- @tparam[opt] integer len bytes (default: the rest of the buffer)
--- @raise when the range lies outside the buffer
+-- @tparam string|integer kind_or_byte a kind as for `get`, or a byte 0..255
+-- @param[opt] ... typed: `value` (as `set` takes it), `first` (default 0),
+--   `n` (default: the rest); bytes: `off` (default 0), `len` (default: the
+--   rest)
+-- @raise on a value out of the kind's range, a range past the end, or (typed)
+--   a buffer that does not start at a multiple of the kind's width
+
+--- The exact sum of a range of elements, in one C loop.
+-- @function Buffer:sum
+-- @tparam string kind as for `get` (u64 elements count as unsigned)
+-- @tparam[opt=0] integer first the first element
+-- @tparam[opt] integer n elements (default: the rest)
+-- @treturn number an integer when the sum fits in one (0 for an empty
+--   range), else the nearest float; a float for f32/f64 (summed in blocks of
+--   eight partial sums, so the last bits may differ from a sequential loop)
+-- @raise on a range past the end, or a buffer that does not start at a
+--   multiple of the kind's width
+
+--- The smallest element of a range (NaN elements ignored), in one C loop.
+-- @function Buffer:min
+-- @tparam string kind as for `get`
+-- @tparam[opt=0] integer first the first element
+-- @tparam[opt] integer n elements (default: the rest)
+-- @treturn number|nil nil for an empty range
+-- @raise as `sum`
+
+--- The largest element of a range (NaN elements ignored), in one C loop.
+-- @function Buffer:max
+-- @tparam string kind as for `get`
+-- @tparam[opt=0] integer first the first element
+-- @tparam[opt] integer n elements (default: the rest)
+-- @treturn number|nil nil for an empty range
+-- @raise as `sum`
 
 --- The bytes of a range as a Lua string.
 -- @function Buffer:read
@@ -269,16 +301,48 @@ end
 -- arena" once it was freed.
 -- @type Arena
 
---- Cuts `n` bytes from the arena.
+--- Cuts `n` bytes from the arena and returns their offset (an integer:
+-- nothing is allocated in Lua per call); `get`, `set` and `view` reach them.
 -- @function Arena:alloc
 -- @tparam integer|string n bytes (positive), or a size string such as "4K"
 -- @tparam[opt=16] integer align a power of two
--- @treturn[1] Buffer a view of the piece (it keeps the arena's memory mapped
---   and errors once the arena is freed)
+-- @treturn[1] integer the byte offset of the piece in the arena
 -- @return[2] nil when the arena is full
 -- @treturn[2] string message ("arena is full: 64 bytes asked, 16 of 4096 free")
 -- @treturn[2] integer ENOMEM
 -- @raise on a size that is not positive or an align that is not a power of two
+
+--- Cuts `n` bytes from the arena and returns them as a buffer view.
+-- @function Arena:alloc_buffer
+-- @tparam integer|string n bytes, as for `alloc`
+-- @tparam[opt=16] integer align a power of two
+-- @treturn[1] Buffer a view of the piece (it keeps the arena's memory mapped
+--   and errors once the arena is freed)
+-- @return[2] nil, message, ENOMEM when the arena is full, as `alloc`
+-- @raise as `alloc`
+
+--- Reads the element of a kind at a byte offset.
+-- @function Arena:get
+-- @tparam string kind as for `Buffer:get`
+-- @tparam integer off a byte offset; the element must lie within the bytes
+--   handed out since the last reset (`used()`)
+-- @treturn number
+-- @raise on an unknown kind or an offset out of that range
+
+--- Writes a value as the element of a kind at a byte offset.
+-- @function Arena:set
+-- @tparam string kind as for `Buffer:get`
+-- @tparam integer off a byte offset, as for `get`
+-- @tparam number v as `Buffer:set` takes it
+-- @raise as `get`, and on a value out of the kind's range
+
+--- A buffer view of bytes handed out.
+-- @function Arena:view
+-- @tparam integer off a byte offset (as `alloc` returned)
+-- @tparam[opt] integer len bytes, at least 1 (default: the rest of the bytes
+--   handed out)
+-- @treturn Buffer the view (it errors once the arena is freed)
+-- @raise when the range lies outside the bytes handed out
 
 --- Makes the whole capacity free again.  Earlier pieces are not invalidated:
 -- their memory is handed out again by later `alloc` calls.

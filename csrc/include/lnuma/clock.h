@@ -158,6 +158,7 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
  * loads on x86-64; no fences, which ThreadSanitizer cannot follow) so that
  * a concurrent publisher is no data race; without GNU C's __atomic
  * builtins, plain loads. */
+/** @cond internal (not part of the API: Doxygen leaves it out) */
 #if defined(__GNUC__)
 #define LNUMA__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define LNUMA__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -165,6 +166,7 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 #define LNUMA__LOAD(p) (*(p))
 #define LNUMA__LOAD_ACQ(p) (*(p))
 #endif
+/** @endcond */
 
 /** The current ticks-to-ns multiplier (see lnuma_clock.mult).  Any thread. */
 static inline uint64_t lnuma_clock_mult(const lnuma_clock *c) { return LNUMA__LOAD(&c->mult); }

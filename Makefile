@@ -198,7 +198,7 @@ rock: deps
 
 LUACHECK_DIRS = lua bin spec $(wildcard examples)
 
-lint: lint-lua lint-c
+lint: lint-lua lint-c docs
 
 # make docs: the Lua API (LDoc, config.ld) into build/docs/lua and the C API
 # (Doxygen over csrc/include) into build/docs/c; a warning from either fails.
@@ -207,6 +207,7 @@ DOXYGEN_CONFIG = PROJECT_NAME=lnuma INPUT=csrc/include RECURSIVE=YES \
   WARN_AS_ERROR=FAIL_ON_WARNINGS OPTIMIZE_OUTPUT_FOR_C=YES JAVADOC_AUTOBRIEF=YES \
   HAVE_DOT=NO FULL_PATH_NAMES=YES STRIP_FROM_PATH=csrc/include
 docs: deps
+	@rm -rf $(BUILD)/docs # no page of a module that is gone
 	@ldoc --fatalwarnings -q -d $(BUILD)/docs/lua . >/dev/null
 	@mkdir -p $(BUILD)/docs/c
 	@printf '%s\n' $(DOXYGEN_CONFIG) | doxygen -

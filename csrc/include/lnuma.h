@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma.h -- the public C API of lnuma: NUMA topology, placement, clocks and
  * memory benchmarks for C hosts.  This header never includes lua.h; hosts that
  * own a lua_State also include lnuma_lua.h.
@@ -26,16 +26,23 @@
 extern "C" {
 #endif
 
+/** Major version: changes when the API breaks. */
 #define LNUMA_VERSION_MAJOR 0
+/** Minor version: changes when the API grows. */
 #define LNUMA_VERSION_MINOR 1
+/** Patch version: changes for fixes only. */
 #define LNUMA_VERSION_PATCH 0
+/** The version as one comparable number, MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define LNUMA_VERSION_NUM                                                     \
   (LNUMA_VERSION_MAJOR * 10000 + LNUMA_VERSION_MINOR * 100 + LNUMA_VERSION_PATCH)
+/** The version as "MAJOR.MINOR.PATCH" (what lnuma_version() returns). */
 #define LNUMA_VERSION_STRING "0.1.0"
 
 #if defined(LNUMA_BUILDING) && defined(__GNUC__)
+/** Marks a function exported from liblnuma (default visibility when building it). */
 #define LNUMA_API __attribute__((visibility("default")))
 #else
+/** Marks a function exported from liblnuma (empty for the library's users). */
 #define LNUMA_API
 #endif
 
@@ -59,7 +66,7 @@ LNUMA_API const char *lnuma_version(void);
 
 /** A fixed-size bit set of CPU or node OS indexes; plain data, copyable. */
 typedef struct lnuma_set {
-  uint64_t bits[LNUMA_SET_BITS / 64];
+  uint64_t bits[LNUMA_SET_BITS / 64]; /**< bit i % 64 of word i / 64 is index i */
 } lnuma_set;
 
 /** Empties a set.  Any thread. */

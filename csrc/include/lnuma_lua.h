@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma_lua.h -- for C hosts that own a lua_State: open lnuma into it, and
  * hand memory the host allocated with the C API to Lua scripts.
  *

@@ -94,15 +94,14 @@ lnuma.clock = require "lnuma.clock"
 
 --- A log-linear histogram of integer values (usually ns):
 -- `lnuma.histogram{lowest = 1, highest = 3600e9, precision = 3, unit = "ns"}`
--- (those are the defaults).  Methods: `record(v [, count])`, `count()`,
--- `min()`, `max()`, `mean()`, `stddev()`, `percentile(p)`,
--- `percentiles{50, 99, 99.9}`, `merge(other)`, `reset()`, `buckets()`,
--- `underflow()`, `overflow()`, `export()`.  It holds at most
--- `math.maxinteger` values: a `record` or `merge` past that raises and
+-- (those are the defaults; see `Histogram` for its methods).  It holds at
+-- most `math.maxinteger` values: a `record` or `merge` past that raises and
 -- changes nothing.
 -- @function histogram
--- @tparam[opt] table opts
--- @treturn userdata lnuma.Histogram
+-- @tparam[opt] table opts `lowest` (>= 1) and `highest` (the range tracked
+--   exactly), `precision` (significant decimal digits, 1..5), `unit` (a label)
+-- @treturn Histogram
+-- @raise on unknown options or values out of range, naming the option
 lnuma.histogram = core.histogram
 
 -- System facts and capabilities (lua/lnuma/sysinfo.lua).
@@ -150,5 +149,100 @@ lnuma.experiment = require "lnuma.experiment"
 --- Runs an external program under a memory policy and CPU set and reports
 -- what it got: `lnuma.exec{"./walker", "64", node = 1}` (see `lnuma.exec`).
 lnuma.exec = require "lnuma.exec"
+
+--- A log-linear histogram (`lnuma.Histogram` userdata, made by
+-- `lnuma.histogram`; HdrHistogram's idea).  Every value from `lowest` to
+-- `highest` is kept in a bucket no wider than value / 10^precision, so a
+-- percentile is within that relative error; values outside the range are
+-- counted as underflow / overflow, and the exact min, max, mean and stddev
+-- include them.  Recording allocates nothing.  `tostring(h)` gives the count,
+-- min, p50, p99, p99.9 and max.
+-- @type Histogram
+
+--- Records a value (`count` times).
+-- @function Histogram:record
+-- @tparam integer value
+-- @tparam[opt=1] integer count at least 1
+-- @raise when a value is not an integer, a count is below 1, or the count
+--   would take the histogram past `math.maxinteger` values (nothing recorded)
+
+--- Records the integer elements of a buffer range, in one C loop, as
+-- `h:record(buf:get(kind, i))` would one by one: all of them, or on error
+-- none.
+-- @function Histogram:record_many
+-- @tparam Buffer buf
+-- @tparam string kind an integer kind, "u8" .. "i64" (u64 elements as their
+--   64-bit pattern, as `buf:get` reads them)
+-- @tparam[opt=0] integer first the first element
+-- @tparam[opt] integer n elements (default: the rest)
+-- @raise on a float kind, a range past the end, a misaligned buffer, or a
+--   count that would pass `math.maxinteger` values
+
+--- Number of values recorded, out-of-range ones included.
+-- @function Histogram:count
+-- @treturn integer
+
+--- Number of values recorded below `lowest`.
+-- @function Histogram:underflow
+-- @treturn integer
+
+--- Number of values recorded above `highest`.
+-- @function Histogram:overflow
+-- @treturn integer
+
+--- The exact smallest value recorded.
+-- @function Histogram:min
+-- @treturn integer|nil nil when empty
+
+--- The exact largest value recorded.
+-- @function Histogram:max
+-- @treturn integer|nil nil when empty
+
+--- The mean of every value recorded (exact up to double rounding).
+-- @function Histogram:mean
+-- @treturn number|nil nil when empty
+
+--- The population standard deviation of every value recorded.
+-- @function Histogram:stddev
+-- @treturn number|nil nil when empty
+
+--- The value at a percentile: the highest value of the bucket holding that
+-- rank (HdrHistogram's convention: an upper bound within the precision,
+-- never above the exact maximum); 0 gives the exact minimum, 100 the exact
+-- maximum.
+-- @function Histogram:percentile
+-- @tparam number p 0..100
+-- @treturn integer|nil nil when empty
+-- @raise when p is not a number or outside 0..100
+
+--- Several percentiles in one pass.
+-- @function Histogram:percentiles
+-- @tparam {number,...} ps a non-empty array of percentiles, each 0..100
+-- @treturn table `{[p] = value, ...}` (empty when the histogram is empty)
+-- @raise as `percentile`, or on an empty array
+-- @usage local q = h:percentiles{50, 99, 99.9}; print(q[50], q[99.9])
+
+--- Adds every value of another histogram of the same shape.
+-- @function Histogram:merge
+-- @tparam Histogram other same `lowest`, `highest` and `precision`
+-- @treturn Histogram self
+-- @raise when the shapes differ or the sum would pass `math.maxinteger` values
+
+--- Forgets every value (the shape stays).
+-- @function Histogram:reset
+-- @treturn Histogram self
+
+--- Iterates over the non-empty buckets in ascending order.
+-- @function Histogram:buckets
+-- @treturn function an iterator giving `lowest, highest, count` per bucket
+-- @usage for lo, hi, n in h:buckets() do print(lo, hi, n) end
+
+--- The histogram as a plain table (JSON-ready): `{unit, lowest, highest,
+-- precision, count, underflow, overflow, min, max, mean, stddev, percentiles
+-- = {{percentile, value}, ...}, buckets = {{lowest, highest, count}, ...}}`;
+-- the percentiles are 50, 90, 99, 99.9, 99.99 and 100; min, max, mean and
+-- stddev are absent and percentiles empty when the histogram is empty.
+-- @function Histogram:export
+-- @treturn table
 
 return lnuma

@@ -271,7 +271,9 @@ end
 --- Checks the arguments of `topo:memattr` (raising like the C methods do).
 -- @tparam string fname the method's name in messages
 -- @tparam integer level as `error` takes it (0 in plans: no position)
--- @param name, target, initiator as `M.query` takes them
+-- @param name the attribute's name, as `M.query` takes it
+-- @param target the target node, as `M.query` takes it
+-- @param initiator the initiator node, as `M.query` takes it
 function M.check_query(fname, level, name, target, initiator)
   if name ~= nil and type(name) ~= "string" then
     error(format("bad argument #1 to '%s' (name: string expected, got %s)", fname,

@@ -105,7 +105,7 @@ end
 --   this machine's, e.g. `lnuma.topology{xml = "prod.xml"}`), `instructions`
 --   and `memory` (limits of the plan's run; defaults in `plan.LIMITS`)
 -- The file must be a regular file of at most `plan.MAX_FILE` bytes.
--- @treturn[1] table the resolved plan: `threads`, `memory`, `pools`, `warnings`
+-- @treturn[1] Plan the resolved plan: `threads`, `memory`, `pools`, `warnings`
 -- @return[2] nil
 -- @treturn[2] string "file: key.path: what is wrong" (or "file:line: ...")
 function plan.load(path, opts)
@@ -146,7 +146,7 @@ end
 --- Checks a plan given as a table (as a plan file would return it).
 -- @tparam table t the plan
 -- @tparam[opt] table opts as for `load`; `name` names the plan in messages
--- @treturn[1] table the resolved plan
+-- @treturn[1] Plan the resolved plan
 -- @return[2] nil
 -- @treturn[2] string the message
 function plan.check(t, opts)
@@ -188,6 +188,13 @@ local function find(list, name)
   end
   return nil
 end
+
+--- A checked plan (made by `load` or `check`): the resolved plan as plain
+-- fields `file`, `target` ("this machine" or "another machine"), `threads`,
+-- `memory`, `pools` and `warnings`, with the methods below.  `apply` and
+-- `apply_thread` need a plan checked against this machine; the others also
+-- work for a plan checked against another machine's topology.
+-- @type Plan
 
 --- The thread of that name (nil when there is none).
 -- @tparam string name

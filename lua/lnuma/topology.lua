@@ -3,7 +3,7 @@
 -- `lnuma.topology{xml = path}` and `lnuma.topology{synthetic = "pack:2 numa:2 core:4 pu:2"}`
 -- describe other machines, so placements can be planned for a production box
 -- from a laptop.  A topology is a plain table (it survives `lnuma.report.json`)
--- with methods:
+-- whose methods are listed under `Topology` below; its fields:
 --
 --  * `topo.nodes`: array in ascending `os_index`, each `{os_index, cpus (array),
 --    memory (bytes), free (bytes, this machine only, when loaded), distances
@@ -39,7 +39,7 @@ local this_machine
 -- @tparam[opt] table opts nothing for this machine (cached), or one of
 --   `xml` (path of an hwloc XML file, as `lstopo --of xml` or
 --   `topo:export_xml` write) or `synthetic` (an hwloc synthetic description)
--- @treturn table the topology
+-- @treturn Topology the topology
 -- @return[2] nil when this machine's topology cannot be read
 -- @treturn[2] string message
 -- @treturn[2] integer errno
@@ -137,6 +137,49 @@ local function summary_memattrs(topo, out)
   end
 end
 
+--- A topology (a plain table with the metatable `lnuma.Topology`, made by
+-- `topology`).  Its fields are listed at the top of this page; its methods
+-- only read it.  Nodes and CPUs are OS indexes.
+-- @type Topology
+
+--- The home node of a CPU.
+-- @function Topology:node_of_cpu
+-- @tparam integer cpu the CPU (PU) OS index
+-- @treturn integer the node
+-- @raise when the CPU does not exist in this topology ("bad argument #1 to
+--   'node_of_cpu' (cpu: ...)")
+
+--- The CPUs of a node.
+-- @function Topology:cpus_of
+-- @tparam integer node
+-- @treturn {integer,...} the CPUs in ascending order (empty for a
+--   memory-only node)
+-- @raise when the node does not exist
+
+--- The distance between two nodes, in ACPI SLIT units (10 = local; the
+-- conventional 10/20 when the machine gave none, see `default_distances`).
+-- @function Topology:distance
+-- @tparam integer a the node whose CPUs access memory
+-- @tparam integer b the node whose memory is accessed
+-- @treturn integer the distance
+-- @raise when either node does not exist (naming `a` or `b`)
+
+--- Every node ordered by distance from a node.
+-- @function Topology:nearest
+-- @tparam integer node
+-- @treturn {integer,...} the nodes, `node` itself first, ties by OS index
+-- @raise when the node does not exist
+
+--- The node an I/O device hangs off: the lowest node with CPUs in its
+-- locality.
+-- @function Topology:node_of_device
+-- @tparam string name an OS device name ("eth0", "nvme0n1") or a PCI bus id
+--   ("0000:3b:00.0")
+-- @treturn[1] integer the node
+-- @return[2] nil when there is no such device, or its locality is the whole
+--   machine of several nodes (the firmware does not say which node)
+-- @treturn[2] string why
+
 -- ---- memory attributes ----------------------------------------------------------
 
 -- The C method (also core.Topology.export_xml until this module replaces it).
@@ -154,7 +197,7 @@ end
 --- Writes the topology as an hwloc XML file, optionally with measured
 -- memory attributes (see `lnuma.memattrs`): `lstopo --memattrs --input FILE`
 -- and hwloc-based runtimes then read lnuma's latencies and bandwidths.
--- @function export_xml
+-- @function Topology:export_xml
 -- @tparam string path the file to write
 -- @tparam[opt] table opts `attributes`: a result of `lnuma.bench.matrix` (or
 --   an array of them: a latency and a bandwidth matrix), measured on this
@@ -201,7 +244,7 @@ end
 -- cpus, value}, ...}}, ...}}` (nil when the topology has none);
 -- `topo:memattr("latency", target, initiator)` one value and its unit.
 -- Also available to plans (it only reads).
--- @function memattr
+-- @function Topology:memattr
 -- @tparam[opt] string name "latency", "read_latency", "bandwidth",
 --   "read_bandwidth", "write_bandwidth", ... (as in `topo.memattrs`)
 -- @tparam[opt] integer target the node whose memory is accessed
@@ -217,6 +260,7 @@ end
 
 --- The text `lnuma topo` prints: nodes with CPUs and memory, the distance
 -- matrix, caches, devices, memory attributes and what this process may use.
+-- @function Topology:summary
 -- @treturn string
 function core.Topology.summary(topo)
   local out = {}

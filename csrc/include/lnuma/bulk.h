@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/bulk.h -- typed ranges of memory: element kinds (u8 .. f64) and the
  * operations on a range of them that a script would otherwise loop over in
  * Lua: sum, min, max, fill.  Plain loops the compiler vectorises; no
@@ -52,19 +52,21 @@ LNUMA_API int lnuma_kind_range(lnuma_kind kind, int64_t *lo, int64_t *hi);
 
 /** A scalar: an integer (is_int 1, value in i) or a double (is_int 0, d). */
 typedef struct lnuma_scalar {
-  int is_int;
-  int64_t i;
-  double d;
+  int is_int; /**< 1: the value is the integer i; 0: the double d */
+  int64_t i;  /**< the value when is_int (u64 elements as their bit pattern) */
+  double d;   /**< the value when not is_int */
 } lnuma_scalar;
 
 /** The sum of n elements of kind at data (n == 0: integer 0, or 0.0 for
  *  floats).  0, or -1 with EINVAL (bad kind, misaligned data). */
 LNUMA_API int lnuma_bulk_sum(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out,
                              lnuma_error *err);
-/** The smallest / largest of n elements.  0, or -1 with EINVAL (bad kind,
- *  misaligned data) or ENODATA (n == 0). */
+/** The smallest of n elements.  0, or -1 with EINVAL (bad kind, misaligned
+ *  data) or ENODATA (n == 0). */
 LNUMA_API int lnuma_bulk_min(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out,
                              lnuma_error *err);
+/** The largest of n elements.  0, or -1 with EINVAL (bad kind, misaligned
+ *  data) or ENODATA (n == 0). */
 LNUMA_API int lnuma_bulk_max(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out,
                              lnuma_error *err);
 /** Stores value into n elements of kind at data.  An integer kind takes

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/clock.h -- a cheap, honest nanosecond clock.
  *
  * The clock reads the fastest trustworthy counter of the machine:
@@ -143,8 +143,14 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 
 #if (defined(__x86_64__) || defined(__aarch64__)) && defined(__GNUC__) &&         \
     defined(__SIZEOF_INT128__)
+/** 1 where lnuma_clock_ticks() reads the counter (TSC, cntvct_el0) inline
+ *  (x86-64 or arm64 with GCC or Clang); 0 where it falls back to
+ *  lnuma_monotonic_raw_ns(). */
 #define LNUMA_CLOCK_INLINE_COUNTER 1
 #else
+/** 1 where lnuma_clock_ticks() reads the counter (TSC, cntvct_el0) inline
+ *  (x86-64 or arm64 with GCC or Clang); 0 where it falls back to
+ *  lnuma_monotonic_raw_ns(). */
 #define LNUMA_CLOCK_INLINE_COUNTER 0
 #endif
 
@@ -152,6 +158,7 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
  * loads on x86-64; no fences, which ThreadSanitizer cannot follow) so that
  * a concurrent publisher is no data race; without GNU C's __atomic
  * builtins, plain loads. */
+/** @cond internal (not part of the API: Doxygen leaves it out) */
 #if defined(__GNUC__)
 #define LNUMA__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define LNUMA__LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -159,6 +166,7 @@ LNUMA_API const char *lnuma_clock_freq_method_name(int method);
 #define LNUMA__LOAD(p) (*(p))
 #define LNUMA__LOAD_ACQ(p) (*(p))
 #endif
+/** @endcond */
 
 /** The current ticks-to-ns multiplier (see lnuma_clock.mult).  Any thread. */
 static inline uint64_t lnuma_clock_mult(const lnuma_clock *c) { return LNUMA__LOAD(&c->mult); }

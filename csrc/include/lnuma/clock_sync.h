@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/clock_sync.h -- how far a clock can be trusted across CPUs and over
  * time: the offsets between the CPUs' counters (skew), the rate of the clock
  * against CLOCK_MONOTONIC_RAW (drift), and a background thread that keeps a
@@ -62,9 +62,11 @@ typedef struct lnuma_skew_result {
 LNUMA_API int lnuma_clock_skew(const lnuma_skew_params *p, lnuma_skew_result *r,
                                lnuma_error *err);
 
-/** Longest drift measurement (1 hour) and the fewest samples it takes. */
+/** Longest drift measurement, ns (1 hour). */
 #define LNUMA_DRIFT_MAX_NS INT64_C(3600000000000)
+/** Shortest drift measurement, ns (1 ms). */
 #define LNUMA_DRIFT_MIN_NS INT64_C(1000000)
+/** Most samples a drift measurement takes. */
 #define LNUMA_DRIFT_MAX_SAMPLES 100000
 
 /** The clock against CLOCK_MONOTONIC_RAW over a stretch of time. */
@@ -95,8 +97,9 @@ typedef struct lnuma_drift_result {
 LNUMA_API int lnuma_clock_drift(const lnuma_clock *clock, int64_t duration_ns, int samples,
                                 int64_t threshold_ns, lnuma_drift_result *r, lnuma_error *err);
 
-/** Shortest and longest period of background recalibration (10 ms, 1 day). */
+/** Shortest period of background recalibration, ns (10 ms). */
 #define LNUMA_RECALIBRATE_MIN_NS INT64_C(10000000)
+/** Longest period of background recalibration, ns (1 day). */
 #define LNUMA_RECALIBRATE_MAX_NS INT64_C(86400000000000)
 /** Above this error a recalibration steps now() instead of slewing (1 ms). */
 #define LNUMA_RECALIBRATE_STEP_NS INT64_C(1000000)
@@ -117,7 +120,7 @@ typedef struct lnuma_recalibration_status {
 } lnuma_recalibration_status;
 
 /**
- * Starts a thread that, every every_ns (LNUMA_RECALIBRATE_MIN_NS ..
+ * Starts a thread that, every every_ns (LNUMA_RECALIBRATE_MIN_NS to
  * LNUMA_RECALIBRATE_MAX_NS), measures the counter's rate against
  * CLOCK_MONOTONIC_RAW since its last visit and publishes a conversion that
  * keeps now() continuous and brings it back onto CLOCK_MONOTONIC_RAW by the

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/exec.h -- running an external program under a memory policy and a
  * CPU set, as numactl does, and reporting what it really got: its pages per
  * node (sampled from /proc/PID/numa_maps while it runs), the CPUs it ran

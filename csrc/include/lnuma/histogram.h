@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/histogram.h -- log-linear latency histograms (HdrHistogram's idea).
  *
  * A histogram tracks integer values (usually ns) from `lowest` to `highest`
@@ -83,22 +83,27 @@ LNUMA_API void lnuma_histogram_reset(lnuma_histogram *h);
 LNUMA_API int lnuma_histogram_merge(lnuma_histogram *dst, const lnuma_histogram *src,
                                     lnuma_error *err);
 
-/** The shape given at creation. */
+/** The lowest trackable value given at creation. */
 LNUMA_API int64_t lnuma_histogram_lowest(const lnuma_histogram *h);
+/** The highest trackable value given at creation. */
 LNUMA_API int64_t lnuma_histogram_highest(const lnuma_histogram *h);
+/** The significant decimal digits (1..5) given at creation. */
 LNUMA_API int lnuma_histogram_precision(const lnuma_histogram *h);
 
 /** Number of recorded values, out-of-range ones included. */
 LNUMA_API int64_t lnuma_histogram_count(const lnuma_histogram *h);
-/** Values recorded below lowest / above highest. */
+/** Number of values recorded below lowest. */
 LNUMA_API int64_t lnuma_histogram_underflow(const lnuma_histogram *h);
+/** Number of values recorded above highest. */
 LNUMA_API int64_t lnuma_histogram_overflow(const lnuma_histogram *h);
-/** Exact smallest / largest recorded value; 0 when empty. */
+/** Exact smallest recorded value; 0 when empty. */
 LNUMA_API int64_t lnuma_histogram_min(const lnuma_histogram *h);
+/** Exact largest recorded value; 0 when empty. */
 LNUMA_API int64_t lnuma_histogram_max(const lnuma_histogram *h);
-/** Mean and population standard deviation of every recorded value (exact up
- *  to double rounding); 0 when empty. */
+/** Mean of every recorded value (exact up to double rounding); 0 when empty. */
 LNUMA_API double lnuma_histogram_mean(const lnuma_histogram *h);
+/** Population standard deviation of every recorded value (exact up to double
+ *  rounding); 0 when empty. */
 LNUMA_API double lnuma_histogram_stddev(const lnuma_histogram *h);
 
 /**

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/kernels.h -- memory benchmark kernels and the worker team that runs
  * them: a dependent pointer chase (latency), streaming kernels (bandwidth:
  * read, write, write_nt, copy, copy_nt, triad), a cache line bounced between
@@ -113,6 +113,8 @@ typedef struct lnuma_team_thread {
   int migrated;   /**< 1 when cpu_start or cpu_end differ from cpu_asked */
 } lnuma_team_thread;
 
+/** A running worker team (opaque): what each thread's lnuma_team_fn receives,
+ *  for lnuma_team_sync() and lnuma_team_size(). */
 typedef struct lnuma_team lnuma_team;
 
 /** The work of one thread: index is 0..n-1, in the order of the CPUs. */
@@ -273,7 +275,7 @@ typedef struct lnuma_latency_result {
   unsigned char *chunk_switched; /**< [repetitions * chunks] or NULL: 1 where the
                                       thread was switched out (another task ran
                                       on its CPU) during the chunk */
-  lnuma_team_thread thread;
+  lnuma_team_thread thread; /**< where the chasing thread was asked to run and ran */
 } lnuma_latency_result;
 
 /**
@@ -329,10 +331,10 @@ LNUMA_API int lnuma_traffic_from_name(const char *name);
 /** What lnuma_loaded_measure does. */
 typedef struct lnuma_loaded_params {
   void *chase_mem;        /**< the chaser's memory */
-  size_t chase_size;
-  lnuma_chase_params chase;
+  size_t chase_size;      /**< bytes of chase_mem */
+  lnuma_chase_params chase; /**< layout of the chase in chase_mem */
   void *traffic_mem;      /**< split among the traffic threads, 64-byte aligned */
-  size_t traffic_size;
+  size_t traffic_size;    /**< bytes of traffic_mem */
   int nthreads;           /**< 2..LNUMA_TEAM_MAX: one chaser + traffic */
   const int *cpus;        /**< cpus[0] chases, the others make traffic */
   int traffic;            /**< lnuma_traffic */

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/memory.h -- memory placement: buffers on chosen nodes with verified
  * placement, huge pages, node-local arenas and object pools, the memory
  * policy of the calling thread, and the kernel's per-node counters.
@@ -122,7 +122,7 @@ typedef struct lnuma_alloc_opts {
   lnuma_mempolicy policy; /**< LNUMA_MPOL_DEFAULT with nodes set means BIND */
   lnuma_set nodes;     /**< empty: every allowed node (PREFERRED: the node of
                             the calling CPU); must be empty for LOCAL */
-  lnuma_huge huge;
+  lnuma_huge huge;     /**< what backs the buffer (base pages, THP, 2M, 1G) */
   int populate;        /**< 1 (default): fault every page in before return;
                             required for 2M/1G (a later fault could SIGBUS) */
   int lock;            /**< 1: mlock() the pages */
@@ -345,8 +345,10 @@ LNUMA_API int lnuma_pool_put(lnuma_pool *pool, void *obj, lnuma_error *err);
 LNUMA_API size_t lnuma_pool_available(const lnuma_pool *pool);
 /** Objects in the pool. */
 LNUMA_API size_t lnuma_pool_count(const lnuma_pool *pool);
-/** The object size asked, and the distance between objects (its stride). */
+/** The object size asked, in bytes. */
 LNUMA_API size_t lnuma_pool_object_size(const lnuma_pool *pool);
+/** The distance between objects in bytes (the object size, rounded up to the
+ *  pool's alignment). */
 LNUMA_API size_t lnuma_pool_stride(const lnuma_pool *pool);
 /** The index of obj in the pool (0..count-1), or -1 when it is not an object
  *  of this pool. */
@@ -360,7 +362,12 @@ LNUMA_API lnuma_buffer *lnuma_pool_buffer(const lnuma_pool *pool);
 
 /** The counters of /sys/devices/system/node/nodeN/numastat, in pages. */
 typedef struct lnuma_numastat {
-  uint64_t numa_hit, numa_miss, numa_foreign, interleave_hit, local_node, other_node;
+  uint64_t numa_hit;       /**< pages allocated here that were meant for this node */
+  uint64_t numa_miss;      /**< pages allocated here though meant for another node */
+  uint64_t numa_foreign;   /**< pages meant for this node but allocated on another */
+  uint64_t interleave_hit; /**< interleaved pages that landed here as meant */
+  uint64_t local_node;     /**< pages allocated here by a process running on this node */
+  uint64_t other_node;     /**< pages allocated here by a process running on another node */
 } lnuma_numastat;
 
 /** Reads the counters of one node.  ENODEV: no such node.  Any thread. */
@@ -389,7 +396,9 @@ typedef struct lnuma_hugepages {
 
 /** Memory of one node (/sys/devices/system/node/nodeN/meminfo, hugepages). */
 typedef struct lnuma_meminfo {
-  uint64_t total, free, used; /**< bytes */
+  uint64_t total;             /**< bytes of memory the node has (MemTotal) */
+  uint64_t free;              /**< bytes free (MemFree) */
+  uint64_t used;              /**< bytes in use (total - free) */
   int n_huge;                 /**< entries used in huge[] */
   lnuma_hugepages huge[4];    /**< by size, smallest first */
 } lnuma_meminfo;

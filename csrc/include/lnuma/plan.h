@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/plan.h -- placement plans for C hosts.  A plan is a Lua file that
  * says which thread runs on which CPU and where each memory region and pool
  * lives (see lua/lnuma/plan.lua for the format).  lnuma_plan_load() runs it
@@ -53,17 +53,17 @@ typedef struct lnuma_plan_options {
 
 /** A thread of the plan (the host starts it; see lnuma_plan_apply_thread). */
 typedef struct lnuma_plan_thread {
-  const char *name;
+  const char *name;        /**< its name in the plan (lives as long as the plan) */
   lnuma_set cpus;          /**< CPUs it is pinned to */
   int node;                /**< node of all its CPUs; -1 when they span several */
   int hot;                 /**< 1 unless the plan says hot = false */
   size_t nuses;            /**< regions and pools it says it touches */
-  const char *const *uses;
+  const char *const *uses; /**< [nuses] names of those regions and pools */
 } lnuma_plan_thread;
 
 /** A memory region of the plan. */
 typedef struct lnuma_plan_region {
-  const char *name;
+  const char *name;        /**< its name in the plan (lives as long as the plan) */
   size_t size;             /**< bytes */
   int node;                /**< its node; -1 for several nodes or policy "local" */
   lnuma_set nodes;         /**< all its nodes (empty for policy "local") */
@@ -77,8 +77,8 @@ typedef struct lnuma_plan_region {
 
 /** A pool of fixed-size objects of the plan. */
 typedef struct lnuma_plan_pool {
-  const char *name;
-  int node;
+  const char *name;        /**< its name in the plan (lives as long as the plan) */
+  int node;                /**< the node its memory is bound to */
   size_t size;             /**< bytes per object */
   size_t count;            /**< objects */
 } lnuma_plan_pool;
@@ -101,31 +101,39 @@ LNUMA_API const char *lnuma_plan_file(const lnuma_plan *plan);
 /** 1 when the plan was checked against this machine (so it can be applied). */
 LNUMA_API int lnuma_plan_is_live(const lnuma_plan *plan);
 
-/** Threads, regions and pools in plan order; _at returns NULL past the end,
- *  _named returns NULL for an unknown name.  Any thread. */
+/** Number of threads in the plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_thread_count(const lnuma_plan *plan);
+/** Thread i (0..count-1) in plan order; NULL past the end.  Any thread. */
 LNUMA_API const lnuma_plan_thread *lnuma_plan_thread_at(const lnuma_plan *plan, size_t i);
+/** The thread with this name; NULL for an unknown name.  Any thread. */
 LNUMA_API const lnuma_plan_thread *lnuma_plan_thread_named(const lnuma_plan *plan,
                                                            const char *name);
+/** Number of memory regions in the plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_region_count(const lnuma_plan *plan);
+/** Region i (0..count-1) in plan order; NULL past the end.  Any thread. */
 LNUMA_API const lnuma_plan_region *lnuma_plan_region_at(const lnuma_plan *plan, size_t i);
+/** The region with this name; NULL for an unknown name.  Any thread. */
 LNUMA_API const lnuma_plan_region *lnuma_plan_region_named(const lnuma_plan *plan,
                                                            const char *name);
+/** Number of pools in the plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_pool_count(const lnuma_plan *plan);
+/** Pool i (0..count-1) in plan order; NULL past the end.  Any thread. */
 LNUMA_API const lnuma_plan_pool *lnuma_plan_pool_at(const lnuma_plan *plan, size_t i);
+/** The pool with this name; NULL for an unknown name.  Any thread. */
 LNUMA_API const lnuma_plan_pool *lnuma_plan_pool_named(const lnuma_plan *plan,
                                                        const char *name);
 
-/** Warnings about a legal but probably wrong plan ("threads[2].cpus: ...").
- *  Any thread. */
+/** Number of warnings about a legal but probably wrong plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_warning_count(const lnuma_plan *plan);
+/** Warning i (0..count-1), such as "threads[2].cpus: ..."; NULL past the end.
+ *  Any thread. */
 LNUMA_API const char *lnuma_plan_warning(const lnuma_plan *plan, size_t i);
 
 /* ---- Applying a plan ------------------------------------------------------ */
 
 /** A region of an applied plan: its memory and where its pages are. */
 typedef struct lnuma_plan_placed_region {
-  const char *name;
+  const char *name;          /**< the region's name in the plan */
   void *data;                /**< the first byte */
   size_t size;               /**< bytes, as the plan asked */
   lnuma_buffer *buffer;      /**< the core buffer; owned by the applied plan */
@@ -138,7 +146,7 @@ typedef struct lnuma_plan_placed_region {
 
 /** A pool of an applied plan. */
 typedef struct lnuma_plan_placed_pool {
-  const char *name;
+  const char *name;          /**< the pool's name in the plan */
   lnuma_pool *pool;          /**< the core pool; owned by the applied plan.  One
                                   thread at a time (see lnuma/memory.h). */
   lnuma_placement placement; /**< pages of its memory per node */
@@ -164,16 +172,20 @@ LNUMA_API lnuma_plan_applied *lnuma_plan_apply(const lnuma_plan *plan, lnuma_err
  *  pointer into them may be used after. */
 LNUMA_API void lnuma_plan_applied_free(lnuma_plan_applied *applied);
 
-/** Regions and pools in plan order; _at returns NULL past the end, _named
- *  NULL for an unknown name.  Any thread. */
+/** Number of regions of an applied plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_applied_region_count(const lnuma_plan_applied *applied);
+/** Placed region i (0..count-1) in plan order; NULL past the end.  Any thread. */
 LNUMA_API const lnuma_plan_placed_region *
 lnuma_plan_applied_region_at(const lnuma_plan_applied *applied, size_t i);
+/** The placed region with this name; NULL for an unknown name.  Any thread. */
 LNUMA_API const lnuma_plan_placed_region *
 lnuma_plan_applied_region_named(const lnuma_plan_applied *applied, const char *name);
+/** Number of pools of an applied plan.  Any thread. */
 LNUMA_API size_t lnuma_plan_applied_pool_count(const lnuma_plan_applied *applied);
+/** Placed pool i (0..count-1) in plan order; NULL past the end.  Any thread. */
 LNUMA_API const lnuma_plan_placed_pool *
 lnuma_plan_applied_pool_at(const lnuma_plan_applied *applied, size_t i);
+/** The placed pool with this name; NULL for an unknown name.  Any thread. */
 LNUMA_API const lnuma_plan_placed_pool *
 lnuma_plan_applied_pool_named(const lnuma_plan_applied *applied, const char *name);
 

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/sysinfo.h -- the conditions a measurement ran under: kernel, host,
  * CPU model and features, NUMA balancing, CPU frequency scaling, SMT, the
  * cgroup's CPU and memory limits, the hypervisor, which memory policies and

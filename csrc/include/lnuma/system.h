@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/system.h -- live facts about the running system and the calling
  * thread: online nodes and CPUs, the node of a CPU, what this process is
  * allowed (cpuset/taskset), where the thread runs, CPU binding.
@@ -84,7 +84,7 @@ LNUMA_API const char *lnuma_mempolicy_name(lnuma_mempolicy mode);
 typedef struct lnuma_thp_settings {
   int available;        /**< 1 when the kernel has THP (/sys/kernel/mm/transparent_hugepage) */
   char enabled[16];     /**< the system mode: "always", "madvise", "never" ("" without THP) */
-  char pmd_enabled[16]; /**< the mode for PMD-size pages: hugepages-<PMD>kB/enabled where
+  char pmd_enabled[16]; /**< the mode for PMD-size pages: hugepages-\<PMD\>kB/enabled where
                              the kernel has per-size modes ("inherit" resolved), else
                              enabled */
   char defrag[16];      /**< "always", "defer", "defer+madvise", "madvise", "never" */

@@ -1,4 +1,4 @@
-/*
+/** @file
  * lnuma/topology.h -- the machine as hwloc sees it: NUMA nodes (with their
  * CPUs, memory, distances), PUs, cores, packages, caches, I/O devices and
  * memory attributes (ACPI HMAT latency/bandwidth), for this machine, for an
@@ -98,7 +98,7 @@ typedef enum lnuma_device_kind {
 /** An I/O device with its locality. */
 typedef struct lnuma_device_info {
   const char *name;        /**< OS name: "eth0", "nvme0n1", "mlx5_0", "cuda0" */
-  lnuma_device_kind kind;
+  lnuma_device_kind kind;  /**< what sort of device (block, gpu, network, ...) */
   const char *subtype;     /**< hwloc's subtype ("Disk", "NVM", "CUDA", ...) or NULL */
   char pci_bus[20];        /**< PCI bus id "0000:3b:00.0", or "" when not on PCI */
   unsigned pci_vendor;     /**< PCI vendor id (0 when not on PCI) */
@@ -140,9 +140,13 @@ typedef struct lnuma_memattr_value {
  * this process does); a synthetic description may make at most
  * LNUMA_TOPOLOGY_SYNTHETIC_OBJECTS objects.  Inputs past a limit fail with a
  * message naming the input and the limit (EFBIG, E2BIG or ETIME). */
+/** Largest topology XML file, in bytes (32 MiB). */
 #define LNUMA_TOPOLOGY_XML_MAX ((size_t)32 << 20)
+/** Address space hwloc may use to load an XML file, in bytes (1 GiB). */
 #define LNUMA_TOPOLOGY_XML_MEMORY ((size_t)1 << 30)
+/** Seconds hwloc may take to load an XML file. */
 #define LNUMA_TOPOLOGY_XML_SECONDS 30
+/** Most objects a synthetic description may make. */
 #define LNUMA_TOPOLOGY_SYNTHETIC_OBJECTS 65536
 
 /** Loads this machine (with I/O devices, memory-only nodes, and the CPUs and
@@ -203,13 +207,16 @@ LNUMA_API int lnuma_topology_check_memattrs(const lnuma_topology *topo,
 LNUMA_API int lnuma_memattr_to_hwloc(const char *name, double value, uint64_t *out,
                                      lnuma_error *err);
 
-/** Where the topology came from, and the path or description (NULL for
- *  this machine). */
+/** Where the topology came from: this machine, an XML file or a synthetic
+ *  description. */
 LNUMA_API lnuma_topology_source lnuma_topology_source_of(const lnuma_topology *topo);
+/** The XML path or synthetic description the topology was loaded from (NULL
+ *  for this machine). */
 LNUMA_API const char *lnuma_topology_origin(const lnuma_topology *topo);
 
 /* ---- Objects ------------------------------------------------------------- */
 
+/** Number of NUMA nodes (memory-only ones included). */
 LNUMA_API int lnuma_topology_node_count(const lnuma_topology *topo);
 /** The i-th node in ascending os_index; NULL when i is out of range. */
 LNUMA_API const lnuma_node_info *lnuma_topology_node(const lnuma_topology *topo, int i);
@@ -217,39 +224,50 @@ LNUMA_API const lnuma_node_info *lnuma_topology_node(const lnuma_topology *topo,
 LNUMA_API const lnuma_node_info *lnuma_topology_find_node(const lnuma_topology *topo,
                                                           int os_index);
 
+/** Number of PUs (hardware threads, "CPUs"). */
 LNUMA_API int lnuma_topology_pu_count(const lnuma_topology *topo);
 /** The i-th PU in ascending os_index; NULL when out of range. */
 LNUMA_API const lnuma_pu_info *lnuma_topology_pu(const lnuma_topology *topo, int i);
 /** The PU with this OS index (CPU number), or NULL. */
 LNUMA_API const lnuma_pu_info *lnuma_topology_find_pu(const lnuma_topology *topo, int cpu);
 
+/** Number of cores. */
 LNUMA_API int lnuma_topology_core_count(const lnuma_topology *topo);
+/** The i-th core in hwloc's order; NULL when i is out of range. */
 LNUMA_API const lnuma_core_info *lnuma_topology_core(const lnuma_topology *topo, int i);
 
+/** Number of packages (sockets). */
 LNUMA_API int lnuma_topology_package_count(const lnuma_topology *topo);
+/** The i-th package in hwloc's order; NULL when i is out of range. */
 LNUMA_API const lnuma_package_info *lnuma_topology_package(const lnuma_topology *topo,
                                                            int i);
 
-/** Caches by level (the data or unified cache before the instruction
- *  cache of that level), each level in hwloc's order (by first CPU). */
+/** Number of caches, every level. */
 LNUMA_API int lnuma_topology_cache_count(const lnuma_topology *topo);
+/** The i-th cache; NULL when i is out of range.  Caches are by level (the
+ *  data or unified cache before the instruction cache of that level), each
+ *  level in hwloc's order (by first CPU). */
 LNUMA_API const lnuma_cache_info *lnuma_topology_cache(const lnuma_topology *topo, int i);
 
+/** Number of I/O devices. */
 LNUMA_API int lnuma_topology_device_count(const lnuma_topology *topo);
+/** The i-th I/O device; NULL when i is out of range. */
 LNUMA_API const lnuma_device_info *lnuma_topology_device(const lnuma_topology *topo, int i);
 /** The device named name ("eth0") or with PCI bus id name ("0000:3b:00.0"),
  *  or NULL. */
 LNUMA_API const lnuma_device_info *lnuma_topology_find_device(const lnuma_topology *topo,
                                                               const char *name);
 
-/** Memory attribute values (those that depend on an initiator: latencies and
- *  bandwidths); none on most machines without HMAT. */
+/** Number of memory attribute values (those that depend on an initiator:
+ *  latencies and bandwidths); 0 on most machines without HMAT. */
 LNUMA_API int lnuma_topology_memattr_count(const lnuma_topology *topo);
+/** The i-th memory attribute value; NULL when i is out of range. */
 LNUMA_API const lnuma_memattr_info *lnuma_topology_memattr(const lnuma_topology *topo,
                                                            int i);
 
-/** Every node / every PU of the topology. */
+/** Every node of the topology (OS indexes) into out. */
 LNUMA_API void lnuma_topology_nodes(const lnuma_topology *topo, lnuma_set *out);
+/** Every PU of the topology (OS indexes, CPU numbers) into out. */
 LNUMA_API void lnuma_topology_cpus(const lnuma_topology *topo, lnuma_set *out);
 
 /** What this process may use: for this machine, the process's CPU affinity
@@ -291,9 +309,9 @@ LNUMA_API int lnuma_topology_nearest(const lnuma_topology *topo, int node, int *
 LNUMA_API int lnuma_topology_node_of_device(const lnuma_topology *topo, const char *name,
                                             lnuma_error *err);
 
-/** Names of the enums above: "unified"/"data"/"instruction";
- *  "block"/"gpu"/"network"/"openfabrics"/"dma"/"coproc"/"other". */
+/** "unified", "data" or "instruction". */
 LNUMA_API const char *lnuma_cache_type_name(lnuma_cache_type type);
+/** "block", "gpu", "network", "openfabrics", "dma", "coproc" or "other". */
 LNUMA_API const char *lnuma_device_kind_name(lnuma_device_kind kind);
 
 #ifdef __cplusplus

@@ -1,12 +1,13 @@
---- `lnuma compare --placement P1 --placement P2 ... -- CMD ARGS...`: the
--- experiment for a program.  Each placement is run `--repetitions` times in
--- a randomised interleaved order (lnuma.experiment, seeded); wall time and
--- any metric read from the program's output by a Lua pattern get the
--- experiment's statistics (medians with confidence intervals, Mann-Whitney
--- with Holm's correction, effect sizes), and each run's pages per node are
--- checked against its placement.  Failing runs are listed with their exit
--- status and the tail of their stderr.  Exit status: 0 when every run
--- succeeded where it was asked, 1 otherwise.
+--- `lnuma compare`: the experiment for a program,
+-- `lnuma compare --placement P1 --placement P2 ... -- CMD ARGS...`.  Each
+-- placement is run `--repetitions` times in a randomised interleaved order
+-- (lnuma.experiment, seeded); wall time and any metric read from the
+-- program's output by a Lua pattern get the experiment's statistics
+-- (medians with confidence intervals, Mann-Whitney with Holm's correction,
+-- effect sizes), and each run's pages per node are checked against its
+-- placement.  Failing runs are listed with their exit status and the tail
+-- of their stderr.  Exit status: 0 when every run succeeded where it was
+-- asked, 1 otherwise.
 -- @module lnuma.cli.compare
 
 local cb = require "lnuma.cli.bench"

@@ -1,10 +1,11 @@
---- `lnuma exec [placement] -- CMD ARGS...`: runs a program under a memory
--- policy and CPU set (as numactl does) and reports what it really got: its
--- pages per node, the CPUs it ran on, its times, faults, peak RSS and exit
--- status.  The program's output passes through untouched; the report goes
--- to stderr (or, with --json, one JSON object to stdout while the
--- program's stdout goes to stderr).  The exit status is the program's
--- (128 + N for signal N), or 127/126/125 when it could not be launched.
+--- `lnuma exec`: runs a program under a memory policy and CPU set (as
+-- numactl does), `lnuma exec [placement] -- CMD ARGS...`, and reports what
+-- it really got: its pages per node, the CPUs it ran on, its times,
+-- faults, peak RSS and exit status.  The program's output passes through
+-- untouched; the report goes to stderr (or, with --json, one JSON object to
+-- stdout while the program's stdout goes to stderr).  The exit status is the
+-- program's (128 + N for signal N), or 127/126/125 when it could not be
+-- launched.
 -- @module lnuma.cli.exec
 
 local cb = require "lnuma.cli.bench"

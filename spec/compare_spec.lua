@@ -4,19 +4,9 @@
 local lnuma = require "lnuma"
 local walker = dofile("spec/support/walker.lua")
 
-local LUA = os.getenv("LUA") or "lua5.4"
 
-local function cli(args)
-  local errf = os.tmpname()
-  local p = assert(io.popen(LUA .. " bin/lnuma " .. args .. " 2>" .. errf))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = io.open(errf)
-  local err = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(errf)
-  return out, err, code
-end
+-- bin/lnuma with args: stdout, stderr, exit code.
+local cli = dofile("spec/support/helpers.lua").lnuma
 
 local function the_walker()
   local path, why = walker()

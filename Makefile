@@ -79,8 +79,8 @@ $(BUILD)/obj/%.o: %.c
 # The benchmark kernels are compiled -O3 (after OPTFLAGS, so it wins) for the
 # baseline ISA; their AVX2/AVX-512 variants are chosen at run time.
 $(BUILD)/obj/csrc/core/kernels_%.o: KERNEL_CFLAGS = -O3
-# So are the typed-range loops (sum, min, max, fill of csrc/core/bulk.c).
-$(BUILD)/obj/csrc/core/bulk.o: KERNEL_CFLAGS = -O3
+# So are the typed-range loops (csrc/core/bulk*.c: sum, min, max, fill).
+$(BUILD)/obj/csrc/core/bulk%.o: KERNEL_CFLAGS = -O3
 
 # The Lua module carries the core itself (as the rock does) and takes its Lua
 # symbols from the interpreter that loads it: it must not link liblua.

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "buffer.h"
+#include "element.h"
 
 typedef struct lnb_arena {
   lnuma_arena *arena; /* NULL once freed */
@@ -33,7 +33,7 @@ static lnb_arena *live_arena(lua_State *L, int idx) {
 /* The (n [, align]) arguments of alloc and alloc_buffer.  Runs no Lua. */
 static void alloc_args(lua_State *L, size_t *n, size_t *align) {
   lua_Integer v;
-  if (lua_isinteger(L, 2) && (v = lua_tointeger(L, 2)) > 0) { /* the fast path */
+  if (lua_isinteger(L, 2) && (v = lua_tointeger(L, 2)) > 0) {
     *n = (size_t)v;
   } else {
     luaL_checkany(L, 2);
@@ -62,7 +62,17 @@ static int full(lua_State *L, const lnb_arena *a, size_t n) {
 /* arena:alloc(n [, align]) -> the offset of n fresh bytes in the arena, or
  * nil, message, ENOMEM.  The hot path: no Lua allocation. */
 static int arena_alloc(lua_State *L) {
-  lnb_arena *a = to_arena(L, 1);
+  int top = lua_gettop(L);
+  lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
+  int isint = 0;
+  lua_Integer v = lua_tointegerx(L, 2, &isint);
+  if (top == 2 && isint && v > 0 && a->arena != NULL) { /* the hot path: alloc(n) */
+    char *p = lnuma_arena_alloc(a->arena, (size_t)v, 16);
+    if (p == NULL) return full(L, a, (size_t)v);
+    lua_pushinteger(L, (lua_Integer)(p - a->base));
+    return 1;
+  }
+  lua_pop(L, 1); /* lnb_hot_self's metatable */
   size_t n, align;
   alloc_args(L, &n, &align); /* runs no Lua: a stays where it was */
   if (a->arena == NULL) return luaL_error(L, "attempt to use a freed arena");
@@ -87,33 +97,56 @@ static int arena_alloc_buffer(lua_State *L) {
   return 1;
 }
 
-/* The address of a kind element at the byte offset in argument 3: it must
- * lie within the bytes handed out (arena:used()). */
-static char *arena_at(lua_State *L, const lnb_arena *a, int kind) {
+/* Why arena:get/set(kind, off, ...) did not take the fast path, raised in
+ * the order the arguments come: the arena, the kind, the offset. */
+static int element_failed(lua_State *L, const lnb_arena *a) {
+  lua_pop(L, 1); /* lnb_hot_self's metatable */
+  if (a->arena == NULL) return luaL_error(L, "attempt to use a freed arena");
+  int kind = lnb_check_kind(L, 2);
   int isint = 0;
   lua_Integer off = lua_tointegerx(L, 3, &isint);
-  size_t w = lnuma_kind_size((lnuma_kind)kind), used = lnuma_arena_used(a->arena);
-  if (isint && (lua_Unsigned)off < used && w <= used - (size_t)off) return a->base + off;
-  if (!isint) luaL_argerror(L, 3, "offset must be an integer");
+  if (!isint) return luaL_argerror(L, 3, "offset must be an integer");
   lua_pushfstring(L, "offset %I out of range for a %I-byte element (%I bytes in use)", off,
-                  (lua_Integer)w, (lua_Integer)used);
-  luaL_argerror(L, 3, lua_tostring(L, -1));
-  return NULL;
+                  (lua_Integer)lnb_kind_width[kind], (lua_Integer)lnuma_arena_used(a->arena));
+  return luaL_argerror(L, 3, lua_tostring(L, -1));
+}
+
+/* The address of the kind element at byte offset off when the arguments
+ * were read and it lies within the bytes handed out (arena:used()), else
+ * NULL. */
+static inline char *element_at(const lnb_arena *a, int kind, int isint, lua_Integer off) {
+  if (kind < 0 || !isint || a->arena == NULL) return NULL;
+  size_t w = lnb_kind_width[kind], used = lnuma_arena_used(a->arena);
+  return (lua_Unsigned)off < used && w <= used - (size_t)off ? a->base + off : NULL;
 }
 
 /* arena:get(kind, off) -> the element of kind at byte offset off. */
 static int arena_get(lua_State *L) {
-  lnb_arena *a = live_arena(L, 1);
-  int kind = lnb_check_kind(L, 2);
-  lnb_push_element(L, kind, arena_at(L, a, kind));
+  lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
+  int kind = lnb_peek_kind(L, 2);
+  int isint = 0;
+  lua_Integer off = lua_tointegerx(L, 3, &isint);
+  char *p = element_at(a, kind, isint, off); /* after the conversions: a may be freed */
+  if (p == NULL) return element_failed(L, a);
+  lnb_push_elem(L, kind, p);
   return 1;
 }
 
 /* arena:set(kind, off, v) writes v as kind at byte offset off. */
 static int arena_set(lua_State *L) {
-  lnb_arena *a = live_arena(L, 1);
-  int kind = lnb_check_kind(L, 2);
-  lnb_store_element(L, kind, 2, 4, arena_at(L, a, kind));
+  lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
+  int kind = lnb_peek_kind(L, 2);
+  int isint = 0;
+  lua_Integer off = lua_tointegerx(L, 3, &isint), x = 0;
+  lua_Number d = 0;
+  int plain = kind >= 0 && lnb_peek_value(L, kind, 4, &x, &d);
+  char *p = element_at(a, kind, isint, off);
+  if (p == NULL) return element_failed(L, a);
+  if (!plain) {
+    lua_pop(L, 1); /* lnb_hot_self's metatable: a missing value reads as none */
+    lnb_check_value(L, kind, 2, 4, &x, &d); /* raises, or takes 3.0 as 3 */
+  }
+  lnb_store_elem(kind, x, d, p);
   return 0;
 }
 

@@ -117,13 +117,12 @@ void lnb_read_elems(lua_State *L, int first_arg, lnb_elems *e);
  * kind or the range does not fit (first + n is never computed: no wrap). */
 char *lnb_elems_at(lua_State *L, const lnb_buffer *b, int kind, int kind_arg, int first_arg,
                    lnb_elems *e);
-/* Pushes the element of kind at p (integers for integer kinds, u64 as its
- * 64-bit pattern; floats for f32/f64).  p need not be aligned. */
-void lnb_push_element(lua_State *L, int kind, const char *p);
-/* Checks the value at arg for kind (type, range; the kind's name is read
- * from kind_arg for messages) and stores it at p.  Runs no Lua before the
- * store. */
-void lnb_store_element(lua_State *L, int kind, int kind_arg, int arg, char *p);
+/* The value at arg checked for kind (an integer in range for an integer
+ * kind, 3.0 taken as 3; a number for f32/f64) into *x or *d, or an error
+ * that says what is wrong (the kind's name is read from kind_arg).
+ * Allocates only to raise. */
+void lnb_check_value(lua_State *L, int kind, int kind_arg, int arg, lua_Integer *x,
+                     lua_Number *d);
 
 /* Pushes a closed buffer userdata (it refuses to work until attached).  mt
  * is the stack index of the "lnuma.Buffer" metatable; parent, when not 0,

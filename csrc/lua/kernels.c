@@ -120,11 +120,12 @@ static void push_u64_rows(lua_State *L, const uint64_t *v, size_t n, size_t m) {
 /* ---- measurements --------------------------------------------------------------- */
 
 /* bench_bandwidth(buf, {kernel, isa, order, cpus, repetitions, min_time,
- * first_touch, scalar}) -> {isa, order, passes, thread_bytes, bytes, rep_ns = {{t1..tn}...}, span_ns,
- * threads} */
+ * first_touch, scalar, trials}) -> {isa, order, passes, thread_bytes, bytes,
+ * rep_ns = {{t1..tn}...}, span_ns, threads, trial_ns = {{linear, split,
+ * pages}...}, trial_bytes} (the trial fields with order auto and trials > 0) */
 static int k_bandwidth(lua_State *L) {
   static const char *const keys[] = {"kernel", "isa", "order", "cpus", "repetitions",
-                                     "min_time", "first_touch", "scalar", NULL};
+                                     "min_time", "first_touch", "scalar", "trials", NULL};
   luaL_checkudata(L, 1, LNB_BUFFER);
   lnb_check_options(L, 2, keys, 0);
   lnuma_bw_params p;
@@ -141,9 +142,12 @@ static int k_bandwidth(lua_State *L) {
   lnb_field_boolean(L, 2, "first_touch", &p.first_touch);
   p.scalar = 3.0;
   lnb_field_number(L, 2, "scalar", &p.scalar);
+  p.trials = field_int(L, 2, "trials", 0, 0, LNUMA_BW_TRIALS_MAX);
+  int trials = p.order == LNUMA_ORDER_AUTO ? p.trials : 0;
   p.clock = up_clock(L);
   lnuma_bw_result r;
   memset(&r, 0, sizeof r);
+  if (trials > 0) r.trial_ns = scratch(L, (size_t)trials * LNUMA_BW_WALKS * sizeof(uint64_t));
   r.rep_ns = scratch(L, (size_t)p.repetitions * (size_t)p.nthreads * sizeof(uint64_t));
   r.span_ns = scratch(L, (size_t)p.repetitions * sizeof(uint64_t));
   r.threads = scratch(L, (size_t)p.nthreads * sizeof(lnuma_team_thread));
@@ -164,6 +168,11 @@ static int k_bandwidth(lua_State *L) {
   lua_setfield(L, -2, "span_ns");
   lnb_push_threads(L, r.threads, p.nthreads);
   lua_setfield(L, -2, "threads");
+  if (trials > 0) {
+    push_u64_rows(L, r.trial_ns, (size_t)trials, LNUMA_BW_WALKS);
+    lua_setfield(L, -2, "trial_ns");
+    lnb_set_int(L, "trial_bytes", (lua_Integer)r.trial_bytes);
+  }
   return 1;
 }
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "buffer.h"
+#include "element.h"
 
 typedef struct lnb_pool {
   lnuma_pool *pool; /* NULL once freed */
@@ -33,7 +33,8 @@ static lnb_pool *live_pool(lua_State *L, int idx) {
 /* pool:get() -> an object (a buffer view of its slot), or nil when none is
  * left.  Allocates only the first time a slot is handed out. */
 static int pool_get(lua_State *L) {
-  lnb_pool *p = live_pool(L, 1);
+  lnb_pool *p = lnb_hot_self(L, 1, LNB_POOL); /* the hot path: no pop */
+  if (p->pool == NULL) return luaL_error(L, "attempt to use a freed pool");
   lua_getiuservalue(L, 1, 1); /* slot -> view */
   char *obj = lnuma_pool_get(p->pool);
   if (obj == NULL) {
@@ -61,10 +62,15 @@ static int pool_get(lua_State *L) {
 /* pool:put(obj) gives an object back; a double put or an object of another
  * pool is an error. */
 static int pool_put(lua_State *L) {
-  lnb_pool *p = live_pool(L, 1);
+  int top = lua_gettop(L);
+  lnb_pool *p = lnb_hot_self(L, 1, LNB_POOL); /* the hot path: no pop */
+  if (p->pool == NULL) return luaL_error(L, "attempt to use a freed pool");
   lnb_buffer *v = lua_touserdata(L, 2);
-  if (v == NULL || !lua_getmetatable(L, 2) || !lua_rawequal(L, -1, lua_upvalueindex(2)))
+  if (top < 2 || v == NULL || !lua_getmetatable(L, 2) ||
+      !lua_rawequal(L, -1, lua_upvalueindex(2))) {
+    lua_settop(L, top); /* what the checks pushed goes: a missing argument is none */
     return luaL_typeerror(L, 2, LNB_BUFFER);
+  }
   if (!(v->flags & LNB_SLOT) || v->region != p->region)
     return luaL_argerror(L, 2, "not an object of this pool");
   if (v->len == 0) return luaL_argerror(L, 2, "object is already in the pool (double put)");

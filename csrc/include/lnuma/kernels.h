@@ -156,7 +156,17 @@ typedef struct lnuma_bw_params {
   const lnuma_clock *clock; /**< times the work (NULL: CLOCK_MONOTONIC_RAW);
                                  read-only while the measurement runs */
   int order;              /**< lnuma_order; AUTO (0) for this CPU's best */
+  int trials;             /**< order AUTO: rounds in which every walk order runs in
+                               turn on these threads and this memory before the
+                               timed repetitions, and the fastest (median over the
+                               rounds) is then measured; 0: the vendor's table
+                               (lnuma_order_best), no trial */
 } lnuma_bw_params;
+
+/** The walk orders a trial tries (LINEAR, SPLIT, PAGES). */
+#define LNUMA_BW_WALKS 3
+/** Most trial rounds (lnuma_bw_params.trials). */
+#define LNUMA_BW_TRIALS_MAX 15
 
 /** What lnuma_bw_measure found.  The arrays are the caller's. */
 typedef struct lnuma_bw_result {
@@ -170,14 +180,20 @@ typedef struct lnuma_bw_result {
   uint64_t *span_ns;      /**< [repetitions] (may be NULL): from the first
                                thread's start to the last thread's end */
   lnuma_team_thread *threads; /**< [nthreads] */
+  uint64_t *trial_ns;     /**< [trials * LNUMA_BW_WALKS] (may be NULL when trials is
+                               0): the span of round t of order LINEAR + w at
+                               trial_ns[t * LNUMA_BW_WALKS + w] */
+  size_t trial_bytes;     /**< bytes all threads move in one trial */
 } lnuma_bw_result;
 
 /**
  * Measures the bandwidth of a kernel: nthreads pinned threads each take an
  * equal part of mem (rounded down to the granule per array), optionally
- * first-touch it, run one warm-up pass, then `repetitions` timed rounds of
- * `passes` passes (scaled so that a round lasts min_time_ns), started
- * together on a barrier.  The bandwidth of round r is result->bytes over
+ * first-touch it, run one warm-up pass, then (order AUTO with trials) the
+ * trial rounds, every walk order in turn for about a quarter of min_time in
+ * all, and take the order with the shortest median span, then `repetitions`
+ * timed rounds of `passes` passes (scaled so that a round lasts
+ * min_time_ns), started together on a barrier.  The bandwidth of round r is result->bytes over
  * span_ns[r], the time from the first thread's start to the last thread's
  * end (the slowest thread's time when they start together; honest too when
  * the scheduler delays one).  -1 with EINVAL when the memory is too

@@ -68,26 +68,25 @@ local function bandwidth_params(fname, topo, o)
   return p, buffer
 end
 
--- order = "auto": each walk order runs once, for a quarter of min_time, on
--- this buffer and these threads (the first run first-touches it), and the
--- fastest is then measured.  Which walk a memory system streams best depends
--- on the processor, its prefetchers and what else runs, so it is measured
--- rather than assumed; with min_time 0, too short to tell, the vendor table
--- of kernel_info().orders decides.  Returns the order, the trials' GB/s
--- (nil when none ran), or nil, message, errno.
-local function choose_order(buf, p)
-  if p.order ~= "auto" or p.min_time == 0 then return p.order, nil end
-  local trials, best, best_gbps = {}, nil, -1
-  for i, o in ipairs(WALKS) do
-    local raw, msg, code = core.bench_bandwidth(buf, {
-      kernel = p.kernel, isa = p.isa, order = o, cpus = p.cpus, repetitions = 1,
-      min_time = max(p.min_time // 4, 1), first_touch = i == 1,
-    })
-    if not raw then return nil, nil, msg, code end
-    trials[o] = raw.bytes / max(raw.span_ns[1], 1)
-    if trials[o] > best_gbps then best, best_gbps = o, trials[o] end
+-- order = "auto": the core runs TRIALS rounds of every walk order in turn
+-- (about a quarter of min_time in all) on this buffer and these threads,
+-- after the warm-up, and measures the one with the shortest median.  Which
+-- walk a memory system streams best depends on the processor, its
+-- prefetchers, the number of threads and what else runs, so it is measured
+-- rather than assumed, in rounds so that drift and neighbours fall on every
+-- order alike; with min_time 0, too short to tell, the vendor table of
+-- kernel_info().orders decides.
+local TRIALS = 3
+
+-- The trials' GB/s, order -> {round...}, from the core's trial_ns rows.
+local function trial_gbps(raw)
+  if not raw.trial_ns then return nil end
+  local out = {}
+  for w, o in ipairs(WALKS) do
+    out[o] = {}
+    for t, row in ipairs(raw.trial_ns) do out[o][t] = raw.trial_bytes / max(row[w], 1) end
   end
-  return best, trials
+  return out
 end
 
 local function measure_bandwidth(r, topo, p, user_buf)
@@ -99,20 +98,20 @@ local function measure_bandwidth(r, topo, p, user_buf)
   elseif p.size < buf:size() then
     buf = buf:view(0, p.size)
   end
-  local order, trials, msg, code = choose_order(buf, p)
-  local raw
-  if order then
-    raw, msg, code = core.bench_bandwidth(buf, {
-      kernel = p.kernel, isa = p.isa, order = order, cpus = p.cpus,
-      repetitions = p.repetitions,
-      min_time = p.min_time, first_touch = trials == nil,
-    })
-  end
+  local raw, msg, code = core.bench_bandwidth(buf, {
+    kernel = p.kernel, isa = p.isa, order = p.order, cpus = p.cpus,
+    repetitions = p.repetitions, min_time = p.min_time,
+    trials = (p.order == "auto" and p.min_time > 0) and TRIALS or 0,
+  })
   if not raw then
     if not user_buf then buf:free() end
     return nil, msg, code
   end
-  r.order_trials = trials
+  local rounds = trial_gbps(raw)
+  if rounds then
+    r.order_trials, r.order_trial_rounds = {}, rounds
+    for o, t in pairs(rounds) do r.order_trials[o] = U.stats(t).median end
+  end
   -- Bytes over the time from the first thread's start to the last one's end
   -- (the slowest thread's time when they start together); bytes/ns = GB/s.
   local reps, slowest = {}, {}
@@ -160,17 +159,20 @@ end
 --   arrays: "linear", front to back as STREAM and likwid-bench do; "split",
 --   the four quarters of each array side by side, four long streams; "pages",
 --   four 4 KiB pages at a time, four streams that restart every 16 KiB; or
---   "auto" (default): each order runs once for a quarter of `min_time` on
---   this buffer and these threads, and the fastest is measured
---   (`order_trials` has their GB/s; with `min_time` 0, the vendor's usual
---   best, `kernel_info().orders`)), `repetitions` (5), `min_time` (ns per
+--   "auto" (default): after the warm-up, three rounds of every order in turn
+--   (a quarter of `min_time` in all) on this buffer and these threads, and
+--   the order with the best median is measured (`order_trials` has each
+--   order's median GB/s, `order_trial_rounds` every round's; with `min_time`
+--   0, the vendor's usual best, `kernel_info().orders`)), `repetitions` (5),
+--   `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
 --   its policy, or each thread's node)
 -- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
 --   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
 --   `counting` (how, in words), `isa`, `order` (the one measured),
---   `order_trials` (order = "auto": each order's GB/s in its trial), `cpus`, `cpus_ran`,
+--   `order_trials` (order = "auto": each order's median GB/s in the trials),
+--   `order_trial_rounds` (their GB/s round by round), `cpus`, `cpus_ran`,
 --   `placement`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message

@@ -5,6 +5,12 @@
  *  - ref.new() -> a userdata whose methods (get, set, alloc, reset, put,
  *    record) do nothing: the cost of calling a C method from Lua, which
  *    lnuma's hot methods are measured against;
+ *  - ref.checked() -> a userdata whose methods do no work but check their
+ *    arguments the way a C method is written with the auxiliary library
+ *    (luaL_checkudata on self, luaL_checkstring/checkinteger/checknumber
+ *    on the rest) and return what the lnuma method returns (an integer, a
+ *    userdata, nothing): a do-nothing method called the same way, as a
+ *    new user writes one, the reference of the goals;
  *  - ref.floor() -> a userdata whose get(kind, i) does the least a checked
  *    binding must: check its self by the metatable in an upvalue, read a
  *    string and an integer, push an integer (no bounds, no memory): where
@@ -51,6 +57,54 @@ static int ref_floor(lua_State *L) {
   lua_newuserdatauv(L, 16, 0);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setmetatable(L, -2);
+  return 1;
+}
+
+/* ---- ref.checked(): do-nothing methods, checked with the auxiliary library ---- */
+
+#define CHECKED "hotpath_ref.checked"
+
+static int checked_get(lua_State *L) { /* (kind, i) -> integer */
+  luaL_checkudata(L, 1, CHECKED);
+  luaL_checkstring(L, 2);
+  lua_pushinteger(L, luaL_checkinteger(L, 3));
+  return 1;
+}
+
+static int checked_set(lua_State *L) { /* (kind, i, v) */
+  luaL_checkudata(L, 1, CHECKED);
+  luaL_checkstring(L, 2);
+  luaL_checkinteger(L, 3);
+  luaL_checkinteger(L, 4);
+  return 0;
+}
+
+static int checked_take(lua_State *L) { /* () -> an object (itself) */
+  luaL_checkudata(L, 1, CHECKED);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int checked_put(lua_State *L) { /* (object) */
+  luaL_checkudata(L, 1, CHECKED);
+  luaL_checkudata(L, 2, CHECKED);
+  return 0;
+}
+
+static int checked_alloc(lua_State *L) { /* (n) -> integer */
+  luaL_checkudata(L, 1, CHECKED);
+  lua_pushinteger(L, luaL_checkinteger(L, 2));
+  return 1;
+}
+
+static int checked_reset(lua_State *L) {
+  luaL_checkudata(L, 1, CHECKED);
+  return 0;
+}
+
+static int ref_checked(lua_State *L) {
+  lua_newuserdatauv(L, 16, 0);
+  luaL_setmetatable(L, CHECKED);
   return 1;
 }
 
@@ -110,5 +164,15 @@ int luaopen_hotpath_ref(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcclosure(L, ref_floor, 1);
   lua_setfield(L, -2, "floor");
+  static const luaL_Reg checked[] = {{"get", checked_get},     {"set", checked_set},
+                                     {"take", checked_take},   {"put", checked_put},
+                                     {"alloc", checked_alloc}, {"reset", checked_reset},
+                                     {NULL, NULL}};
+  luaL_newmetatable(L, CHECKED);
+  luaL_newlib(L, checked);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, ref_checked);
+  lua_setfield(L, -2, "checked");
   return 1;
 }

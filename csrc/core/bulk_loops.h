@@ -1,0 +1,157 @@
+/* The inner loops of the typed-range operations (bulk.c), written once and
+ * compiled once per ISA: bulk_base.c for any x86-64 (SSE2), bulk_avx2.c and
+ * bulk_avx512.c under a target pragma, chosen at run time by bulk.c.  Plain
+ * C over typed pointers with independent accumulators, so that the compiler
+ * vectorises each for its ISA (the Makefile builds these files -O3): SSE2
+ * has no 64-bit min/max and no sign extension, AVX2 has the second,
+ * AVX-512 both, and the difference is what keeps sum(i32) and min(u64) at
+ * memory speed.  Private to the core. */
+#ifndef LNUMA_BULK_LOOPS_H
+#define LNUMA_BULK_LOOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Kinds in the order of the tables below (that of lnuma_kind). */
+enum { LNUMA__BULK_INTS = 8, LNUMA__BULK_FLOATS = 2 };
+
+/* One ISA's loops.  Integer kinds are indexed by lnuma_kind (U8..I64),
+ * float kinds by kind - LNUMA_KIND_F32. */
+typedef struct lnuma__bulk_ops {
+  /* The sum of m elements (m <= 2^20) with the sign bit flipped for signed
+   * kinds (x ^ bias: unsigned), as a 64-bit integer for the narrow kinds and
+   * as the sums of the low and high 32-bit halves for the 64-bit ones. */
+  uint64_t (*narrow_sum[LNUMA__BULK_INTS])(const void *p, size_t m);
+  void (*wide_sum[LNUMA__BULK_INTS])(const void *p, size_t m, uint64_t *lo, uint64_t *hi);
+  double (*float_sum[LNUMA__BULK_FLOATS])(const void *p, size_t n);
+  /* The least/greatest of n >= 1 elements, as the 64-bit pattern of the
+   * kind's value (signed kinds sign-extended). */
+  uint64_t (*int_min[LNUMA__BULK_INTS])(const void *p, size_t n);
+  uint64_t (*int_max[LNUMA__BULK_INTS])(const void *p, size_t n);
+  /* NaN-ignoring least/greatest of n elements; +inf / -inf when there is no
+   * number (bulk.c tells an all-NaN range apart). */
+  double (*float_min[LNUMA__BULK_FLOATS])(const void *p, size_t n);
+  double (*float_max[LNUMA__BULK_FLOATS])(const void *p, size_t n);
+} lnuma__bulk_ops;
+
+extern const lnuma__bulk_ops lnuma__bulk_base, lnuma__bulk_avx2, lnuma__bulk_avx512;
+
+/* ---- the loops (included by the per-ISA files only) ------------------------ */
+#ifdef LNUMA_BULK_LOOPS
+
+#define SMALL_SUM(name, type, utype, bias)                                    \
+  static uint64_t name(const void *v, size_t m) {                             \
+    const type *p = v;                                                        \
+    uint64_t s = 0;                                                           \
+    for (size_t i = 0; i < m; i++) s += (utype)((utype)p[i] ^ (bias));        \
+    return s;                                                                 \
+  }
+SMALL_SUM(sum_u8, uint8_t, uint8_t, 0u)
+SMALL_SUM(sum_u16, uint16_t, uint16_t, 0u)
+SMALL_SUM(sum_u32, uint32_t, uint32_t, 0u)
+SMALL_SUM(sum_i8, int8_t, uint8_t, 0x80u)
+SMALL_SUM(sum_i16, int16_t, uint16_t, 0x8000u)
+SMALL_SUM(sum_i32, int32_t, uint32_t, 0x80000000u)
+
+/* 64-bit elements: the high and low 32-bit halves summed apart (no carries,
+ * so the loop vectorises); i64 with its sign bit flipped. */
+#define WIDE_SUM(name, bias)                                                  \
+  static void name(const void *v, size_t m, uint64_t *lo_out, uint64_t *hi_out) { \
+    const uint64_t *p = v;                                                    \
+    uint64_t lo = 0, hi = 0;                                                  \
+    for (size_t i = 0; i < m; i++) {                                          \
+      uint64_t u = p[i] ^ (bias);                                             \
+      lo += u & 0xffffffffu;                                                  \
+      hi += u >> 32;                                                          \
+    }                                                                         \
+    *lo_out = lo;                                                             \
+    *hi_out = hi;                                                             \
+  }
+WIDE_SUM(sum_u64, (uint64_t)0)
+WIDE_SUM(sum_i64, (uint64_t)1 << 63)
+
+/* Floats: eight partial sums, so the additions are independent (the
+ * compiler may not reorder a single floating-point sum). */
+#define FLOAT_SUM(name, type)                                                 \
+  static double name(const void *v, size_t n) {                               \
+    const type *p = v;                                                        \
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
+    size_t i = 0;                                                             \
+    for (; i + 8 <= n; i += 8)                                                \
+      for (int j = 0; j < 8; j++) s[j] += (double)p[i + (size_t)j];           \
+    for (; i < n; i++) s[0] += (double)p[i];                                  \
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+  }
+FLOAT_SUM(sum_f32, float)
+FLOAT_SUM(sum_f64, double)
+
+/* Integer kinds: one running extreme per lane, as many lanes as a 64-byte
+ * line holds (a reduction the compiler turns into vector min/max). */
+#define INT_EXTREME(name, type, op)                                           \
+  static uint64_t name(const void *v, size_t n) {                             \
+    enum { LANES = 64 / sizeof(type) };                                       \
+    const type *p = v;                                                        \
+    type m[LANES];                                                            \
+    for (int j = 0; j < LANES; j++) m[j] = p[0];                              \
+    size_t i = 0;                                                             \
+    for (; i + LANES <= n; i += LANES)                                        \
+      for (int j = 0; j < LANES; j++) {                                       \
+        type x = p[i + (size_t)j];                                            \
+        m[j] = x op m[j] ? x : m[j];                                          \
+      }                                                                       \
+    for (; i < n; i++) m[0] = p[i] op m[0] ? p[i] : m[0];                     \
+    for (int j = 1; j < LANES; j++) m[0] = m[j] op m[0] ? m[j] : m[0];        \
+    return (uint64_t)(int64_t)m[0];                                           \
+  }
+INT_EXTREME(min_u8, uint8_t, <)
+INT_EXTREME(min_u16, uint16_t, <)
+INT_EXTREME(min_u32, uint32_t, <)
+INT_EXTREME(min_u64, uint64_t, <)
+INT_EXTREME(min_i8, int8_t, <)
+INT_EXTREME(min_i16, int16_t, <)
+INT_EXTREME(min_i32, int32_t, <)
+INT_EXTREME(min_i64, int64_t, <)
+INT_EXTREME(max_u8, uint8_t, >)
+INT_EXTREME(max_u16, uint16_t, >)
+INT_EXTREME(max_u32, uint32_t, >)
+INT_EXTREME(max_u64, uint64_t, >)
+INT_EXTREME(max_i8, int8_t, >)
+INT_EXTREME(max_i16, int16_t, >)
+INT_EXTREME(max_i32, int32_t, >)
+INT_EXTREME(max_i64, int64_t, >)
+
+/* Floats: lanes start at the identity; a NaN compares false and so never
+ * replaces a lane. */
+#define FLOAT_EXTREME(name, type, op, start)                                  \
+  static double name(const void *v, size_t n) {                               \
+    const type *p = v;                                                        \
+    type m[8];                                                                \
+    for (int j = 0; j < 8; j++) m[j] = start;                                 \
+    size_t i = 0;                                                             \
+    for (; i + 8 <= n; i += 8)                                                \
+      for (int j = 0; j < 8; j++) {                                           \
+        type x = p[i + (size_t)j];                                            \
+        m[j] = x op m[j] ? x : m[j];                                          \
+      }                                                                       \
+    for (; i < n; i++) m[0] = p[i] op m[0] ? p[i] : m[0];                     \
+    for (int j = 1; j < 8; j++) m[0] = m[j] op m[0] ? m[j] : m[0];            \
+    return (double)m[0];                                                      \
+  }
+FLOAT_EXTREME(min_f32, float, <, INFINITY)
+FLOAT_EXTREME(min_f64, double, <, INFINITY)
+FLOAT_EXTREME(max_f32, float, >, -INFINITY)
+FLOAT_EXTREME(max_f64, double, >, -INFINITY)
+
+#define LNUMA__BULK_OPS(name)                                                          \
+  const lnuma__bulk_ops name = {                                                       \
+      .narrow_sum = {sum_u8, sum_u16, sum_u32, NULL, sum_i8, sum_i16, sum_i32, NULL},  \
+      .wide_sum = {NULL, NULL, NULL, sum_u64, NULL, NULL, NULL, sum_i64},              \
+      .float_sum = {sum_f32, sum_f64},                                                 \
+      .int_min = {min_u8, min_u16, min_u32, min_u64, min_i8, min_i16, min_i32, min_i64}, \
+      .int_max = {max_u8, max_u16, max_u32, max_u64, max_i8, max_i16, max_i32, max_i64}, \
+      .float_min = {min_f32, min_f64},                                                 \
+      .float_max = {max_f32, max_f64},                                                 \
+  }
+
+#endif /* LNUMA_BULK_LOOPS */
+#endif

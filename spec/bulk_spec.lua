@@ -241,6 +241,40 @@ describe("h:record_many(buf, kind [, first [, n]])", function()
     end)
   end
 
+  for _, kind in ipairs { "u16", "u32", "u64", "i32", "i64" } do
+    it("records what h:record records over many blocks, runs and out-of-range values, for "
+      .. kind, function()
+      -- 5003 elements: several blocks of the core and a ragged tail; runs
+      -- of one value (one bucket, one add), runs below lowest and above
+      -- highest, and spread values beside them; an empty histogram first,
+      -- so that the first element is where the sums are taken from.
+      local w = KINDS[kind]
+      local count = 5003
+      local buf <close> = assert(lnuma.alloc(count * w))
+      local signed = kind:sub(1, 1) == "i"
+      local top = ({ u16 = 65535, u32 = 4294967295 })[kind] or 5000000
+      for i = 0, count - 1 do
+        local v
+        if i % 100 < 40 then v = 777                      -- a run: one bucket
+        elseif i % 100 < 50 then v = signed and -3 or 0    -- a run below lowest
+        elseif i % 100 < 55 then v = top                   -- above highest (u16: in range)
+        else v = (i * 7919) % 60000 + 1 end
+        buf:set(kind, i, v)
+      end
+      local a = lnuma.histogram { lowest = 1, highest = 100000, precision = 3 }
+      local b = lnuma.histogram { lowest = 1, highest = 100000, precision = 3 }
+      a:record_many(buf, kind)
+      for i = 0, count - 1 do b:record(buf:get(kind, i)) end
+      local ea, eb = a:export(), b:export()
+      ea.mean, eb.mean, ea.stddev, eb.stddev = nil, nil, nil, nil
+      assert.same(eb, ea)
+      assert.equal(count, a:count())
+      assert.is_true(a:underflow() > 0 and a:overflow() + a:underflow() < count)
+      assert.is_true(math.abs(a:mean() - b:mean()) <= 1e-9 * math.abs(b:mean()) + 1e-9)
+      assert.is_true(math.abs(a:stddev() - b:stddev()) <= 1e-6 * b:stddev() + 1e-9)
+    end)
+  end
+
   it("records u64 as get reads it: above 2^63 - 1 a negative value (an underflow)", function()
     local buf <close> = assert(lnuma.alloc(16))
     buf:set("u64", 0, -5)

@@ -91,12 +91,13 @@ static void acc_result(const acc128 *a, lnuma_scalar *out) {
   out->d = neg ? -m : m;
 }
 
-/* The loops of the best ISA this CPU has (the AVX-512 ones need BW, DQ and
- * VL beside F, for byte, word and 64-bit lanes). */
-static const lnuma__bulk_ops *ops(void) {
+/* The AVX-512 loops need BW, CD, DQ and VL beside F (byte, word and 64-bit
+ * lanes, lane-wise leading zeros). */
+const lnuma__bulk_ops *lnuma__bulk_ops_best(void) {
 #if defined(__x86_64__)
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
     return &lnuma__bulk_avx512;
   if (__builtin_cpu_supports("avx2")) return &lnuma__bulk_avx2;
 #endif
@@ -137,7 +138,7 @@ static void int_sum(const lnuma__bulk_ops *o, lnuma_kind kind, const char *p, si
 int lnuma_bulk_sum(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out,
                    lnuma_error *err) {
   if (check(data, kind, n, err) != 0) return -1;
-  const lnuma__bulk_ops *o = ops();
+  const lnuma__bulk_ops *o = lnuma__bulk_ops_best();
   out->is_int = 0;
   out->i = 0;
   if (lnuma_kind_is_float(kind)) {
@@ -150,13 +151,21 @@ int lnuma_bulk_sum(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *ou
   return 0;
 }
 
+void lnuma__bulk_sum128(const lnuma__bulk_ops *o, lnuma_kind kind, const void *data, size_t n,
+                        uint64_t *lo, uint64_t *hi) {
+  acc128 a = {0, 0};
+  int_sum(o, kind, data, n, &a);
+  *lo = a.lo;
+  *hi = a.hi;
+}
+
 /* ---- min and max ------------------------------------------------------------ */
 
 static int extreme(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out, int want_max,
                    lnuma_error *err) {
   if (check(data, kind, n, err) != 0) return -1;
   if (n == 0) return lnuma__fail(err, ENODATA, "%s of an empty range", want_max ? "max" : "min");
-  const lnuma__bulk_ops *o = ops();
+  const lnuma__bulk_ops *o = lnuma__bulk_ops_best();
   out->is_int = !lnuma_kind_is_float(kind);
   if (out->is_int) {
     out->i = (int64_t)(want_max ? o->int_max[kind] : o->int_min[kind])(data, n);

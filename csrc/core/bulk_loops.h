@@ -12,8 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lnuma.h"
+
 /* Kinds in the order of the tables below (that of lnuma_kind). */
 enum { LNUMA__BULK_INTS = 8, LNUMA__BULK_FLOATS = 2 };
+
+/* What a histogram's bucket arithmetic needs (histogram.c, after
+ * HdrHistogram): the tracked range and the shape of its buckets, and the
+ * first value recorded, from which squares are taken. */
+typedef struct lnuma__hist_shape {
+  int64_t lowest, highest;
+  int64_t sub_bucket_mask;   /* (sub_bucket_count - 1) << unit_magnitude */
+  int64_t half_count;        /* sub_bucket_count / 2 */
+  int unit_magnitude, half_magnitude;
+  int64_t shift;
+} lnuma__hist_shape;
+
+/* Elements a histogram block holds, and the bucket index of a value
+ * outside the tracked range. */
+#define LNUMA__HIST_BLOCK 1024
+#define LNUMA__HIST_NONE UINT32_MAX
 
 /* One ISA's loops.  Integer kinds are indexed by lnuma_kind (U8..I64),
  * float kinds by kind - LNUMA_KIND_F32. */
@@ -32,9 +50,24 @@ typedef struct lnuma__bulk_ops {
    * number (bulk.c tells an all-NaN range apart). */
   double (*float_min[LNUMA__BULK_FLOATS])(const void *p, size_t n);
   double (*float_max[LNUMA__BULK_FLOATS])(const void *p, size_t n);
+  /* For m <= LNUMA__HIST_BLOCK elements read as int64 (u64 as its bit
+   * pattern, as lnuma_histogram_record takes it): the index of each one's
+   * counter into idx (LNUMA__HIST_NONE outside [lowest, highest]), how
+   * many fall below and above into *under and *over, and the sum of the
+   * squares of (v - shift), as doubles, into *sq. */
+  void (*hist_index[LNUMA__BULK_INTS])(const lnuma__hist_shape *s, const void *p, size_t m,
+                                       uint32_t *idx, int64_t *under, int64_t *over,
+                                       double *sq);
 } lnuma__bulk_ops;
 
 extern const lnuma__bulk_ops lnuma__bulk_base, lnuma__bulk_avx2, lnuma__bulk_avx512;
+
+/* The loops of the best ISA this CPU has (bulk.c). */
+const lnuma__bulk_ops *lnuma__bulk_ops_best(void);
+/* The exact sum of n integer elements of kind (u64 unsigned, the others as
+ * their kind says) as a 128-bit two's complement lo + 2^64 hi (bulk.c). */
+void lnuma__bulk_sum128(const lnuma__bulk_ops *o, lnuma_kind kind, const void *data, size_t n,
+                        uint64_t *lo, uint64_t *hi);
 
 /* ---- the loops (included by the per-ISA files only) ------------------------ */
 #ifdef LNUMA_BULK_LOOPS
@@ -142,6 +175,50 @@ FLOAT_EXTREME(min_f64, double, <, INFINITY)
 FLOAT_EXTREME(max_f32, float, >, -INFINITY)
 FLOAT_EXTREME(max_f64, double, >, -INFINITY)
 
+/* Histogram blocks: the bucket of v is found with one count-leading-zeros
+ * and two shifts, lane by lane (vplzcntq and vpsravq under AVX-512); the
+ * squares in a second loop over the same block (in L1 by then), eight
+ * partial sums. */
+#define HIST_INDEX(name, type)                                                \
+  static void name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx, \
+                   int64_t *under, int64_t *over, double *sq) {               \
+    const type *p = v;                                                        \
+    const int64_t lo = s->lowest, hi = s->highest, mask = s->sub_bucket_mask; \
+    const int64_t half = s->half_count, shift = s->shift;                     \
+    const int unit = s->unit_magnitude, halfm = s->half_magnitude;            \
+    int64_t u = 0, o = 0;                                                     \
+    for (size_t i = 0; i < m; i++) {                                          \
+      int64_t x = (int64_t)p[i];                                              \
+      u += x < lo;                                                            \
+      o += x > hi;                                                            \
+      int b = 64 - __builtin_clzll((uint64_t)(x | mask)) - unit - (halfm + 1); \
+      int64_t at = ((int64_t)(b + 1) << halfm) + (x >> (b + unit)) - half;   \
+      idx[i] = x >= lo && x <= hi ? (uint32_t)at : LNUMA__HIST_NONE;          \
+    }                                                                         \
+    *under += u;                                                              \
+    *over += o;                                                               \
+    double q[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
+    size_t i = 0;                                                             \
+    for (; i + 8 <= m; i += 8)                                                \
+      for (int j = 0; j < 8; j++) {                                           \
+        double d = (double)((int64_t)p[i + (size_t)j] - shift);               \
+        q[j] += d * d;                                                        \
+      }                                                                       \
+    for (; i < m; i++) {                                                      \
+      double d = (double)((int64_t)p[i] - shift);                             \
+      q[0] += d * d;                                                          \
+    }                                                                         \
+    *sq += ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7])); \
+  }
+HIST_INDEX(hist_u8, uint8_t)
+HIST_INDEX(hist_u16, uint16_t)
+HIST_INDEX(hist_u32, uint32_t)
+HIST_INDEX(hist_u64, uint64_t)
+HIST_INDEX(hist_i8, int8_t)
+HIST_INDEX(hist_i16, int16_t)
+HIST_INDEX(hist_i32, int32_t)
+HIST_INDEX(hist_i64, int64_t)
+
 #define LNUMA__BULK_OPS(name)                                                          \
   const lnuma__bulk_ops name = {                                                       \
       .narrow_sum = {sum_u8, sum_u16, sum_u32, NULL, sum_i8, sum_i16, sum_i32, NULL},  \
@@ -151,6 +228,8 @@ FLOAT_EXTREME(max_f64, double, >, -INFINITY)
       .int_max = {max_u8, max_u16, max_u32, max_u64, max_i8, max_i16, max_i32, max_i64}, \
       .float_min = {min_f32, min_f64},                                                 \
       .float_max = {max_f32, max_f64},                                                 \
+      .hist_index = {hist_u8, hist_u16, hist_u32, hist_u64, hist_i8, hist_i16, hist_i32, \
+                     hist_i64},                                                        \
   }
 
 #endif /* LNUMA_BULK_LOOPS */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk_loops.h"
 #include "internal.h"
 
 #if defined(__SIZEOF_INT128__)
@@ -207,51 +208,90 @@ int lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
   return 0;
 }
 
-/* One pass over n elements of one type: the same updates as n calls of
- * lnuma_histogram_record(h, v, 1), kept in locals and written back once. */
-#if defined(__SIZEOF_INT128__)
-#define DIFF(v, shift) ((__int128)(v) - (shift))
-#else
-#define DIFF(v, shift) ((double)(v) - (double)(shift))
-#endif
-#define RECORD_MANY(name, type)                                               \
-  static void name(lnuma_histogram *h, const type *p, size_t n) {            \
-    if (h->total == 0) h->shift = h->min = h->max = (int64_t)p[0];            \
-    int64_t mn = h->min, mx = h->max, lo = h->lowest, hi = h->highest;        \
-    int64_t shift = h->shift, under = 0, over = 0;                            \
-    wide_sum sd = 0;                                                          \
-    double sq[4] = {0, 0, 0, 0}; /* four chains of squares: no FP stall */    \
-    for (size_t i = 0; i < n; i++) {                                          \
-      int64_t v = (int64_t)p[i];                                              \
-      mn = v < mn ? v : mn;                                                   \
-      mx = v > mx ? v : mx;                                                   \
-      if (v < lo)                                                             \
-        under++;                                                              \
-      else if (v > hi)                                                        \
-        over++;                                                               \
-      else                                                                    \
-        h->counts[counts_index_for(h, v)]++;                                  \
-      wide_sum d = DIFF(v, shift);                                            \
-      sd += d;                                                                \
-      double dd = (double)d;                                                  \
-      sq[i & 3] += dd * dd;                                                   \
-    }                                                                         \
-    h->min = mn;                                                              \
-    h->max = mx;                                                              \
-    h->underflow += under;                                                    \
-    h->overflow += over;                                                      \
-    h->total += (int64_t)n;                                                   \
-    h->sum_d += sd;                                                           \
-    h->sum_d2 += (sq[0] + sq[1]) + (sq[2] + sq[3]);                           \
+/* Element i of kind at p as the histogram takes it: an int64 (u64 as its
+ * bit pattern). */
+static int64_t element_at(const void *p, lnuma_kind kind, size_t i) {
+  const char *q = (const char *)p + i * lnuma_kind_size(kind);
+  switch (kind) {
+  case LNUMA_KIND_U8: return *(const uint8_t *)q;
+  case LNUMA_KIND_U16: return *(const uint16_t *)q;
+  case LNUMA_KIND_U32: return *(const uint32_t *)q;
+  case LNUMA_KIND_I8: return *(const int8_t *)q;
+  case LNUMA_KIND_I16: return *(const int16_t *)q;
+  case LNUMA_KIND_I32: return *(const int32_t *)q;
+  default: return *(const int64_t *)q;
   }
-RECORD_MANY(record_u8, uint8_t)
-RECORD_MANY(record_u16, uint16_t)
-RECORD_MANY(record_u32, uint32_t)
-RECORD_MANY(record_u64, uint64_t)
-RECORD_MANY(record_i8, int8_t)
-RECORD_MANY(record_i16, int16_t)
-RECORD_MANY(record_i32, int32_t)
-RECORD_MANY(record_i64, int64_t)
+}
+
+/* One counter per element whose index is not LNUMA__HIST_NONE.  The
+ * indexes in range are first packed together (no branch per element), then
+ * counted; a run of sixteen in one bucket (latencies often are) costs one
+ * add, since incrementing one counter sixteen times in a row would wait on
+ * the store each time. */
+static void count_block(int64_t *counts, uint32_t *idx, size_t m) {
+  size_t k = 0;
+  for (size_t i = 0; i < m; i++) {
+    uint32_t x = idx[i];
+    idx[k] = x;
+    k += x != LNUMA__HIST_NONE;
+  }
+  size_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    uint32_t first = idx[i], differ = 0;
+    for (int j = 1; j < 16; j++) differ |= idx[i + (size_t)j] ^ first;
+    if (differ == 0) {
+      counts[first] += 16;
+      continue;
+    }
+    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
+  }
+  for (; i < k; i++) counts[idx[i]]++;
+}
+
+/* n elements of kind (n > 0): the same updates as n calls of
+ * lnuma_histogram_record(h, v, 1), block by block: min, max and the exact
+ * sum by the typed-range loops, the bucket indexes by the ISA's histogram
+ * loop, then the counters. */
+static void record_blocks(lnuma_histogram *h, const char *p, lnuma_kind kind, size_t n) {
+  const lnuma__bulk_ops *o = lnuma__bulk_ops_best();
+  lnuma_kind as = kind == LNUMA_KIND_U64 ? LNUMA_KIND_I64 : kind; /* u64 read as int64 */
+  size_t w = lnuma_kind_size(kind);
+  if (h->total == 0) h->shift = h->min = h->max = element_at(p, kind, 0);
+  lnuma__hist_shape s = {h->lowest, h->highest, h->sub_bucket_mask, h->sub_bucket_half_count,
+                         h->unit_magnitude, h->sub_bucket_half_count_magnitude, h->shift};
+  uint32_t idx[LNUMA__HIST_BLOCK];
+  int64_t under = 0, over = 0, mn = h->min, mx = h->max;
+  double sq = 0;
+  for (size_t at = 0; at < n; at += LNUMA__HIST_BLOCK) {
+    size_t m = n - at < LNUMA__HIST_BLOCK ? n - at : LNUMA__HIST_BLOCK;
+    const char *q = p + at * w;
+    int64_t bmin = (int64_t)o->int_min[as](q, m), bmax = (int64_t)o->int_max[as](q, m);
+    if (bmin < mn) mn = bmin;
+    if (bmax > mx) mx = bmax;
+    uint64_t lo, hi;
+    lnuma__bulk_sum128(o, as, q, m, &lo, &hi);
+#if defined(__SIZEOF_INT128__)
+    __int128 sum = (__int128)(((unsigned __int128)hi << 64) | lo);
+    h->sum_d += sum - (__int128)m * h->shift;
+#else
+    h->sum_d += (double)(int64_t)hi * 18446744073709551616.0 + (double)lo -
+                (double)m * (double)h->shift;
+#endif
+    o->hist_index[kind](&s, q, m, idx, &under, &over, &sq);
+    /* The next block on its way from memory while this one is counted
+     * (the counting is scalar and leaves the memory idle otherwise). */
+    const char *next = q + m * w, *end = p + n * w;
+    for (size_t k = 0; k < LNUMA__HIST_BLOCK * w && next + k < end; k += 64)
+      __builtin_prefetch(next + k);
+    count_block(h->counts, idx, m);
+  }
+  h->min = mn;
+  h->max = mx;
+  h->underflow += under;
+  h->overflow += over;
+  h->total += (int64_t)n;
+  h->sum_d2 += sq;
+}
 
 int lnuma_histogram_record_many(lnuma_histogram *h, const void *data, lnuma_kind kind,
                                 size_t n, lnuma_error *err) {
@@ -266,16 +306,7 @@ int lnuma_histogram_record_many(lnuma_histogram *h, const void *data, lnuma_kind
     return lnuma__fail(err, EOVERFLOW, "%zu more values would take the histogram (%lld values) "
                        "past its limit of %lld", n, (long long)h->total, (long long)INT64_MAX);
   if (n == 0) return 0;
-  switch (kind) {
-  case LNUMA_KIND_U8: record_u8(h, data, n); break;
-  case LNUMA_KIND_U16: record_u16(h, data, n); break;
-  case LNUMA_KIND_U32: record_u32(h, data, n); break;
-  case LNUMA_KIND_U64: record_u64(h, data, n); break;
-  case LNUMA_KIND_I8: record_i8(h, data, n); break;
-  case LNUMA_KIND_I16: record_i16(h, data, n); break;
-  case LNUMA_KIND_I32: record_i32(h, data, n); break;
-  default: record_i64(h, data, n); break;
-  }
+  record_blocks(h, data, kind, n);
   return 0;
 }
 

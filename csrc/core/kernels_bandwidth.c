@@ -103,7 +103,11 @@ static void bw_thread(lnuma_team *team, int i, void *arg) {
   }
   lnuma_team_sync(team);
   if (j->trial_ns != NULL) {
-    /* Rounds of every walk in turn, so drift and neighbours fall on all. */
+    /* Rounds of every walk in turn, so drift and neighbours fall on all.
+     * On memory not well beyond the last-level cache, what one walk leaves
+     * in the cache favours another (1 GB of triad arrays under a 480 MiB
+     * L3: split ran 32 GB/s right after linear, 27 after itself), which is
+     * why bandwidth buffers default to four times the cache. */
     for (int t = 0; t < p->trials; t++)
       for (int w = 0; w < LNUMA_BW_WALKS; w++) {
         timed_round(j, team, i, j->walks[w], j->trial_passes, a, b, c, &sum);

@@ -51,16 +51,27 @@ typedef struct lnuma__bulk_ops {
   double (*float_min[LNUMA__BULK_FLOATS])(const void *p, size_t n);
   double (*float_max[LNUMA__BULK_FLOATS])(const void *p, size_t n);
   /* For m <= LNUMA__HIST_BLOCK elements read as int64 (u64 as its bit
-   * pattern, as lnuma_histogram_record takes it): the index of each one's
-   * counter into idx (LNUMA__HIST_NONE outside [lowest, highest]), how
-   * many fall below and above into *under and *over, and the sum of the
-   * squares of (v - shift), as doubles, into *sq. */
-  void (*hist_index[LNUMA__BULK_INTS])(const lnuma__hist_shape *s, const void *p, size_t m,
-                                       uint32_t *idx, int64_t *under, int64_t *over,
-                                       double *sq);
+   * pattern, as lnuma_histogram_record takes it): the counter index of each
+   * one inside [lowest, highest], packed at the front of idx in the order of
+   * the elements, their number returned; how many fall below and above
+   * added to *under and *over, and the sum of the squares of (v - shift),
+   * in doubles, to *sq. */
+  size_t (*hist_index[LNUMA__BULK_INTS])(const lnuma__hist_shape *s, const void *p, size_t m,
+                                         uint32_t *idx, int64_t *under, int64_t *over,
+                                         double *sq);
 } lnuma__bulk_ops;
 
 extern const lnuma__bulk_ops lnuma__bulk_base, lnuma__bulk_avx2, lnuma__bulk_avx512;
+
+/* The counter of a value x >= 1 (one count-leading-zeros and two shifts,
+ * after HdrHistogram_c); for x out of range the result is meaningless but
+ * defined.  The AVX-512 loop does the same lane by lane. */
+static inline int64_t lnuma__hist_bucket(const lnuma__hist_shape *s, int64_t x) {
+  int b = 64 - __builtin_clzll((uint64_t)(x | s->sub_bucket_mask)) - s->unit_magnitude -
+          (s->half_magnitude + 1);
+  return ((int64_t)(b + 1) << s->half_magnitude) + (x >> (b + s->unit_magnitude)) -
+         s->half_count;
+}
 
 /* The loops of the best ISA this CPU has (bulk.c). */
 const lnuma__bulk_ops *lnuma__bulk_ops_best(void);
@@ -175,41 +186,46 @@ FLOAT_EXTREME(min_f64, double, <, INFINITY)
 FLOAT_EXTREME(max_f32, float, >, -INFINITY)
 FLOAT_EXTREME(max_f64, double, >, -INFINITY)
 
-/* Histogram blocks: the bucket of v is found with one count-leading-zeros
- * and two shifts, lane by lane (vplzcntq and vpsravq under AVX-512); the
- * squares in a second loop over the same block (in L1 by then), eight
- * partial sums. */
+/* Histogram blocks: the buckets lane by lane (vectorised; vplzcntq under
+ * AVX-512), then those in range packed (a store and an add each, no
+ * branch); the squares in a second loop over the same block (in L1 by then),
+ * eight partial sums. */
 #define HIST_INDEX(name, type)                                                \
-  static void name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx, \
-                   int64_t *under, int64_t *over, double *sq) {               \
+  static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx, \
+                     int64_t *under, int64_t *over, double *sq) {             \
     const type *p = v;                                                        \
-    const int64_t lo = s->lowest, hi = s->highest, mask = s->sub_bucket_mask; \
-    const int64_t half = s->half_count, shift = s->shift;                     \
-    const int unit = s->unit_magnitude, halfm = s->half_magnitude;            \
+    const int64_t lo = s->lowest, hi = s->highest;                            \
+    const double shift = (double)s->shift;                                    \
     int64_t u = 0, o = 0;                                                     \
     for (size_t i = 0; i < m; i++) {                                          \
       int64_t x = (int64_t)p[i];                                              \
       u += x < lo;                                                            \
       o += x > hi;                                                            \
-      int b = 64 - __builtin_clzll((uint64_t)(x | mask)) - unit - (halfm + 1); \
-      int64_t at = ((int64_t)(b + 1) << halfm) + (x >> (b + unit)) - half;   \
-      idx[i] = x >= lo && x <= hi ? (uint32_t)at : LNUMA__HIST_NONE;          \
+      idx[i] = x >= lo && x <= hi ? (uint32_t)lnuma__hist_bucket(s, x) : LNUMA__HIST_NONE; \
     }                                                                         \
     *under += u;                                                              \
     *over += o;                                                               \
+    size_t k = 0;                                                             \
+    for (size_t i = 0; i < m; i++) {                                          \
+      uint32_t x = idx[i];                                                    \
+      idx[k] = x;                                                             \
+      k += x != LNUMA__HIST_NONE;                                             \
+    }                                                                         \
     double q[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
     size_t i = 0;                                                             \
     for (; i + 8 <= m; i += 8)                                                \
       for (int j = 0; j < 8; j++) {                                           \
-        double d = (double)((int64_t)p[i + (size_t)j] - shift);               \
+        double d = (double)(int64_t)p[i + (size_t)j] - shift;                 \
         q[j] += d * d;                                                        \
       }                                                                       \
     for (; i < m; i++) {                                                      \
-      double d = (double)((int64_t)p[i] - shift);                             \
+      double d = (double)(int64_t)p[i] - shift;                               \
       q[0] += d * d;                                                          \
     }                                                                         \
     *sq += ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7])); \
+    return k;                                                                 \
   }
+#ifndef LNUMA_BULK_OWN_HIST
 HIST_INDEX(hist_u8, uint8_t)
 HIST_INDEX(hist_u16, uint16_t)
 HIST_INDEX(hist_u32, uint32_t)
@@ -218,6 +234,7 @@ HIST_INDEX(hist_i8, int8_t)
 HIST_INDEX(hist_i16, int16_t)
 HIST_INDEX(hist_i32, int32_t)
 HIST_INDEX(hist_i64, int64_t)
+#endif
 
 #define LNUMA__BULK_OPS(name)                                                          \
   const lnuma__bulk_ops name = {                                                       \

@@ -138,16 +138,17 @@ void lnuma_histogram_free(lnuma_histogram *h) { free(h); }
 
 /* ---- index arithmetic (HdrHistogram_c) ------------------------------------ */
 
-static inline int bucket_index(const lnuma_histogram *h, int64_t v) {
-  int pow2ceiling = 64 - __builtin_clzll((uint64_t)(v | h->sub_bucket_mask));
-  return pow2ceiling - h->unit_magnitude - (h->sub_bucket_half_count_magnitude + 1);
+/* What the bucket arithmetic (lnuma__hist_bucket, bulk_loops.h: the one
+ * place it is written) reads of h. */
+static inline lnuma__hist_shape shape_of(const lnuma_histogram *h) {
+  lnuma__hist_shape s = {h->lowest, h->highest, h->sub_bucket_mask, h->sub_bucket_half_count,
+                         h->unit_magnitude, h->sub_bucket_half_count_magnitude, h->shift};
+  return s;
 }
 
 static inline size_t counts_index_for(const lnuma_histogram *h, int64_t v) {
-  int b = bucket_index(h, v);
-  int64_t sub = v >> (b + h->unit_magnitude);
-  int64_t base = (int64_t)(b + 1) << h->sub_bucket_half_count_magnitude;
-  return (size_t)(base + sub - h->sub_bucket_half_count);
+  lnuma__hist_shape s = shape_of(h);
+  return (size_t)lnuma__hist_bucket(&s, v);
 }
 
 static int64_t value_at_index(const lnuma_histogram *h, size_t index) {
@@ -223,18 +224,10 @@ static int64_t element_at(const void *p, lnuma_kind kind, size_t i) {
   }
 }
 
-/* One counter per element whose index is not LNUMA__HIST_NONE.  The
- * indexes in range are first packed together (no branch per element), then
- * counted; a run of sixteen in one bucket (latencies often are) costs one
- * add, since incrementing one counter sixteen times in a row would wait on
- * the store each time. */
-static void count_block(int64_t *counts, uint32_t *idx, size_t m) {
-  size_t k = 0;
-  for (size_t i = 0; i < m; i++) {
-    uint32_t x = idx[i];
-    idx[k] = x;
-    k += x != LNUMA__HIST_NONE;
-  }
+/* One counter per index; a run of sixteen in one bucket (latencies often
+ * are) costs one add, since incrementing one counter sixteen times in a row
+ * would wait on the store each time. */
+static void count_block(int64_t *counts, const uint32_t *idx, size_t k) {
   size_t i = 0;
   for (; i + 16 <= k; i += 16) {
     uint32_t first = idx[i], differ = 0;
@@ -257,8 +250,7 @@ static void record_blocks(lnuma_histogram *h, const char *p, lnuma_kind kind, si
   lnuma_kind as = kind == LNUMA_KIND_U64 ? LNUMA_KIND_I64 : kind; /* u64 read as int64 */
   size_t w = lnuma_kind_size(kind);
   if (h->total == 0) h->shift = h->min = h->max = element_at(p, kind, 0);
-  lnuma__hist_shape s = {h->lowest, h->highest, h->sub_bucket_mask, h->sub_bucket_half_count,
-                         h->unit_magnitude, h->sub_bucket_half_count_magnitude, h->shift};
+  lnuma__hist_shape s = shape_of(h);
   uint32_t idx[LNUMA__HIST_BLOCK];
   int64_t under = 0, over = 0, mn = h->min, mx = h->max;
   double sq = 0;
@@ -277,13 +269,8 @@ static void record_blocks(lnuma_histogram *h, const char *p, lnuma_kind kind, si
     h->sum_d += (double)(int64_t)hi * 18446744073709551616.0 + (double)lo -
                 (double)m * (double)h->shift;
 #endif
-    o->hist_index[kind](&s, q, m, idx, &under, &over, &sq);
-    /* The next block on its way from memory while this one is counted
-     * (the counting is scalar and leaves the memory idle otherwise). */
-    const char *next = q + m * w, *end = p + n * w;
-    for (size_t k = 0; k < LNUMA__HIST_BLOCK * w && next + k < end; k += 64)
-      __builtin_prefetch(next + k);
-    count_block(h->counts, idx, m);
+    size_t k = o->hist_index[kind](&s, q, m, idx, &under, &over, &sq);
+    count_block(h->counts, idx, k);
   }
   h->min = mn;
   h->max = mx;

@@ -111,43 +111,33 @@ static int element_failed(lua_State *L, const lnb_arena *a) {
   return luaL_argerror(L, 3, lua_tostring(L, -1));
 }
 
-/* The address of the kind element at byte offset off when the arguments
- * were read and it lies within the bytes handed out (arena:used()), else
- * NULL. */
-static inline char *element_at(const lnb_arena *a, int kind, int isint, lua_Integer off) {
-  if (kind < 0 || !isint || a->arena == NULL) return NULL;
-  size_t w = lnb_kind_width[kind], used = lnuma_arena_used(a->arena);
-  return (lua_Unsigned)off < used && w <= used - (size_t)off ? a->base + off : NULL;
+/* The address of the element at the byte offset the arguments name when
+ * they were read and it lies within the bytes handed out (arena:used()),
+ * else NULL. */
+static inline char *element_at(const lnb_arena *a, const lnb_elem_args *e) {
+  if (e->kind < 0 || !e->isint || a->arena == NULL) return NULL;
+  size_t w = lnb_kind_width[e->kind], used = lnuma_arena_used(a->arena);
+  return (lua_Unsigned)e->at < used && w <= used - (size_t)e->at ? a->base + e->at : NULL;
 }
 
 /* arena:get(kind, off) -> the element of kind at byte offset off. */
 static int arena_get(lua_State *L) {
   lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
-  int kind = lnb_peek_kind(L, 2);
-  int isint = 0;
-  lua_Integer off = lua_tointegerx(L, 3, &isint);
-  char *p = element_at(a, kind, isint, off); /* after the conversions: a may be freed */
+  lnb_elem_args e;
+  lnb_read_elem_args(L, 0, &e);
+  char *p = element_at(a, &e); /* after the conversions: a may be freed */
   if (p == NULL) return element_failed(L, a);
-  lnb_push_elem(L, kind, p);
+  lnb_push_elem(L, e.kind, p);
   return 1;
 }
 
 /* arena:set(kind, off, v) writes v as kind at byte offset off. */
 static int arena_set(lua_State *L) {
   lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
-  int kind = lnb_peek_kind(L, 2);
-  int isint = 0;
-  lua_Integer off = lua_tointegerx(L, 3, &isint), x = 0;
-  lua_Number d = 0;
-  int plain = kind >= 0 && lnb_peek_value(L, kind, 4, &x, &d);
-  char *p = element_at(a, kind, isint, off);
-  if (p == NULL) return element_failed(L, a);
-  if (!plain) {
-    lua_pop(L, 1); /* lnb_hot_self's metatable: a missing value reads as none */
-    lnb_check_value(L, kind, 2, 4, &x, &d); /* raises, or takes 3.0 as 3 */
-  }
-  lnb_store_elem(kind, x, d, p);
-  return 0;
+  lnb_elem_args e;
+  lnb_read_elem_args(L, 1, &e);
+  char *p = element_at(a, &e);
+  return p != NULL ? lnb_finish_set(L, &e, p) : element_failed(L, a);
 }
 
 /* arena:view(off [, len]) -> a buffer view of [off, off+len) of the bytes

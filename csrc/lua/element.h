@@ -113,4 +113,34 @@ static inline int lnb_peek_value(lua_State *L, int kind, int arg, lua_Integer *x
   return *x >= lnb_kind_min[kind] && *x <= lnb_kind_max[kind];
 }
 
+/* The arguments of get/set(kind, at [, v]) (2, 3 and 4) as the hot path
+ * reads them: the kind (-1: not one), the position (isint: it is an
+ * integer) and, for set, the value when it is the plain case (plain). */
+typedef struct lnb_elem_args {
+  int kind, isint, plain;
+  lua_Integer at, x;
+  lua_Number d;
+} lnb_elem_args;
+
+static inline void lnb_read_elem_args(lua_State *L, int with_value, lnb_elem_args *a) {
+  a->kind = lnb_peek_kind(L, 2);
+  a->isint = 0;
+  a->at = lua_tointegerx(L, 3, &a->isint);
+  a->x = 0;
+  a->d = 0;
+  a->plain = with_value && a->kind >= 0 && lnb_peek_value(L, a->kind, 4, &a->x, &a->d);
+}
+
+/* The end of set once p, the element, was found: the value stored, checked
+ * the slow way first when it was not the plain case (raises, or takes 3.0
+ * as 3). */
+static inline int lnb_finish_set(lua_State *L, lnb_elem_args *a, char *p) {
+  if (!a->plain) {
+    lua_pop(L, 1); /* lnb_hot_self's metatable: a missing value reads as none */
+    lnb_check_value(L, a->kind, 2, 4, &a->x, &a->d);
+  }
+  lnb_store_elem(a->kind, a->x, a->d, p);
+  return 0;
+}
+
 #endif

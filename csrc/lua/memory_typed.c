@@ -54,43 +54,33 @@ static int element_failed(lua_State *L, const lnb_buffer *b) {
   return luaL_argerror(L, 3, lua_tostring(L, -1));
 }
 
-/* The address of element i of kind in b when the arguments were read and
- * b is usable, else NULL. */
-static inline char *element_at(const lnb_buffer *b, int kind, int isint, lua_Integer i) {
-  if (kind < 0 || !isint || !lnb_in_use(b)) return NULL;
-  unsigned shift = lnb_kind_shift[kind];
-  return (lua_Unsigned)i < (b->len >> shift) ? b->ptr + ((size_t)i << shift) : NULL;
+/* The address of the element the arguments name in b when they were read
+ * and b is usable, else NULL. */
+static inline char *element_at(const lnb_buffer *b, const lnb_elem_args *a) {
+  if (a->kind < 0 || !a->isint || !lnb_in_use(b)) return NULL;
+  unsigned shift = lnb_kind_shift[a->kind];
+  return (lua_Unsigned)a->at < (b->len >> shift) ? b->ptr + ((size_t)a->at << shift) : NULL;
 }
 
 /* buf:get(kind, i) -> the element i (0-based) read as kind.  The hot path:
- * five calls of the Lua API, nothing allocated. */
+ * six calls of the Lua API, nothing allocated. */
 static int buf_get(lua_State *L) {
   lnb_buffer *b = lnb_hot_self(L, 1, LNB_BUFFER);
-  int kind = lnb_peek_kind(L, 2);
-  int isint = 0;
-  lua_Integer i = lua_tointegerx(L, 3, &isint);
-  char *p = element_at(b, kind, isint, i); /* after the conversions: b may be freed */
+  lnb_elem_args a;
+  lnb_read_elem_args(L, 0, &a);
+  char *p = element_at(b, &a); /* after the conversions: b may be freed */
   if (p == NULL) return element_failed(L, b);
-  lnb_push_elem(L, kind, p);
+  lnb_push_elem(L, a.kind, p);
   return 1;
 }
 
 /* buf:set(kind, i, v) writes v at element i (0-based) as kind. */
 static int buf_set(lua_State *L) {
   lnb_buffer *b = lnb_hot_self(L, 1, LNB_BUFFER);
-  int kind = lnb_peek_kind(L, 2);
-  int isint = 0;
-  lua_Integer i = lua_tointegerx(L, 3, &isint), x = 0;
-  lua_Number d = 0;
-  int plain = kind >= 0 && lnb_peek_value(L, kind, 4, &x, &d);
-  char *p = element_at(b, kind, isint, i);
-  if (p == NULL) return element_failed(L, b);
-  if (!plain) {
-    lua_pop(L, 1); /* lnb_hot_self's metatable: a missing value reads as none */
-    lnb_check_value(L, kind, 2, 4, &x, &d); /* raises, or takes 3.0 as 3 */
-  }
-  lnb_store_elem(kind, x, d, p);
-  return 0;
+  lnb_elem_args a;
+  lnb_read_elem_args(L, 1, &a);
+  char *p = element_at(b, &a);
+  return p != NULL ? lnb_finish_set(L, &a, p) : element_failed(L, b);
 }
 
 /* ---- typed ranges ---------------------------------------------------------- */

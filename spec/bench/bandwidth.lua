@@ -23,7 +23,10 @@ local topo = lnuma.topology()
 -- cache between passes and the walk orders ranked by what the previous
 -- pass left there, not by memory (triad, 2 threads: split 27 GB/s, linear
 -- 32; at 2 GB and 4 GB all three 31.5-32).
-local SIZE = require("lnuma.bench.util").default_bandwidth_size(topo)
+-- likwid-bench reads sizes in kB of 1000 bytes (and refuses 2^31 bytes
+-- written in B), so both tools get a whole number of kB.
+local SIZE_KB = require("lnuma.bench.util").default_bandwidth_size(topo) // 1000
+local SIZE = SIZE_KB * 1000
 local cpus = topo.allowed.cpus
 local THREADS = { 1 }
 if #cpus > 1 then THREADS[2] = #cpus end
@@ -82,10 +85,10 @@ if have("likwid-bench") then
   for name in list:gmatch("([%w_]+) %- ") do available[name] = true end
 end
 
-local LIKWID_CMD = "likwid-bench -t %s -W N:%dB:%d"
+local LIKWID_CMD = "likwid-bench -t %s -W N:%dkB:%d"
 -- GB/s (1e9 bytes/s) of one likwid-bench run, or nil.
 local function likwid(kernel, threads)
-  local ok, out = sh(LIKWID_CMD:format(kernel, SIZE, threads))
+  local ok, out = sh(LIKWID_CMD:format(kernel, SIZE_KB, threads))
   local mbs = ok and out:match("MByte/s:%s*([%d.]+)")
   return mbs and tonumber(mbs) / 1000 or nil
 end
@@ -125,7 +128,7 @@ print(("# bandwidth: %s per run (all arrays), threads %s, GB/s = 1e9 bytes/s; ln
        :format(lnuma.report.size(SIZE), table.concat(THREADS, " and "), REPS))
 print("# lnuma: lnuma.bench.bandwidth{kernel = K, size = " .. SIZE .. ", cpus = {...}, isa = I, "
       .. "order = O, repetitions = " .. REPS .. ", min_time = 200000000}")
-print("# likwid: " .. LIKWID_CMD:format("VARIANT", SIZE, 0):gsub(":0$", ":THREADS"))
+print("# likwid: " .. LIKWID_CMD:format("VARIANT", SIZE_KB, 0):gsub(":0$", ":THREADS"))
 print(("# per kernel: a selection round (lnuma in each order, every likwid variant once) picks "
        .. "likwid's best variant; then %d pairs, lnuma (order auto) and that variant run in "
        .. "turn; ratio = median lnuma / median likwid over the pairs (best / best beside it)")

@@ -10,19 +10,21 @@
 -- starts or stops between rounds) and the ratio of the best windows.  Lines
 -- are "name value unit" (the runner appends them to the results file).
 --
--- Environment: LNUMA_AGREE_ROUNDS (default 9), LNUMA_AGREE_SIZES (a subset of
+-- Environment: LNUMA_AGREE_ROUNDS (default 15), LNUMA_AGREE_SIZES (a subset of
 -- "L1,L2,LLC,DRAM"), LNUMA_BENCH_L2 / LNUMA_BENCH_LLC (cache sizes, such as
 -- "1M", where the topology does not report them: virtual machines often do not).
 local lnuma = require "lnuma"
 
 local BUILD = os.getenv("BUILD") or "build"
-local ROUNDS = math.tointeger(tonumber(os.getenv("LNUMA_AGREE_ROUNDS") or "")) or 9
+-- 15 rounds: with 4 KiB pages each new buffer lands on other physical
+-- pages, and a round's figure moves with them (L2-sized: 4.5 or 5.0 ns, in
+-- both tools; DRAM uniform: 276-376 ns), which 9 rounds did not average out.
+local ROUNDS = math.tointeger(tonumber(os.getenv("LNUMA_AGREE_ROUNDS") or "")) or 15
 local TOLERANCE = 0.03
 -- About 100 ms of timed chase on each side, in windows of the same length
 -- (the median of short windows filters more disturbances than that of long
 -- ones): lnuma at its defaults, 5 repetitions of 32 chunks of 20/32 ms, and
 -- the chaser 161 chains of 0.625 ms.
-local LNUMA_OPTS = {}
 local CHASER_OPTS = "-r 161 -t 0.625"
 local KIB, MIB = 1024, 1024 * 1024
 
@@ -110,41 +112,48 @@ end
 
 -- ---- the two sides ------------------------------------------------------------
 
--- Bytes of [addr, addr + len) that transparent huge pages back (smaps).
-local function thp_bytes(addr, len)
-  local f = io.open("/proc/self/smaps", "r")
-  if not f then return nil end
-  local inside, total = false, 0
-  for l in f:lines() do
-    local lo, hi = l:match("^(%x+)%-(%x+) ")
-    if lo then
-      lo, hi = tonumber(lo, 16), tonumber(hi, 16)
-      inside = hi > addr and lo < addr + len
-    elseif inside then
-      local kb = l:match("^AnonHugePages:%s+(%d+) kB")
-      if kb then total = total + tonumber(kb) * 1024 end
-    end
-  end
+-- Each round runs lnuma in a process of its own, as the chaser runs: a
+-- buffer freed and allocated again in one process tends to get the same
+-- physical pages back, and in a VM some of those are slower than others
+-- (host page size, cache sharing), so a long-lived process kept its luck
+-- round after round (1 MiB on THP: 7.7 ns for ten rounds, 5.0 ns in the
+-- chaser's fresh processes beside it).  In fresh processes both sides draw
+-- their pages alike.
+local LNUMA_SIDE = os.tmpname()
+do
+  local f = assert(io.open(LNUMA_SIDE, "w"))
+  f:write([=[
+local lnuma = require "lnuma"
+local pattern, size, page, cpu, seed = arg[1], tonumber(arg[2]), arg[3], tonumber(arg[4]),
+  tonumber(arg[5])
+local buf = assert(lnuma.alloc(size, { huge = page == "thp" and "thp" or false }))
+local r = assert(lnuma.bench.latency { buffer = buf, pattern = pattern, cpu = cpu, seed = seed })
+io.write(("ns=%.17g best=%.17g thp=%d cpu=%d\n"):format(r.latency_ns, r.chunks.min,
+  buf:placement().huge_bytes or -1, r.cpus_ran[1]))
+]=])
   f:close()
-  return math.min(total, len)
+end
+local LUA = os.getenv("LUA") or "lua5.4"
+
+local function key_values(out)
+  local kv = {}
+  for k, v in out:gmatch("([%w_]+)=(%S+)") do kv[k] = v end
+  return kv
 end
 
 local function run_lnuma(pattern, size, page, seed)
-  local huge = page == "thp" and "thp" or false
-  local buf = assert(lnuma.alloc(size, { huge = huge }))
-  local o = { buffer = buf, pattern = pattern, cpu = CPU, seed = seed }
-  for k, v in pairs(LNUMA_OPTS) do o[k] = v end
-  local r = assert(lnuma.bench.latency(o))
-  local thp = thp_bytes(buf:address(), size)
-  buf:free()
-  return { ns = r.latency_ns, best = r.chunks.min, thp = thp, cpu = r.cpus_ran[1] }
+  local ok, out = sh(("%s %s %s %d %s %d %d"):format(LUA, LNUMA_SIDE, pattern, size, page, CPU,
+    seed))
+  local kv = key_values(out)
+  if not ok or not kv.ns then error("lnuma side failed: " .. out) end
+  return { ns = tonumber(kv.ns), best = tonumber(kv.best), thp = tonumber(kv.thp),
+           cpu = tonumber(kv.cpu) }
 end
 
 local function run_chaser(pattern, size, page, seed)
   local ok, out = sh(("%s -m %d -p %s -P %s -c %d -s %d %s"):format(CHASER, size, pattern,
     page, CPU, seed, CHASER_OPTS))
-  local kv = {}
-  for k, v in out:gmatch("([%w_]+)=(%S+)") do kv[k] = v end
+  local kv = key_values(out)
   if not ok or not kv.median_ns then error("chaser failed: " .. out) end
   return { ns = tonumber(kv.median_ns), best = tonumber(kv.min_ns), thp = tonumber(kv.thp_bytes),
            cpu = tonumber(kv.cpu_end) }
@@ -210,3 +219,4 @@ end
 print("# level size  page pattern  lnuma ns chaser ns   ratio  paired    best  within 3%")
 for _, s in ipairs(summary) do print(s) end
 line("agree.all_within_3pct", all_ok and 1 or 0, all_ok and "yes" or "no")
+os.remove(LNUMA_SIDE)

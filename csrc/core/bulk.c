@@ -151,14 +151,6 @@ int lnuma_bulk_sum(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *ou
   return 0;
 }
 
-void lnuma__bulk_sum128(const lnuma__bulk_ops *o, lnuma_kind kind, const void *data, size_t n,
-                        uint64_t *lo, uint64_t *hi) {
-  acc128 a = {0, 0};
-  int_sum(o, kind, data, n, &a);
-  *lo = a.lo;
-  *hi = a.hi;
-}
-
 /* ---- min and max ------------------------------------------------------------ */
 
 static int extreme(const void *data, lnuma_kind kind, size_t n, lnuma_scalar *out, int want_max,

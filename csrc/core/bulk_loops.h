@@ -33,6 +33,24 @@ typedef struct lnuma__hist_shape {
 #define LNUMA__HIST_BLOCK 1024
 #define LNUMA__HIST_NONE UINT32_MAX
 
+/* What a histogram block adds to (histogram.c, record_blocks): the least
+ * and greatest element and the counts below and above the range, running;
+ * the sum of the squares of (v - shift), running; the block's exact sum as
+ * sum_hi * 2^32 + sum_lo, set by each block. */
+typedef struct lnuma__hist_acc {
+  int64_t min, max, under, over;
+  double sq;
+  int64_t sum_hi;
+  uint64_t sum_lo;
+} lnuma__hist_acc;
+
+/* A block's sum s as sum_hi * 2^32 + sum_lo (no shift of a negative). */
+static inline void lnuma__hist_set_sum(lnuma__hist_acc *a, int64_t s) {
+  uint64_t lo = (uint64_t)s & 0xffffffffu;
+  a->sum_lo = lo;
+  a->sum_hi = (s - (int64_t)lo) / ((int64_t)1 << 32);
+}
+
 /* One ISA's loops.  Integer kinds are indexed by lnuma_kind (U8..I64),
  * float kinds by kind - LNUMA_KIND_F32. */
 typedef struct lnuma__bulk_ops {
@@ -51,14 +69,13 @@ typedef struct lnuma__bulk_ops {
   double (*float_min[LNUMA__BULK_FLOATS])(const void *p, size_t n);
   double (*float_max[LNUMA__BULK_FLOATS])(const void *p, size_t n);
   /* For m <= LNUMA__HIST_BLOCK elements read as int64 (u64 as its bit
-   * pattern, as lnuma_histogram_record takes it): the counter index of each
-   * one inside [lowest, highest], packed at the front of idx in the order of
-   * the elements, their number returned; how many fall below and above
-   * added to *under and *over, and the sum of the squares of (v - shift),
-   * in doubles, to *sq. */
-  size_t (*hist_index[LNUMA__BULK_INTS])(const lnuma__hist_shape *s, const void *p, size_t m,
-                                         uint32_t *idx, int64_t *under, int64_t *over,
-                                         double *sq);
+   * pattern, as lnuma_histogram_record takes it), in one call: the counter
+   * index of each one inside [lowest, highest], packed at the front of idx
+   * in the order of the elements, their number returned; and into *a. */
+  size_t (*hist_block[LNUMA__BULK_INTS])(const lnuma__hist_shape *s, const void *p, size_t m,
+                                         uint32_t *idx, lnuma__hist_acc *a);
+  /* One increment of counts[idx[i]] for each of the k indexes. */
+  void (*hist_count)(int64_t *counts, const uint32_t *idx, size_t k);
 } lnuma__bulk_ops;
 
 extern const lnuma__bulk_ops lnuma__bulk_base, lnuma__bulk_avx2, lnuma__bulk_avx512;
@@ -75,13 +92,36 @@ static inline int64_t lnuma__hist_bucket(const lnuma__hist_shape *s, int64_t x) 
 
 /* The loops of the best ISA this CPU has (bulk.c). */
 const lnuma__bulk_ops *lnuma__bulk_ops_best(void);
-/* The exact sum of n integer elements of kind (u64 unsigned, the others as
- * their kind says) as a 128-bit two's complement lo + 2^64 hi (bulk.c). */
-void lnuma__bulk_sum128(const lnuma__bulk_ops *o, lnuma_kind kind, const void *data, size_t n,
-                        uint64_t *lo, uint64_t *hi);
 
 /* ---- the loops (included by the per-ISA files only) ------------------------ */
 #ifdef LNUMA_BULK_LOOPS
+#include <string.h>
+
+/* 8- and 16-bit elements into partial sums of twice their width, 64 lanes,
+ * folded before they can carry (ROUNDS rows of the largest element): the
+ * compiler widens once per row, not to 64 bits per element, which is what
+ * kept a u8 sum at a fifth of memory speed. */
+#define NARROW_SUM(name, type, utype, ptype, bias, ROUNDS)                    \
+  static uint64_t name(const void *v, size_t m) {                             \
+    enum { LANES = 64 };                                                      \
+    const type *p = v;                                                        \
+    uint64_t s = 0;                                                           \
+    size_t i = 0;                                                             \
+    while (m - i >= LANES) {                                                  \
+      size_t rows = (m - i) / LANES;                                          \
+      if (rows > (ROUNDS)) rows = (ROUNDS);                                   \
+      ptype part[LANES] = {0};                                                \
+      for (size_t end = i + rows * LANES; i < end; i += LANES)                \
+        for (int j = 0; j < LANES; j++) part[j] += (utype)((utype)p[i + (size_t)j] ^ (bias)); \
+      for (int j = 0; j < LANES; j++) s += part[j];                           \
+    }                                                                         \
+    for (; i < m; i++) s += (utype)((utype)p[i] ^ (bias));                    \
+    return s;                                                                 \
+  }
+NARROW_SUM(sum_u8, uint8_t, uint8_t, uint16_t, 0u, 257)
+NARROW_SUM(sum_i8, int8_t, uint8_t, uint16_t, 0x80u, 257)
+NARROW_SUM(sum_u16, uint16_t, uint16_t, uint32_t, 0u, 65537)
+NARROW_SUM(sum_i16, int16_t, uint16_t, uint32_t, 0x8000u, 65537)
 
 #define SMALL_SUM(name, type, utype, bias)                                    \
   static uint64_t name(const void *v, size_t m) {                             \
@@ -90,11 +130,7 @@ void lnuma__bulk_sum128(const lnuma__bulk_ops *o, lnuma_kind kind, const void *d
     for (size_t i = 0; i < m; i++) s += (utype)((utype)p[i] ^ (bias));        \
     return s;                                                                 \
   }
-SMALL_SUM(sum_u8, uint8_t, uint8_t, 0u)
-SMALL_SUM(sum_u16, uint16_t, uint16_t, 0u)
 SMALL_SUM(sum_u32, uint32_t, uint32_t, 0u)
-SMALL_SUM(sum_i8, int8_t, uint8_t, 0x80u)
-SMALL_SUM(sum_i16, int16_t, uint16_t, 0x8000u)
 SMALL_SUM(sum_i32, int32_t, uint32_t, 0x80000000u)
 
 /* 64-bit elements: the high and low 32-bit halves summed apart (no carries,
@@ -114,17 +150,27 @@ SMALL_SUM(sum_i32, int32_t, uint32_t, 0x80000000u)
 WIDE_SUM(sum_u64, (uint64_t)0)
 WIDE_SUM(sum_i64, (uint64_t)1 << 63)
 
-/* Floats: eight partial sums, so the additions are independent (the
- * compiler may not reorder a single floating-point sum). */
+/* Floats: sixteen partial sums in doubles, two vectors of eight (GCC vector
+ * types), so the additions are independent (the compiler may not reorder a
+ * single floating-point sum) and two chains are in flight. */
 #define FLOAT_SUM(name, type)                                                 \
   static double name(const void *v, size_t n) {                               \
+    typedef type in __attribute__((vector_size(8 * sizeof(type))));           \
+    typedef double acc __attribute__((vector_size(64)));                      \
     const type *p = v;                                                        \
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
+    acc s0 = {0}, s1 = {0};                                                   \
+    in x0, x1;                                                                \
     size_t i = 0;                                                             \
-    for (; i + 8 <= n; i += 8)                                                \
-      for (int j = 0; j < 8; j++) s[j] += (double)p[i + (size_t)j];           \
-    for (; i < n; i++) s[0] += (double)p[i];                                  \
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+    for (; i + 16 <= n; i += 16) {                                            \
+      __builtin_prefetch((const char *)(p + i) + 4096);                       \
+      memcpy(&x0, p + i, sizeof x0);                                          \
+      memcpy(&x1, p + i + 8, sizeof x1);                                      \
+      s0 += __builtin_convertvector(x0, acc);                                 \
+      s1 += __builtin_convertvector(x1, acc);                                 \
+    }                                                                         \
+    for (; i < n; i++) s0[0] += (double)p[i];                                 \
+    acc t = s0 + s1;                                                          \
+    return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7])); \
   }
 FLOAT_SUM(sum_f32, float)
 FLOAT_SUM(sum_f64, double)
@@ -164,27 +210,39 @@ INT_EXTREME(max_i16, int16_t, >)
 INT_EXTREME(max_i32, int32_t, >)
 INT_EXTREME(max_i64, int64_t, >)
 
-/* Floats: lanes start at the identity; a NaN compares false and so never
- * replaces a lane. */
-#define FLOAT_EXTREME(name, type, op, start)                                  \
+/* Floats: two 64-byte vectors of running extremes (GCC vector types: the
+ * compiler left the array form scalar, since it may not turn the select into
+ * a min without -ffinite-math-only), each lane replaced where x op lane, so
+ * that a NaN, comparing false, never replaces one; lanes start at the
+ * identity. */
+#define FLOAT_EXTREME(name, type, itype, op, start)                           \
   static double name(const void *v, size_t n) {                               \
+    typedef type vec __attribute__((vector_size(64)));                        \
+    typedef itype ivec __attribute__((vector_size(64)));                      \
+    enum { LANES = 64 / sizeof(type) };                                       \
     const type *p = v;                                                        \
-    type m[8];                                                                \
-    for (int j = 0; j < 8; j++) m[j] = start;                                 \
+    const vec zero = {0};                                                     \
+    vec m0 = zero + (start), m1 = m0, x0, x1; /* every lane the identity */   \
     size_t i = 0;                                                             \
-    for (; i + 8 <= n; i += 8)                                                \
-      for (int j = 0; j < 8; j++) {                                           \
-        type x = p[i + (size_t)j];                                            \
-        m[j] = x op m[j] ? x : m[j];                                          \
-      }                                                                       \
-    for (; i < n; i++) m[0] = p[i] op m[0] ? p[i] : m[0];                     \
-    for (int j = 1; j < 8; j++) m[0] = m[j] op m[0] ? m[j] : m[0];            \
-    return (double)m[0];                                                      \
+    for (; i + 2 * LANES <= n; i += 2 * LANES) {                              \
+      memcpy(&x0, p + i, sizeof x0);                                          \
+      memcpy(&x1, p + i + LANES, sizeof x1);                                  \
+      ivec t0 = x0 op m0, t1 = x1 op m1;                                      \
+      m0 = (vec)(((ivec)x0 & t0) | ((ivec)m0 & ~t0));                         \
+      m1 = (vec)(((ivec)x1 & t1) | ((ivec)m1 & ~t1));                         \
+    }                                                                         \
+    type r = start;                                                           \
+    for (int j = 0; j < LANES; j++) {                                         \
+      r = m0[j] op r ? m0[j] : r;                                             \
+      r = m1[j] op r ? m1[j] : r;                                             \
+    }                                                                         \
+    for (; i < n; i++) r = p[i] op r ? p[i] : r;                              \
+    return (double)r;                                                         \
   }
-FLOAT_EXTREME(min_f32, float, <, INFINITY)
-FLOAT_EXTREME(min_f64, double, <, INFINITY)
-FLOAT_EXTREME(max_f32, float, >, -INFINITY)
-FLOAT_EXTREME(max_f64, double, >, -INFINITY)
+FLOAT_EXTREME(min_f32, float, int32_t, <, INFINITY)
+FLOAT_EXTREME(min_f64, double, int64_t, <, INFINITY)
+FLOAT_EXTREME(max_f32, float, int32_t, >, -INFINITY)
+FLOAT_EXTREME(max_f64, double, int64_t, >, -INFINITY)
 
 /* Histogram blocks: the buckets lane by lane (vectorised; vplzcntq under
  * AVX-512), then those in range packed (a store and an add each, no
@@ -225,15 +283,58 @@ FLOAT_EXTREME(max_f64, double, >, -INFINITY)
     *sq += ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7])); \
     return k;                                                                 \
   }
+
+/* The whole block: min, max and the exact sum by the loops above (signed
+ * sums unbiased here: - m * 2^(bits-1)), then the indexes.  u64 is read as
+ * i64, as lnuma_histogram_record takes it. */
+#define HIST_NARROW(name, type, mn, mx, sum, bias)                            \
+  HIST_INDEX(index_##name, type)                                              \
+  static size_t name(const lnuma__hist_shape *s, const void *p, size_t m, uint32_t *idx, \
+                     lnuma__hist_acc *a) {                                    \
+    int64_t lo = (int64_t)mn(p, m), hi = (int64_t)mx(p, m);                   \
+    if (lo < a->min) a->min = lo;                                             \
+    if (hi > a->max) a->max = hi;                                             \
+    lnuma__hist_set_sum(a, (int64_t)sum(p, m) - (int64_t)m * (int64_t)(bias)); \
+    return index_##name(s, p, m, idx, &a->under, &a->over, &a->sq);           \
+  }
+#define HIST_WIDE(name, type)                                                 \
+  HIST_INDEX(index_##name, type)                                              \
+  static size_t name(const lnuma__hist_shape *s, const void *p, size_t m, uint32_t *idx, \
+                     lnuma__hist_acc *a) {                                    \
+    int64_t lo = (int64_t)min_i64(p, m), hi = (int64_t)max_i64(p, m);         \
+    if (lo < a->min) a->min = lo;                                             \
+    if (hi > a->max) a->max = hi;                                             \
+    uint64_t slo, shi;                                                        \
+    sum_i64(p, m, &slo, &shi);                                                \
+    a->sum_lo = slo;                                                          \
+    a->sum_hi = (int64_t)shi - (int64_t)m * ((int64_t)1 << 31);               \
+    return index_##name(s, p, m, idx, &a->under, &a->over, &a->sq);           \
+  }
 #ifndef LNUMA_BULK_OWN_HIST
-HIST_INDEX(hist_u8, uint8_t)
-HIST_INDEX(hist_u16, uint16_t)
-HIST_INDEX(hist_u32, uint32_t)
-HIST_INDEX(hist_u64, uint64_t)
-HIST_INDEX(hist_i8, int8_t)
-HIST_INDEX(hist_i16, int16_t)
-HIST_INDEX(hist_i32, int32_t)
-HIST_INDEX(hist_i64, int64_t)
+/* One counter per index; a run of sixteen in one bucket (latencies often
+ * are) costs one add, since incrementing one counter sixteen times in a row
+ * would wait on the store each time. */
+static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {
+  size_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    uint32_t first = idx[i], differ = 0;
+    for (int j = 1; j < 16; j++) differ |= idx[i + (size_t)j] ^ first;
+    if (differ == 0) {
+      counts[first] += 16;
+      continue;
+    }
+    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
+  }
+  for (; i < k; i++) counts[idx[i]]++;
+}
+HIST_NARROW(hist_u8, uint8_t, min_u8, max_u8, sum_u8, 0)
+HIST_NARROW(hist_u16, uint16_t, min_u16, max_u16, sum_u16, 0)
+HIST_NARROW(hist_u32, uint32_t, min_u32, max_u32, sum_u32, 0)
+HIST_WIDE(hist_u64, uint64_t)
+HIST_NARROW(hist_i8, int8_t, min_i8, max_i8, sum_i8, 0x80)
+HIST_NARROW(hist_i16, int16_t, min_i16, max_i16, sum_i16, 0x8000)
+HIST_NARROW(hist_i32, int32_t, min_i32, max_i32, sum_i32, 0x80000000u)
+HIST_WIDE(hist_i64, int64_t)
 #endif
 
 #define LNUMA__BULK_OPS(name)                                                          \
@@ -245,8 +346,9 @@ HIST_INDEX(hist_i64, int64_t)
       .int_max = {max_u8, max_u16, max_u32, max_u64, max_i8, max_i16, max_i32, max_i64}, \
       .float_min = {min_f32, min_f64},                                                 \
       .float_max = {max_f32, max_f64},                                                 \
-      .hist_index = {hist_u8, hist_u16, hist_u32, hist_u64, hist_i8, hist_i16, hist_i32, \
+      .hist_block = {hist_u8, hist_u16, hist_u32, hist_u64, hist_i8, hist_i16, hist_i32, \
                      hist_i64},                                                        \
+      .hist_count = hist_count,                                                        \
   }
 
 #endif /* LNUMA_BULK_LOOPS */

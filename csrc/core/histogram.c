@@ -224,60 +224,34 @@ static int64_t element_at(const void *p, lnuma_kind kind, size_t i) {
   }
 }
 
-/* One counter per index; a run of sixteen in one bucket (latencies often
- * are) costs one add, since incrementing one counter sixteen times in a row
- * would wait on the store each time. */
-static void count_block(int64_t *counts, const uint32_t *idx, size_t k) {
-  size_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    uint32_t first = idx[i], differ = 0;
-    for (int j = 1; j < 16; j++) differ |= idx[i + (size_t)j] ^ first;
-    if (differ == 0) {
-      counts[first] += 16;
-      continue;
-    }
-    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
-  }
-  for (; i < k; i++) counts[idx[i]]++;
-}
-
 /* n elements of kind (n > 0): the same updates as n calls of
- * lnuma_histogram_record(h, v, 1), block by block: min, max and the exact
- * sum by the typed-range loops, the bucket indexes by the ISA's histogram
- * loop, then the counters. */
+ * lnuma_histogram_record(h, v, 1), block by block: min, max, the exact sum,
+ * the squares and the bucket indexes by the ISA's block loop, then the
+ * counters by its counting loop. */
 static void record_blocks(lnuma_histogram *h, const char *p, lnuma_kind kind, size_t n) {
   const lnuma__bulk_ops *o = lnuma__bulk_ops_best();
-  lnuma_kind as = kind == LNUMA_KIND_U64 ? LNUMA_KIND_I64 : kind; /* u64 read as int64 */
   size_t w = lnuma_kind_size(kind);
   if (h->total == 0) h->shift = h->min = h->max = element_at(p, kind, 0);
   lnuma__hist_shape s = shape_of(h);
   uint32_t idx[LNUMA__HIST_BLOCK];
-  int64_t under = 0, over = 0, mn = h->min, mx = h->max;
-  double sq = 0;
+  lnuma__hist_acc a = {.min = h->min, .max = h->max};
   for (size_t at = 0; at < n; at += LNUMA__HIST_BLOCK) {
     size_t m = n - at < LNUMA__HIST_BLOCK ? n - at : LNUMA__HIST_BLOCK;
-    const char *q = p + at * w;
-    int64_t bmin = (int64_t)o->int_min[as](q, m), bmax = (int64_t)o->int_max[as](q, m);
-    if (bmin < mn) mn = bmin;
-    if (bmax > mx) mx = bmax;
-    uint64_t lo, hi;
-    lnuma__bulk_sum128(o, as, q, m, &lo, &hi);
+    size_t k = o->hist_block[kind](&s, p + at * w, m, idx, &a);
 #if defined(__SIZEOF_INT128__)
-    __int128 sum = (__int128)(((unsigned __int128)hi << 64) | lo);
-    h->sum_d += sum - (__int128)m * h->shift;
+    h->sum_d += (__int128)a.sum_hi * ((__int128)1 << 32) + (__int128)a.sum_lo -
+                (__int128)m * h->shift;
 #else
-    h->sum_d += (double)(int64_t)hi * 18446744073709551616.0 + (double)lo -
-                (double)m * (double)h->shift;
+    h->sum_d += (double)a.sum_hi * 4294967296.0 + (double)a.sum_lo - (double)m * (double)h->shift;
 #endif
-    size_t k = o->hist_index[kind](&s, q, m, idx, &under, &over, &sq);
-    count_block(h->counts, idx, k);
+    o->hist_count(h->counts, idx, k);
   }
-  h->min = mn;
-  h->max = mx;
-  h->underflow += under;
-  h->overflow += over;
+  h->min = a.min;
+  h->max = a.max;
+  h->underflow += a.under;
+  h->overflow += a.over;
   h->total += (int64_t)n;
-  h->sum_d2 += sq;
+  h->sum_d2 += a.sq;
 }
 
 int lnuma_histogram_record_many(lnuma_histogram *h, const void *data, lnuma_kind kind,

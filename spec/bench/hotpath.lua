@@ -184,6 +184,7 @@ local bulk = {
   { "min_u64", function() src:min("u64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
   { "max_f64", function() src:max("f64") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
   { "min_u8", function() src:min("u8") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "sum_u8", function() src:sum("u8") end, function() ref.sum_u64(sa, N) end, "u64 sum loop" },
   { "fill_u64", function() dst:fill("u64", 7) end, function() ref.fill_u64(da, N, 7) end,
     "u64 store loop" },
   { "fill_u64_vs_memset", function() dst:fill("u64", 7) end,
@@ -192,6 +193,8 @@ local bulk = {
     "memset" },
   { "copy", function() dst:copy(src) end, function() ref.memcpy(da, sa, SIZE) end, "memcpy" },
   { "record_many_u32", function() h:reset(); h:record_many(src, "u32") end,
+    function() ref.sum_u64(sa, N) end, "u64 sum loop" },
+  { "record_many_u64", function() h:reset(); h:record_many(src, "u64") end,
     function() ref.sum_u64(sa, N) end, "u64 sum loop" },
 }
 

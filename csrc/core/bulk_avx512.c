@@ -37,8 +37,7 @@
  * them cannot overflow. */
 static inline size_t hist_one(const lnuma__hist_shape *s, int64_t x, uint32_t *idx, size_t k,
                               lnuma__hist_acc *a, int64_t *hi, uint64_t *lo) {
-  if (x < a->min) a->min = x;
-  if (x > a->max) a->max = x;
+  lnuma__hist_widen(a, x, x);
   uint64_t low = (uint64_t)x & 0xffffffffu;
   *lo += low;
   *hi += (x - (int64_t)low) / ((int64_t)1 << 32);
@@ -173,8 +172,7 @@ HIST512(hist_i64, int64_t, LD8_64)
     }                                                                                        \
     int64_t lmin = (int64_t)(type)_mm512_reduce_min_##EP(mn);                                \
     int64_t lmax = (int64_t)(type)_mm512_reduce_max_##EP(mx);                                \
-    if (lmin < a->min) a->min = lmin;                                                        \
-    if (lmax > a->max) a->max = lmax;                                                        \
+    lnuma__hist_widen(a, lmin, lmax);                                                        \
     a->under += u;                                                                           \
     a->over += o;                                                                            \
     a->sq += _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));                                    \

@@ -51,6 +51,12 @@ static inline void lnuma__hist_set_sum(lnuma__hist_acc *a, int64_t s) {
   a->sum_hi = (s - (int64_t)lo) / ((int64_t)1 << 32);
 }
 
+/* Widens a's running least and greatest to take in lo and hi. */
+static inline void lnuma__hist_widen(lnuma__hist_acc *a, int64_t lo, int64_t hi) {
+  if (lo < a->min) a->min = lo;
+  if (hi > a->max) a->max = hi;
+}
+
 /* One ISA's loops.  Integer kinds are indexed by lnuma_kind (U8..I64),
  * float kinds by kind - LNUMA_KIND_F32. */
 typedef struct lnuma__bulk_ops {
@@ -291,9 +297,7 @@ FLOAT_EXTREME(max_f64, double, int64_t, >, -INFINITY)
   HIST_INDEX(index_##name, type)                                              \
   static size_t name(const lnuma__hist_shape *s, const void *p, size_t m, uint32_t *idx, \
                      lnuma__hist_acc *a) {                                    \
-    int64_t lo = (int64_t)mn(p, m), hi = (int64_t)mx(p, m);                   \
-    if (lo < a->min) a->min = lo;                                             \
-    if (hi > a->max) a->max = hi;                                             \
+    lnuma__hist_widen(a, (int64_t)mn(p, m), (int64_t)mx(p, m));               \
     lnuma__hist_set_sum(a, (int64_t)sum(p, m) - (int64_t)m * (int64_t)(bias)); \
     return index_##name(s, p, m, idx, &a->under, &a->over, &a->sq);           \
   }
@@ -301,9 +305,7 @@ FLOAT_EXTREME(max_f64, double, int64_t, >, -INFINITY)
   HIST_INDEX(index_##name, type)                                              \
   static size_t name(const lnuma__hist_shape *s, const void *p, size_t m, uint32_t *idx, \
                      lnuma__hist_acc *a) {                                    \
-    int64_t lo = (int64_t)min_i64(p, m), hi = (int64_t)max_i64(p, m);         \
-    if (lo < a->min) a->min = lo;                                             \
-    if (hi > a->max) a->max = hi;                                             \
+    lnuma__hist_widen(a, (int64_t)min_i64(p, m), (int64_t)max_i64(p, m));     \
     uint64_t slo, shi;                                                        \
     sum_i64(p, m, &slo, &shi);                                                \
     a->sum_lo = slo;                                                          \

@@ -120,25 +120,9 @@ static inline char *element_at(const lnb_arena *a, const lnb_elem_args *e) {
   return (lua_Unsigned)e->at < used && w <= used - (size_t)e->at ? a->base + e->at : NULL;
 }
 
-/* arena:get(kind, off) -> the element of kind at byte offset off. */
-static int arena_get(lua_State *L) {
-  lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
-  lnb_elem_args e;
-  lnb_read_elem_args(L, 0, &e);
-  char *p = element_at(a, &e); /* after the conversions: a may be freed */
-  if (p == NULL) return element_failed(L, a);
-  lnb_push_elem(L, e.kind, p);
-  return 1;
-}
-
-/* arena:set(kind, off, v) writes v as kind at byte offset off. */
-static int arena_set(lua_State *L) {
-  lnb_arena *a = lnb_hot_self(L, 1, LNB_ARENA);
-  lnb_elem_args e;
-  lnb_read_elem_args(L, 1, &e);
-  char *p = element_at(a, &e);
-  return p != NULL ? lnb_finish_set(L, &e, p) : element_failed(L, a);
-}
+/* arena:get(kind, off) -> the element of kind at byte offset off;
+ * arena:set(kind, off, v) writes v as kind at byte offset off. */
+LNB_ELEM_METHODS(arena, lnb_arena, LNB_ARENA)
 
 /* arena:view(off [, len]) -> a buffer view of [off, off+len) of the bytes
  * handed out (len: the rest of them by default). */

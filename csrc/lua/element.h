@@ -143,4 +143,32 @@ static inline int lnb_finish_set(lua_State *L, lnb_elem_args *a, char *p) {
   return 0;
 }
 
+/* prefix_get(kind, at) and prefix_set(kind, at, v), the methods of a
+ * userdata ctype with metatable tname, for a file that defines, before it
+ * uses this, element_at(self, args) (the element's address, or NULL when the
+ * arguments are not the plain case or out of range) and element_failed(L,
+ * self) (raises the message that fits).  The element is found after every
+ * conversion, since a conversion can run Lua code that frees self. */
+#define LNB_ELEM_METHODS(prefix, ctype, tname)                                \
+  static inline char *prefix##_find(lua_State *L, int with_value, lnb_elem_args *a, \
+                                    ctype **self) {                           \
+    *self = lnb_hot_self(L, 1, tname);                                        \
+    lnb_read_elem_args(L, with_value, a);                                     \
+    return element_at(*self, a);                                              \
+  }                                                                           \
+  static int prefix##_get(lua_State *L) {                                     \
+    lnb_elem_args a;                                                          \
+    ctype *self;                                                              \
+    char *p = prefix##_find(L, 0, &a, &self);                                 \
+    if (p == NULL) return element_failed(L, self);                            \
+    lnb_push_elem(L, a.kind, p);                                              \
+    return 1;                                                                 \
+  }                                                                           \
+  static int prefix##_set(lua_State *L) {                                     \
+    lnb_elem_args a;                                                          \
+    ctype *self;                                                              \
+    char *p = prefix##_find(L, 1, &a, &self);                                 \
+    return p != NULL ? lnb_finish_set(L, &a, p) : element_failed(L, self);    \
+  }
+
 #endif

@@ -62,26 +62,10 @@ static inline char *element_at(const lnb_buffer *b, const lnb_elem_args *a) {
   return (lua_Unsigned)a->at < (b->len >> shift) ? b->ptr + ((size_t)a->at << shift) : NULL;
 }
 
-/* buf:get(kind, i) -> the element i (0-based) read as kind.  The hot path:
- * six calls of the Lua API, nothing allocated. */
-static int buf_get(lua_State *L) {
-  lnb_buffer *b = lnb_hot_self(L, 1, LNB_BUFFER);
-  lnb_elem_args a;
-  lnb_read_elem_args(L, 0, &a);
-  char *p = element_at(b, &a); /* after the conversions: b may be freed */
-  if (p == NULL) return element_failed(L, b);
-  lnb_push_elem(L, a.kind, p);
-  return 1;
-}
-
-/* buf:set(kind, i, v) writes v at element i (0-based) as kind. */
-static int buf_set(lua_State *L) {
-  lnb_buffer *b = lnb_hot_self(L, 1, LNB_BUFFER);
-  lnb_elem_args a;
-  lnb_read_elem_args(L, 1, &a);
-  char *p = element_at(b, &a);
-  return p != NULL ? lnb_finish_set(L, &a, p) : element_failed(L, b);
-}
+/* buf:get(kind, i) -> the element i (0-based) read as kind; buf:set(kind,
+ * i, v) writes v at element i as kind.  The hot paths: six calls of the Lua
+ * API, nothing allocated. */
+LNB_ELEM_METHODS(buf, lnb_buffer, LNB_BUFFER)
 
 /* ---- typed ranges ---------------------------------------------------------- */
 

@@ -53,6 +53,11 @@ static uint64_t timed_round(bw_job *j, lnuma_team *team, int i, lnuma__kfn fn, u
   return lnuma__kt_ns(p->clock, t1 - t0);
 }
 
+/* A pass count, at least one and at most MAX_PASSES. */
+static uint64_t passes_for(uint64_t want) {
+  return want < 1 ? 1 : want > MAX_PASSES ? MAX_PASSES : want;
+}
+
 static int cmp_u64(const void *x, const void *y) {
   uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
   return a < b ? -1 : a > b;
@@ -94,12 +99,11 @@ static void bw_thread(lnuma_team *team, int i, void *arg) {
     uint64_t slowest = 1;
     for (int k = 0; k < n; k++)
       if (j->warm_ns[k] > slowest) slowest = j->warm_ns[k];
-    uint64_t passes = (p->min_time_ns + slowest - 1) / slowest;
-    j->passes = passes < 1 ? 1 : passes > MAX_PASSES ? MAX_PASSES : passes;
+    j->passes = passes_for((p->min_time_ns + slowest - 1) / slowest);
     /* Trials take about a quarter of min_time in all, one pass at least. */
     uint64_t trial = j->trial_ns == NULL ? 0 : p->min_time_ns / 4 / LNUMA_BW_WALKS /
                                                    (uint64_t)p->trials;
-    j->trial_passes = trial / slowest < 1 ? 1 : trial / slowest > MAX_PASSES ? MAX_PASSES : trial / slowest;
+    j->trial_passes = passes_for(trial / slowest);
   }
   lnuma_team_sync(team);
   if (j->trial_ns != NULL) {

@@ -74,13 +74,10 @@ deps-bench:
 # --- build -----------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-# The benchmark kernels are compiled -O3 (after OPTFLAGS, so it wins) for the
-# baseline ISA; their AVX2/AVX-512 variants are chosen at run time.
-$(BUILD)/obj/csrc/core/kernels_%.o: KERNEL_CFLAGS = -O3
-# So are the typed-range loops (csrc/core/bulk*.c: sum, min, max, fill).
-$(BUILD)/obj/csrc/core/bulk%.o: KERNEL_CFLAGS = -O3
+# The measured loops (csrc/core/kernels_*.c, bulk*.c) are built -O3 by their
+# own pragma (csrc/core/optimize.h), so the rock's -O2 builds them alike.
 
 # The Lua module carries the core itself (as the rock does) and takes its Lua
 # symbols from the interpreter that loads it: it must not link liblua.

@@ -2,6 +2,8 @@
  * lnuma/bulk.h for the semantics).  The inner loops are bulk_loops.h's,
  * compiled per ISA and chosen here at run time; fills stream through the
  * bandwidth write kernel, so that both run at memory speed. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>

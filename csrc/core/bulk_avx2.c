@@ -1,5 +1,7 @@
 /* The typed-range loops (bulk_loops.h) compiled for AVX2 by a target pragma;
  * bulk.c calls them only where the CPU has AVX2. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>

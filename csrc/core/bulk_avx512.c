@@ -4,6 +4,8 @@
  * five.  The histogram blocks are written here with intrinsics: the
  * compiler does not pack the indexes in range (vpcompressd) by itself, and
  * packing them one by one cost as much as the rest of the block. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * compiled once per ISA: bulk_base.c for any x86-64 (SSE2), bulk_avx2.c and
  * bulk_avx512.c under a target pragma, chosen at run time by bulk.c.  Plain
  * C over typed pointers with independent accumulators, so that the compiler
- * vectorises each for its ISA (the Makefile builds these files -O3): SSE2
+ * vectorises each for its ISA (built -O3 by optimize.h): SSE2
  * has no 64-bit min/max and no sign extension, AVX2 has the second,
  * AVX-512 both, and the difference is what keeps sum(i32) and min(u64) at
  * memory speed.  Private to the core. */

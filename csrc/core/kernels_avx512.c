@@ -2,6 +2,8 @@
  * compiled for that ISA by a target attribute and only called when the CPU
  * has it (lnuma__kernel_fn checks), so the module itself still runs on any
  * x86-64.  The loop is kernels_loop.h's. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include "kernels_internal.h"
 #include "kernels_loop.h"
 

@@ -1,6 +1,8 @@
 /* Bandwidth measurement: a team of pinned threads, each streaming its own
  * part of the memory with one kernel, started together on a barrier; the
  * figure is all bytes over the slowest thread's time. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * for the baseline ISA) and, on x86-64, in SSE2 with non-temporal stores.
  * Arrays are 64-byte aligned and a multiple of LNUMA_KERNEL_GRANULE bytes;
  * the loop is kernels_loop.h's. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <string.h>
 
 #include "kernels_internal.h"

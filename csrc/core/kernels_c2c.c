@@ -9,6 +9,8 @@
  * handoff costs, and a line reused while another pair still bounces it is
  * how a run hangs.  The lines are zeroed and flushed out of every cache
  * first, so the pair's initiator is the first core to own its line. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>

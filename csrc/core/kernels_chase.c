@@ -1,6 +1,8 @@
 /* The pointer chase: a cycle of dependent loads through the slots (cache
  * lines) of a buffer, ordered so that hardware prefetchers cannot guess the
  * next address, and the latency measurement built on it. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

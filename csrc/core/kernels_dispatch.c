@@ -1,5 +1,7 @@
 /* Names and run-time dispatch of the bandwidth kernels, and the small shared
  * helpers of the kernel files: the clock they time with, first touch, delay. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <errno.h>
 #include <string.h>
 

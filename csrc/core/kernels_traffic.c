@@ -2,6 +2,8 @@
  * writes, and the kernels the bandwidth tables lack (read-modify-write in
  * place, 2:1 and 1:1), in portable C that the compiler vectorises for the
  * baseline ISA and, on x86-64, again for AVX2 and AVX-512. */
+#include "optimize.h" /* first: the loops below are built -O3 */
+
 #include <math.h>
 #include <string.h>
 

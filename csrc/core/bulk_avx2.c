@@ -56,7 +56,8 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
  * from a float's exponent: v & ~(v >> 1) keeps v's top bit and clears the
  * one below it, so halved and converted it cannot round up to the next
  * power of two, and its exponent is e - 2.  The sum in 16-bit halves (128
- * rounds per block cannot carry out of a lane), the squares in doubles. */
+ * rounds per block cannot carry out of a lane), the squares in doubles; the
+ * bucket and the count above the range as bulk_avx512.c takes them. */
 #define HIST8(name, type, LD8, EP, flip, top, SRx, wide)                                     \
   static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx,     \
                      lnuma__hist_acc *a) {                                                   \
@@ -68,17 +69,16 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
     const __m256i hi = _mm256_set1_epi32((int)(                                              \
         (uint32_t)(s->highest > (int64_t)(top) ? (int64_t)(top) : s->highest) ^ (flip)));    \
     const __m256i mask = _mm256_set1_epi32((int)(uint32_t)s->sub_bucket_mask);               \
-    const __m256i base_off = _mm256_set1_epi32(125 + s->unit_magnitude + s->half_magnitude); \
+    const __m256i base_off = _mm256_set1_epi32(126 + s->unit_magnitude + s->half_magnitude); \
     const __m256i sub_off = _mm256_set1_epi32(126 + s->half_magnitude);                      \
     const __m256i halfm = _mm256_set1_epi32(s->half_magnitude);                              \
-    const __m256i half = _mm256_set1_epi32((int)s->half_count);                              \
     const __m256i low16 = _mm256_set1_epi32(0xffff);                                         \
     const __m256d unflip = _mm256_set1_pd((flip) ? 2147483648.0 : 0.0);                      \
     const __m256d shift = _mm256_set1_pd((double)s->shift);                                  \
     __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();                              \
     __m256i mn = _mm256_set1_epi32((int)p[0]), mx = mn; /* m >= 1 */                         \
     __m256i sum_lo = _mm256_setzero_si256(), sum_hi = _mm256_setzero_si256();                \
-    int64_t u = 0, o = 0, rest_hi = 0;                                                       \
+    int64_t u = 0, rest_hi = 0;                                                       \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 8 <= m; i += 8) {                                                             \
@@ -94,13 +94,12 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
       unsigned above = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(                     \
           _mm256_cmpgt_epi32(xs, hi)));                                                      \
       u += __builtin_popcount(below);                                                        \
-      o += __builtin_popcount(above);                                                        \
       __m256i w = _mm256_or_si256(x, mask);                                                  \
       w = _mm256_srli_epi32(_mm256_andnot_si256(_mm256_srli_epi32(w, 1), w), 1);             \
       __m256i e = _mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(w)), 23);         \
       __m256i at = _mm256_add_epi32(_mm256_sllv_epi32(_mm256_sub_epi32(e, base_off), halfm), \
                                     _mm256_srlv_epi32(x, _mm256_sub_epi32(e, sub_off)));     \
-      k += pack_lanes(_mm256_sub_epi32(at, half), ~(below | above) & 0xffu, idx + k);        \
+      k += pack_lanes(at, ~(below | above) & 0xffu, idx + k);                                \
       __m256d d0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(xs));                           \
       __m256d d1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(xs, 1));                      \
       d0 = _mm256_sub_pd(_mm256_add_pd(d0, unflip), shift);                                  \
@@ -124,7 +123,7 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
     }                                                                                        \
     lnuma__hist_widen(a, least, most);                                                       \
     a->under += u;                                                                           \
-    a->over += o;                                                                            \
+    a->over += (int64_t)(i - k) - u; /* the vector part: those neither in range nor below */ \
     a->sq += (sq[0] + sq[1]) + (sq[2] + sq[3]);                                              \
     for (; i < m; i++) k = hist_one(s, (int64_t)p[i], idx, k, a, &rest_hi, &rest_lo);        \
     lnuma__hist_set_sum(a, total);                                                           \

@@ -29,26 +29,28 @@
 
 /* Eight int64 lanes: min, max, the sum in 32-bit halves (128 rounds per
  * block cannot carry out of a lane), the squares, and lnuma__hist_bucket
- * lane by lane: with e the bit length of x | mask, b + 1 = e - unit - half
- * and b + unit = e - half - 1.  The indexes in range are packed in a
- * register (vpcompressd to memory is slow on Zen 4) and stored at idx + k,
- * which never passes the element being read. */
+ * lane by lane: with e the bit length of x | mask, b = e - unit - half - 1
+ * and b + unit = e - half - 1, and ((b + 1) << half) - half_count is
+ * b << half.  One masked compare finds the lanes in range; those above it
+ * are counted as the rest.  The indexes in range are packed in a register
+ * (vpcompressd to memory is slow on Zen 4) and stored at idx + k, which
+ * never passes the element being read.  (The loop is bound by its vector
+ * micro-ops, two ports' worth under 512 bits, near memory speed.) */
 #define HIST512(name, type, LD8)                                                             \
   static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx,     \
                      lnuma__hist_acc *a) {                                                   \
     const type *p = v;                                                                       \
     const __m512i lo = _mm512_set1_epi64(s->lowest), hi = _mm512_set1_epi64(s->highest);     \
     const __m512i mask = _mm512_set1_epi64(s->sub_bucket_mask);                              \
-    const __m512i base_off = _mm512_set1_epi64(64 - s->unit_magnitude - s->half_magnitude);  \
+    const __m512i base_off = _mm512_set1_epi64(63 - s->unit_magnitude - s->half_magnitude);  \
     const __m512i sub_off = _mm512_set1_epi64(64 - s->half_magnitude - 1);                   \
     const __m512i halfm = _mm512_set1_epi64(s->half_magnitude);                              \
-    const __m512i half = _mm512_set1_epi64(s->half_count);                                   \
     const __m512i low32 = _mm512_set1_epi64(0xffffffff);                                     \
     const __m512d shift = _mm512_set1_pd((double)s->shift);                                  \
     __m512d q = _mm512_setzero_pd();                                                         \
     __m512i mn = _mm512_set1_epi64(a->min), mx = _mm512_set1_epi64(a->max);                  \
     __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();                \
-    int64_t u = 0, o = 0, rest_hi = 0;                                                       \
+    int64_t u = 0, rest_hi = 0;                                                       \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 8 <= m; i += 8) {                                                             \
@@ -58,14 +60,13 @@
       mx = _mm512_max_epi64(mx, x);                                                          \
       sum_lo = _mm512_add_epi64(sum_lo, _mm512_and_si512(x, low32));                         \
       sum_hi = _mm512_add_epi64(sum_hi, _mm512_srai_epi64(x, 32));                           \
-      __mmask8 below = _mm512_cmplt_epi64_mask(x, lo), above = _mm512_cmpgt_epi64_mask(x, hi); \
+      __mmask8 below = _mm512_cmplt_epi64_mask(x, lo);                                       \
+      __mmask8 in = _mm512_mask_cmple_epi64_mask((__mmask8)~below, x, hi);                   \
       u += __builtin_popcount(below);                                                        \
-      o += __builtin_popcount(above);                                                        \
       __m512i lz = _mm512_lzcnt_epi64(_mm512_or_si512(x, mask)); /* 64 - e */                \
       __m512i at = _mm512_add_epi64(_mm512_sllv_epi64(_mm512_sub_epi64(base_off, lz), halfm), \
                                     _mm512_srav_epi64(x, _mm512_sub_epi64(sub_off, lz)));    \
-      __mmask8 in = (__mmask8)~(below | above);                                              \
-      __m256i at32 = _mm512_cvtepi64_epi32(_mm512_sub_epi64(at, half));                      \
+      __m256i at32 = _mm512_cvtepi64_epi32(at);                                              \
       _mm256_storeu_si256((__m256i *)(idx + k), _mm256_maskz_compress_epi32(in, at32));      \
       k += (size_t)__builtin_popcount(in);                                                   \
       __m512d d = _mm512_sub_pd(_mm512_cvtepi64_pd(x), shift);                               \
@@ -74,7 +75,7 @@
     a->min = _mm512_reduce_min_epi64(mn);                                                    \
     a->max = _mm512_reduce_max_epi64(mx);                                                    \
     a->under += u;                                                                           \
-    a->over += o;                                                                            \
+    a->over += (int64_t)(i - k) - u; /* the vector part: those neither in range nor below */ \
     a->sq += _mm512_reduce_add_pd(q);                                                        \
     for (; i < m; i++) k = hist_one(s, (int64_t)p[i], idx, k, a, &rest_hi, &rest_lo);        \
     a->sum_lo = (uint64_t)_mm512_reduce_add_epi64(sum_lo) + rest_lo;                         \
@@ -113,16 +114,15 @@ HIST512(hist_i64, int64_t, LD8_64)
     const __m512i hi = _mm512_set1_epi32(                                                    \
         (int)(uint32_t)(s->highest > (int64_t)(top) ? (int64_t)(top) : s->highest));         \
     const __m512i mask = _mm512_set1_epi32((int)(uint32_t)s->sub_bucket_mask);               \
-    const __m512i base_off = _mm512_set1_epi32(32 - s->unit_magnitude - s->half_magnitude);  \
+    const __m512i base_off = _mm512_set1_epi32(31 - s->unit_magnitude - s->half_magnitude);  \
     const __m512i sub_off = _mm512_set1_epi32(32 - s->half_magnitude - 1);                   \
     const __m512i halfm = _mm512_set1_epi32(s->half_magnitude);                              \
-    const __m512i half = _mm512_set1_epi32((int)s->half_count);                              \
     const __m512i low16 = _mm512_set1_epi32(0xffff);                                         \
     const __m512d shift = _mm512_set1_pd((double)s->shift);                                  \
     __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();                              \
     __m512i mn = _mm512_set1_epi32((int)p[0]), mx = mn; /* m >= 1 */                         \
     __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();                \
-    int64_t u = 0, o = 0, rest_hi = 0;                                                       \
+    int64_t u = 0, rest_hi = 0;                                                       \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 16 <= m; i += 16) {                                                           \
@@ -133,15 +133,13 @@ HIST512(hist_i64, int64_t, LD8_64)
       sum_lo = _mm512_add_epi32(sum_lo, _mm512_and_si512(x, low16));                         \
       sum_hi = _mm512_add_epi32(sum_hi, SRx(x, 16));                                         \
       __mmask16 below = _mm512_cmplt_##EP##_mask(x, lo);                                     \
-      __mmask16 above = _mm512_cmpgt_##EP##_mask(x, hi);                                     \
+      __mmask16 in = _mm512_mask_cmple_##EP##_mask((__mmask16)~below, x, hi);                \
       u += __builtin_popcount(below);                                                        \
-      o += __builtin_popcount(above);                                                        \
       __m512i lz = _mm512_lzcnt_epi32(_mm512_or_si512(x, mask)); /* 32 - e */                \
       __m512i at = _mm512_add_epi32(_mm512_sllv_epi32(_mm512_sub_epi32(base_off, lz), halfm), \
                                     _mm512_srlv_epi32(x, _mm512_sub_epi32(sub_off, lz)));    \
-      __mmask16 in = (__mmask16)~(below | above);                                            \
       _mm512_storeu_si512((void *)(idx + k),                                                 \
-                          _mm512_maskz_compress_epi32(in, _mm512_sub_epi32(at, half)));      \
+                          _mm512_maskz_compress_epi32(in, at));                              \
       k += (size_t)__builtin_popcount(in);                                                   \
       __m512d d0 = _mm512_sub_pd(CVT(_mm512_castsi512_si256(x)), shift);                     \
       __m512d d1 = _mm512_sub_pd(CVT(_mm512_extracti64x4_epi64(x, 1)), shift);               \
@@ -152,7 +150,7 @@ HIST512(hist_i64, int64_t, LD8_64)
     int64_t lmax = (int64_t)(type)_mm512_reduce_max_##EP(mx);                                \
     lnuma__hist_widen(a, lmin, lmax);                                                        \
     a->under += u;                                                                           \
-    a->over += o;                                                                            \
+    a->over += (int64_t)(i - k) - u; /* the vector part: those neither in range nor below */ \
     a->sq += _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));                                    \
     for (; i < m; i++) k = hist_one(s, (int64_t)p[i], idx, k, a, &rest_hi, &rest_lo);        \
     lnuma__hist_set_sum(a, (int64_t)_mm512_reduce_add_epi32(sum_hi) * 65536 +                \

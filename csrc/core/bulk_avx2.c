@@ -19,14 +19,7 @@
 #include "bulk_loops.h"
 
 /* The compiler's loops, for the shapes and values the lanes cannot take. */
-HIST_NARROW(any_u8, uint8_t, min_u8, max_u8, sum_u8, 0)
-HIST_NARROW(any_u16, uint16_t, min_u16, max_u16, sum_u16, 0)
-HIST_NARROW(any_u32, uint32_t, min_u32, max_u32, sum_u32, 0)
-HIST_WIDE(any_u64, uint64_t)
-HIST_NARROW(any_i8, int8_t, min_i8, max_i8, sum_i8, 0x80)
-HIST_NARROW(any_i16, int16_t, min_i16, max_i16, sum_i16, 0x8000)
-HIST_NARROW(any_i32, int32_t, min_i32, max_i32, sum_i32, 0x80000000u)
-HIST_WIDE(any_i64, int64_t)
+HIST_BLOCKS(any_)
 
 /* Eight elements at p as 32-bit lanes. */
 #define LD8_U8(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))

@@ -312,6 +312,17 @@ FLOAT_EXTREME(max_f64, double, int64_t, >, -INFINITY)
     a->sum_hi = (int64_t)shi - (int64_t)m * ((int64_t)1 << 31);               \
     return index_##name(s, p, m, idx, &a->under, &a->over, &a->sq);           \
   }
+/* The eight kinds' blocks by the loops above, named prefix##u8 .. i64. */
+#define HIST_BLOCKS(prefix)                                                   \
+  HIST_NARROW(prefix##u8, uint8_t, min_u8, max_u8, sum_u8, 0)                 \
+  HIST_NARROW(prefix##u16, uint16_t, min_u16, max_u16, sum_u16, 0)            \
+  HIST_NARROW(prefix##u32, uint32_t, min_u32, max_u32, sum_u32, 0)            \
+  HIST_WIDE(prefix##u64, uint64_t)                                            \
+  HIST_NARROW(prefix##i8, int8_t, min_i8, max_i8, sum_i8, 0x80)               \
+  HIST_NARROW(prefix##i16, int16_t, min_i16, max_i16, sum_i16, 0x8000)        \
+  HIST_NARROW(prefix##i32, int32_t, min_i32, max_i32, sum_i32, 0x80000000u)   \
+  HIST_WIDE(prefix##i64, int64_t)
+
 #ifdef LNUMA_BULK_OWN_HIST
 /* For the histogram blocks written with intrinsics (bulk_avx2.c,
  * bulk_avx512.c).  How far ahead of the loads they prefetch: a block's loop
@@ -352,14 +363,7 @@ static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {
   }
   for (; i < k; i++) counts[idx[i]]++;
 }
-HIST_NARROW(hist_u8, uint8_t, min_u8, max_u8, sum_u8, 0)
-HIST_NARROW(hist_u16, uint16_t, min_u16, max_u16, sum_u16, 0)
-HIST_NARROW(hist_u32, uint32_t, min_u32, max_u32, sum_u32, 0)
-HIST_WIDE(hist_u64, uint64_t)
-HIST_NARROW(hist_i8, int8_t, min_i8, max_i8, sum_i8, 0x80)
-HIST_NARROW(hist_i16, int16_t, min_i16, max_i16, sum_i16, 0x8000)
-HIST_NARROW(hist_i32, int32_t, min_i32, max_i32, sum_i32, 0x80000000u)
-HIST_WIDE(hist_i64, int64_t)
+HIST_BLOCKS(hist_)
 #endif
 
 #define LNUMA__BULK_OPS(name)                                                          \

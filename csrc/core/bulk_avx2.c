@@ -21,12 +21,35 @@
 /* The compiler's loops, for the shapes and values the lanes cannot take. */
 HIST_BLOCKS(any_)
 
-/* Eight elements at p as 32-bit lanes. */
-#define LD8_U8(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
-#define LD8_I8(p) _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
-#define LD8_U16(p) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p)))
-#define LD8_I16(p) _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(p)))
-#define LD8_32(p) _mm256_loadu_si256((const __m256i *)(p))
+/* Eight elements at p as 32-bit lanes; for the 64-bit kinds, their low
+ * halves, the bits of all of them ORed into high (those kinds take the
+ * lanes only where every high half is zero). */
+#define LD8_U8(p, high) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
+#define LD8_I8(p, high) _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
+#define LD8_U16(p, high) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p)))
+#define LD8_I16(p, high) _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(p)))
+#define LD8_32(p, high) _mm256_loadu_si256((const __m256i *)(p))
+#define LD8_64(p, high) ld8_64((const uint64_t *)(p), &(high))
+static inline __m256i ld8_64(const uint64_t *p, __m256i *high) {
+  __m256i x0 = _mm256_loadu_si256((const __m256i *)p);
+  __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + 4));
+  *high = _mm256_or_si256(*high, _mm256_or_si256(x0, x1));
+  /* Low halves of elements 0 1 4 5 | 2 3 6 7, then the middle pairs swapped. */
+  __m256 lows = _mm256_shuffle_ps(_mm256_castsi256_ps(x0), _mm256_castsi256_ps(x1),
+                                  _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_permute4x64_epi64(_mm256_castps_si256(lows), _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+/* Whether a 64-bit block has a value past 32 bits: in the lanes' ORed bits,
+ * or among the elements from i on that the lanes did not take. */
+#define HIGH_NONE(high, p, i, m) ((void)(high), 0)
+#define HIGH_64(high, p, i, m) high_64(high, (const uint64_t *)(p), i, m)
+static inline int high_64(__m256i high, const uint64_t *p, size_t i, size_t m) {
+  uint64_t rest = 0;
+  for (; i < m; i++) rest |= p[i];
+  return !_mm256_testz_si256(high, _mm256_set1_epi64x((int64_t)0xffffffff00000000u)) ||
+         rest >> 32 != 0;
+}
 
 /* The indexes of the lanes set in `in` (bit j: lane j), packed at idx. */
 static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
@@ -50,12 +73,15 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
  * one below it, so halved and converted it cannot round up to the next
  * power of two, and its exponent is e - 2.  The sum in 16-bit halves (128
  * rounds per block cannot carry out of a lane), the squares in doubles; the
- * bucket and the count above the range as bulk_avx512.c takes them. */
-#define HIST8(name, type, LD8, EP, flip, top, SRx, wide)                                     \
+ * bucket and the count above the range as bulk_avx512.c takes them.
+ * Elements of etype, lanes of type (uint32_t for the 64-bit kinds, whose
+ * blocks HIGH sends to the compiler's loop where a value is past 32 bits). */
+#define HIST8(name, etype, type, LD8, HIGH, EP, flip, top, SRx, wide)                        \
   static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx,     \
                      lnuma__hist_acc *a) {                                                   \
-    const type *p = v;                                                                       \
-    if (s->lowest > (int64_t)(top) || s->sub_bucket_mask > (int64_t)UINT32_MAX)              \
+    const etype *p = v;                                                                      \
+    if (s->lowest > (int64_t)(top) || s->sub_bucket_mask > (int64_t)UINT32_MAX ||            \
+        HIGH(_mm256_setzero_si256(), p, 0, 1)) /* a first value past 32 bits: all likely */  \
       return wide(s, v, m, idx, a);                                                          \
     const __m256i sign = _mm256_set1_epi32((int)(flip));                                     \
     const __m256i lo = _mm256_set1_epi32((int)((uint32_t)s->lowest ^ (flip)));               \
@@ -71,11 +97,12 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
     __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();                              \
     __m256i mn = _mm256_set1_epi32((int)p[0]), mx = mn; /* m >= 1 */                         \
     __m256i sum_lo = _mm256_setzero_si256(), sum_hi = _mm256_setzero_si256();                \
+    __m256i high = _mm256_setzero_si256();                                                   \
     int64_t u = 0, rest_hi = 0;                                                       \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 8 <= m; i += 8) {                                                             \
-      __m256i x = LD8(p + i);                                                                \
+      __m256i x = LD8(p + i, high);                                                          \
       _mm_prefetch((const char *)(p + i) + HIST_AHEAD, _MM_HINT_T0);                         \
       mn = _mm256_min_##EP(mn, x);                                                           \
       mx = _mm256_max_##EP(mx, x);                                                           \
@@ -100,6 +127,7 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
       q0 = _mm256_add_pd(q0, _mm256_mul_pd(d0, d0));                                         \
       q1 = _mm256_add_pd(q1, _mm256_mul_pd(d1, d1));                                         \
     }                                                                                        \
+    if (HIGH(high, p, i, m)) return wide(s, v, m, idx, a); /* nothing taken into *a yet */   \
     uint32_t lmn[8], lmx[8];                                                                 \
     int32_t shi[8], slo[8];                                                                  \
     double sq[4];                                                                            \
@@ -124,45 +152,25 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
     a->sum_hi += rest_hi;                                                                    \
     return k;                                                                                \
   }
-HIST8(hist_u8, uint8_t, LD8_U8, epu32, 0x80000000u, UINT32_MAX, _mm256_srli_epi32, any_u8)
-HIST8(hist_u16, uint16_t, LD8_U16, epu32, 0x80000000u, UINT32_MAX, _mm256_srli_epi32, any_u16)
-HIST8(hist_u32, uint32_t, LD8_32, epu32, 0x80000000u, UINT32_MAX, _mm256_srli_epi32, any_u32)
-HIST8(hist_i8, int8_t, LD8_I8, epi32, 0u, INT32_MAX, _mm256_srai_epi32, any_i8)
-HIST8(hist_i16, int16_t, LD8_I16, epi32, 0u, INT32_MAX, _mm256_srai_epi32, any_i16)
-HIST8(hist_i32, int32_t, LD8_32, epi32, 0u, INT32_MAX, _mm256_srai_epi32, any_i32)
-
+HIST8(hist_u8, uint8_t, uint8_t, LD8_U8, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
+      _mm256_srli_epi32, any_u8)
+HIST8(hist_u16, uint16_t, uint16_t, LD8_U16, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
+      _mm256_srli_epi32, any_u16)
+HIST8(hist_u32, uint32_t, uint32_t, LD8_32, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
+      _mm256_srli_epi32, any_u32)
+HIST8(hist_i8, int8_t, int8_t, LD8_I8, HIGH_NONE, epi32, 0u, INT32_MAX,
+      _mm256_srai_epi32, any_i8)
+HIST8(hist_i16, int16_t, int16_t, LD8_I16, HIGH_NONE, epi32, 0u, INT32_MAX,
+      _mm256_srai_epi32, any_i16)
+HIST8(hist_i32, int32_t, int32_t, LD8_32, HIGH_NONE, epi32, 0u, INT32_MAX,
+      _mm256_srai_epi32, any_i32)
 /* 64-bit elements, the usual latencies among them, go through the u32 lanes
- * where the whole block is in [0, 2^32) (there u64, i64 and u32 agree): the
- * low halves are gathered into a copy in L1 while their bits are ORed. */
-#define HIST_64(name, any)                                                                   \
-  static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx,     \
-                     lnuma__hist_acc *a) {                                                   \
-    const uint64_t *p = v;                                                                   \
-    uint32_t low[LNUMA__HIST_BLOCK];                                                         \
-    const __m256i halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);                        \
-    __m256i bits = _mm256_setzero_si256();                                                   \
-    uint64_t rest = 0;                                                                       \
-    size_t i = 0;                                                                            \
-    for (; i + 8 <= m; i += 8) {                                                             \
-      _mm_prefetch((const char *)(p + i) + HIST_AHEAD, _MM_HINT_T0);                         \
-      __m256i x0 = _mm256_loadu_si256((const __m256i *)(p + i));                             \
-      __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + i + 4));                         \
-      bits = _mm256_or_si256(bits, _mm256_or_si256(x0, x1));                                 \
-      x0 = _mm256_permutevar8x32_epi32(x0, halves);                                          \
-      x1 = _mm256_permutevar8x32_epi32(x1, halves);                                          \
-      _mm256_storeu_si256((__m256i *)(low + i), _mm256_permute2x128_si256(x0, x1, 0x20));    \
-    }                                                                                        \
-    for (; i < m; i++) {                                                                     \
-      rest |= p[i];                                                                          \
-      low[i] = (uint32_t)p[i];                                                               \
-    }                                                                                        \
-    uint64_t any_bits[4];                                                                    \
-    _mm256_storeu_si256((__m256i *)any_bits, bits);                                          \
-    rest |= any_bits[0] | any_bits[1] | any_bits[2] | any_bits[3];                           \
-    return rest >> 32 == 0 ? hist_u32(s, low, m, idx, a) : any(s, v, m, idx, a);             \
-  }
-HIST_64(hist_u64, any_u64)
-HIST_64(hist_i64, any_i64)
+ * where the whole block is in [0, 2^32) (there u64, i64 and u32 agree); a
+ * block with a value past that is taken again by the compiler's loop. */
+HIST8(hist_u64, uint64_t, uint32_t, LD8_64, HIGH_64, epu32, 0x80000000u, UINT32_MAX,
+      _mm256_srli_epi32, any_u64)
+HIST8(hist_i64, int64_t, uint32_t, LD8_64, HIGH_64, epu32, 0x80000000u, UINT32_MAX,
+      _mm256_srli_epi32, any_i64)
 
 /* hist_count of bulk_loops.h, its check for a run of sixteen two vector
  * compares. */

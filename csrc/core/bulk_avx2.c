@@ -74,8 +74,8 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
  * power of two, and its exponent is e - 2.  The sum in 16-bit halves (128
  * rounds per block cannot carry out of a lane), the squares in doubles; the
  * bucket and the count above the range as bulk_avx512.c takes them.
- * Elements of etype, lanes of type (uint32_t for the 64-bit kinds, whose
- * blocks HIGH sends to the compiler's loop where a value is past 32 bits). */
+ * Elements of etype in lanes of type (uint32_t or int32_t); HIGH sends a
+ * 64-bit block with a value past 32 bits to the compiler's loop. */
 #define HIST8(name, etype, type, LD8, HIGH, EP, flip, top, SRx, wide)                        \
   static size_t name(const lnuma__hist_shape *s, const void *v, size_t m, uint32_t *idx,     \
                      lnuma__hist_acc *a) {                                                   \
@@ -152,25 +152,25 @@ static inline size_t pack_lanes(__m256i at, unsigned in, uint32_t *idx) {
     a->sum_hi += rest_hi;                                                                    \
     return k;                                                                                \
   }
-HIST8(hist_u8, uint8_t, uint8_t, LD8_U8, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
-      _mm256_srli_epi32, any_u8)
-HIST8(hist_u16, uint16_t, uint16_t, LD8_U16, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
-      _mm256_srli_epi32, any_u16)
-HIST8(hist_u32, uint32_t, uint32_t, LD8_32, HIGH_NONE, epu32, 0x80000000u, UINT32_MAX,
-      _mm256_srli_epi32, any_u32)
-HIST8(hist_i8, int8_t, int8_t, LD8_I8, HIGH_NONE, epi32, 0u, INT32_MAX,
-      _mm256_srai_epi32, any_i8)
-HIST8(hist_i16, int16_t, int16_t, LD8_I16, HIGH_NONE, epi32, 0u, INT32_MAX,
-      _mm256_srai_epi32, any_i16)
-HIST8(hist_i32, int32_t, int32_t, LD8_32, HIGH_NONE, epi32, 0u, INT32_MAX,
-      _mm256_srai_epi32, any_i32)
+/* The lanes of unsigned and of signed kinds; for min and max a lane is read
+ * back as the lane type, which gives each kind's value (the loads widen
+ * with zeros or with the sign). */
+#define HIST8_UNSIGNED(name, etype, LD8, HIGH, wide)                                         \
+  HIST8(name, etype, uint32_t, LD8, HIGH, epu32, 0x80000000u, UINT32_MAX, _mm256_srli_epi32, \
+        wide)
+#define HIST8_SIGNED(name, etype, LD8, wide)                                                 \
+  HIST8(name, etype, int32_t, LD8, HIGH_NONE, epi32, 0u, INT32_MAX, _mm256_srai_epi32, wide)
+HIST8_UNSIGNED(hist_u8, uint8_t, LD8_U8, HIGH_NONE, any_u8)
+HIST8_UNSIGNED(hist_u16, uint16_t, LD8_U16, HIGH_NONE, any_u16)
+HIST8_UNSIGNED(hist_u32, uint32_t, LD8_32, HIGH_NONE, any_u32)
+HIST8_SIGNED(hist_i8, int8_t, LD8_I8, any_i8)
+HIST8_SIGNED(hist_i16, int16_t, LD8_I16, any_i16)
+HIST8_SIGNED(hist_i32, int32_t, LD8_32, any_i32)
 /* 64-bit elements, the usual latencies among them, go through the u32 lanes
  * where the whole block is in [0, 2^32) (there u64, i64 and u32 agree); a
  * block with a value past that is taken again by the compiler's loop. */
-HIST8(hist_u64, uint64_t, uint32_t, LD8_64, HIGH_64, epu32, 0x80000000u, UINT32_MAX,
-      _mm256_srli_epi32, any_u64)
-HIST8(hist_i64, int64_t, uint32_t, LD8_64, HIGH_64, epu32, 0x80000000u, UINT32_MAX,
-      _mm256_srli_epi32, any_i64)
+HIST8_UNSIGNED(hist_u64, uint64_t, LD8_64, HIGH_64, any_u64)
+HIST8_UNSIGNED(hist_i64, int64_t, LD8_64, HIGH_64, any_i64)
 
 /* hist_count of bulk_loops.h, its check for a run of sixteen two vector
  * compares. */

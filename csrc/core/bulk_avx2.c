@@ -172,24 +172,17 @@ HIST8_SIGNED(hist_i32, int32_t, LD8_32, any_i32)
 HIST8_UNSIGNED(hist_u64, uint64_t, LD8_64, HIGH_64, any_u64)
 HIST8_UNSIGNED(hist_i64, int64_t, LD8_64, HIGH_64, any_i64)
 
-/* hist_count of bulk_loops.h, its check for a run of sixteen two vector
+/* hist_count's compare of sixteen indexes with the first: two vector
  * compares. */
-static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {
-  size_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    uint32_t first = idx[i];
-    __m256i f = _mm256_set1_epi32((int)first);
-    __m256i same = _mm256_and_si256(
-        _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(idx + i)), f),
-        _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(idx + i + 8)), f));
-    if (_mm256_movemask_epi8(same) == -1) {
-      counts[first] += 16;
-      continue;
-    }
-    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
-  }
-  for (; i < k; i++) counts[idx[i]]++;
+static inline unsigned other16(const uint32_t *g) {
+  __m256i f = _mm256_set1_epi32((int)g[0]);
+  __m256i lo = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)g), f);
+  __m256i hi = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(g + 8)), f);
+  return ~((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(lo)) |
+           (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(hi)) << 8) &
+         0xffffu;
 }
+HIST_COUNT(other16)
 
 LNUMA__BULK_OPS(lnuma__bulk_avx2);
 #endif

@@ -172,21 +172,13 @@ HIST16(hist_i16, int16_t, LD16_I16, epi32, INT32_MAX, _mm512_srai_epi32, _mm512_
 HIST16(hist_i32, int32_t, LD16_32, epi32, INT32_MAX, _mm512_srai_epi32, _mm512_cvtepi32_pd,
        hist8_i32)
 
-/* hist_count of bulk_loops.h, its check for a run of sixteen one vector
- * compare (the compiler leaves it scalar: fifteen loads and xors). */
-static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {
-  size_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    uint32_t first = idx[i];
-    __m512i v = _mm512_loadu_si512((const void *)(idx + i));
-    if (_mm512_cmpneq_epi32_mask(v, _mm512_set1_epi32((int)first)) == 0) {
-      counts[first] += 16;
-      continue;
-    }
-    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
-  }
-  for (; i < k; i++) counts[idx[i]]++;
+/* hist_count's compare of sixteen indexes with the first: one vector
+ * compare (the compiler leaves it scalar: fifteen loads and compares). */
+static inline unsigned other16(const uint32_t *g) {
+  return _mm512_cmpneq_epi32_mask(_mm512_loadu_si512((const void *)g),
+                                  _mm512_set1_epi32((int)g[0]));
 }
+HIST_COUNT(other16)
 
 LNUMA__BULK_OPS(lnuma__bulk_avx512);
 #endif

@@ -346,23 +346,48 @@ static inline size_t hist_one(const lnuma__hist_shape *s, int64_t x, uint32_t *i
   if (x >= s->lowest && x <= s->highest) idx[k++] = (uint32_t)lnuma__hist_bucket(s, x);
   return k;
 }
-#else
-/* One counter per index; a run of sixteen in one bucket (latencies often
- * are) costs one add, since incrementing one counter sixteen times in a row
- * would wait on the store each time. */
-static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {
-  size_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    uint32_t first = idx[i], differ = 0;
-    for (int j = 1; j < 16; j++) differ |= idx[i + (size_t)j] ^ first;
-    if (differ == 0) {
-      counts[first] += 16;
-      continue;
-    }
-    for (int j = 0; j < 16; j++) counts[idx[i + (size_t)j]]++;
+#endif
+
+/* hist_count: one increment of counts[idx[i]] for each index, sixteen at a
+ * time.  Latencies crowd into one bucket, and incrementing one counter
+ * several times in a row waits on the store each time: with nine values in
+ * ten in one bucket, 1.7 ns per element against 0.3 spread out (AVX-512, a
+ * Xeon).  So where the first and the last of sixteen share a bucket and it
+ * holds at least half of them, it takes one add (a run of sixteen: at once)
+ * and the others are counted one by one; else all sixteen are, and spread
+ * data pays for the test one compare of two indexes that predicts well.
+ * OTHER16(g): the mask of the lanes of g[0..15] that differ from g[0], from
+ * the ISA's compares. */
+#define HIST_COUNT(OTHER16)                                                             \
+  static void hist_count(int64_t *counts, const uint32_t *idx, size_t k) {              \
+    size_t i = 0;                                                                       \
+    for (; i + 16 <= k; i += 16) {                                                      \
+      const uint32_t *g = idx + i;                                                      \
+      if (g[15] == g[0]) {                                                              \
+        unsigned other = (unsigned)(OTHER16(g));                                        \
+        if (other == 0) {                                                               \
+          counts[g[0]] += 16;                                                           \
+          continue;                                                                     \
+        }                                                                               \
+        int n = __builtin_popcount(other);                                              \
+        if (n <= 8) {                                                                   \
+          counts[g[0]] += 16 - n;                                                       \
+          for (; other != 0; other &= other - 1) counts[g[__builtin_ctz(other)]]++;     \
+          continue;                                                                     \
+        }                                                                               \
+      }                                                                                 \
+      for (int j = 0; j < 16; j++) counts[g[j]]++;                                      \
+    }                                                                                   \
+    for (; i < k; i++) counts[idx[i]]++;                                                \
   }
-  for (; i < k; i++) counts[idx[i]]++;
+
+#ifndef LNUMA_BULK_OWN_HIST
+static inline unsigned other16(const uint32_t *g) {
+  unsigned m = 0;
+  for (int j = 1; j < 16; j++) m |= (unsigned)(g[j] != g[0]) << j;
+  return m;
 }
+HIST_COUNT(other16)
 HIST_BLOCKS(hist_)
 #endif
 

@@ -209,6 +209,35 @@ for _, b in ipairs(bulk) do
     verdict(ga / gr, 0.9, false), 1 / med))
 end
 
+-- record_many on data shaped like latencies, in ns per element, for scale
+-- (no goal): "crowded", nine values in ten in one bucket and the rest over
+-- 300 others; "spread", every value in one of 300 buckets.  The rows above
+-- see one bucket in runs, which costs an add per sixteen; here the counting
+-- of each element is timed too.  The pattern (1 MiB, from a fixed seed) is
+-- copied over the whole of dst.
+do
+  local PATTERN = 1 << 20
+  local function shaped(crowded)
+    local pattern <close> = assert(lnuma.alloc(PATTERN))
+    local x = 12345
+    for i = 0, PATTERN // 4 - 1 do
+      x = (x * 1103515245 + 12345) % 2147483648
+      local r = x >> 8
+      local v = 100 + r % 300
+      if crowded then v = (r % 10 == 0) and 101 + (r // 10) % 300 or 100 end
+      pattern:set("u32", i, v)
+    end
+    for off = 0, SIZE - 1, PATTERN do dst:copy(pattern, off, 0, math.min(PATTERN, SIZE - off)) end
+  end
+  for _, shape in ipairs{ "crowded", "spread" } do
+    shaped(shape == "crowded")
+    local a = duel(function() h:reset(); h:record_many(dst, "u32") end,
+      function() ref.sum_u64(da, N) end, SIZE // 4)
+    print(("hotpath.record_many_u32_%s %.3f ns/element (no goal: %s data, for scale)"):format(
+      shape, a, shape))
+  end
+end
+
 -- The loop record_many replaces, for scale (a small range: it is slow).
 do
   local small <close> = assert(lnuma.alloc(4096 * 4))

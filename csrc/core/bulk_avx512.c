@@ -50,7 +50,7 @@
     __m512d q = _mm512_setzero_pd();                                                         \
     __m512i mn = _mm512_set1_epi64(a->min), mx = _mm512_set1_epi64(a->max);                  \
     __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();                \
-    int64_t u = 0, rest_hi = 0;                                                       \
+    int64_t u = 0, rest_hi = 0;                                                              \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 8 <= m; i += 8) {                                                             \
@@ -122,7 +122,7 @@ HIST512(hist_i64, int64_t, LD8_64)
     __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();                              \
     __m512i mn = _mm512_set1_epi32((int)p[0]), mx = mn; /* m >= 1 */                         \
     __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();                \
-    int64_t u = 0, rest_hi = 0;                                                       \
+    int64_t u = 0, rest_hi = 0;                                                              \
     uint64_t rest_lo = 0;                                                                    \
     size_t k = 0, i = 0;                                                                     \
     for (; i + 16 <= m; i += 16) {                                                           \

@@ -220,8 +220,9 @@ static void hist_blocks_agree(void **state) {
 }
 
 /* Every table's hist_count against counting one by one, on indexes in runs
- * of one bucket of 1 to 40 (a run of sixteen takes one add), each run
- * aligned or not to sixteen. */
+ * of one bucket of 1 to 40, each run aligned or not to sixteen: sixteen in
+ * one bucket take one add, and so does a bucket that holds half of sixteen
+ * or more with the others counted one by one. */
 static void hist_counts_agree_with_one_by_one(void **state) {
   (void)state;
   const lnuma__bulk_ops *t[3];

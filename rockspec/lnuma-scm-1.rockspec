@@ -136,6 +136,7 @@ build = {
     ["lnuma.experiment_stats"] = "lua/lnuma/experiment_stats.lua",
     ["lnuma.experiment_svg"] = "lua/lnuma/experiment_svg.lua",
     ["lnuma"] = "lua/lnuma/init.lua",
+    ["lnuma.llc"] = "lua/lnuma/llc.lua",
     ["lnuma.memattrs"] = "lua/lnuma/memattrs.lua",
     ["lnuma.memory"] = "lua/lnuma/memory.lua",
     ["lnuma.options"] = "lua/lnuma/options.lua",

@@ -229,6 +229,21 @@ describe("lnuma.bench.bandwidth", function()
     end
   end)
 
+  it("says how it walked, how it counted and whether the figure is memory's", function()
+    local r = assert(lnuma.bench.bandwidth(quick { kernel = "copy", size = "4M", threads = 1 }))
+    local llc = require("lnuma.llc").of(lnuma.topology(), r.cpus_ran).all
+    assert.equal(llc, r.llc)
+    assert.equal(llc and "cache" or "unknown", r.scope)
+    local text = lnuma.report.text(r)
+    assert.matches("walk: " .. r.order .. " order, the fastest in the trials %(median GB/s: "
+      .. "linear [%d.]+, pages [%d.]+, split [%d.]+%)", text)
+    assert.matches("bytes counted: " .. r.counting:gsub("%p", "%%%0"), text)
+    if llc then
+      assert.matches("scope: cache: 4M is under 4 times the " .. lnuma.report.size(llc)
+        .. " of last%-level cache its CPUs share", text)
+    end
+  end)
+
   it("warns when threads must share CPUs", function()
     local n = #allowed_cpus() + 1
     local r = assert(lnuma.bench.bandwidth(quick { size = "4M", threads = n }))

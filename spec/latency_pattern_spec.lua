@@ -213,8 +213,13 @@ describe("a latency result", function()
       assert.equal(d, r.pattern_description)
       assert.same(eq, r.equivalents)
       assert.equal(64 * KIB, r.equivalents.multichase.m)
-      -- it survives the JSON report
+      -- it survives the JSON report, and the summary names the other chasers' commands
       assert.matches('"equivalents":{', lnuma.report.json(r), 1, true)
+      local line = lnuma.report.text(r):match("other chasers, [^\n]*")
+      assert.is_string(line)
+      local kind = eq.multichase.exact and "the same loads: " or "nearest: "
+      assert.matches(kind, line, 1, true)
+      assert.matches(eq.multichase.command, line, 1, true)
     end
   end)
 

@@ -5,6 +5,8 @@
 -- what this returns.
 -- @module lnuma.survey
 
+local LLC = require "lnuma.llc"
+
 local M = {}
 
 local MIB, GIB = 1024 * 1024, 1024 * 1024 * 1024
@@ -20,7 +22,7 @@ M.BOUND = 0.10
 
 --- Bandwidth and latency buffers are at least this many times the last-level
 -- cache, so that they measure memory.
-M.LLC_MULTIPLE = 4
+M.LLC_MULTIPLE = LLC.MULTIPLE
 
 local function pow2_at_least(n, floor)
   local s = floor or MIB
@@ -83,37 +85,19 @@ end
 -- CPU sees) and `all` (the sum of the distinct last-level caches that serve
 -- the allowed CPUs: what threads on all of them share); both nil when the
 -- topology names no caches.
+-- @function llc
 -- @tparam table topo
 -- @treturn table `{one, all, level}`
-function M.llc(topo)
-  local level = 0
-  for _, c in ipairs(topo.caches or {}) do
-    if c.type ~= "instruction" then level = max(level, c.level) end
-  end
-  if level == 0 then return {} end
-  local allowed = {}
-  for _, c in ipairs(topo.allowed and topo.allowed.cpus or {}) do allowed[c] = true end
-  local one, all = 0, 0
-  for _, c in ipairs(topo.caches) do
-    if c.type ~= "instruction" and c.level == level then
-      local serves = false
-      for _, cpu in ipairs(c.cpus or {}) do serves = serves or allowed[cpu] == true end
-      if serves then one, all = max(one, c.size), all + c.size end
-    end
-  end
-  if one == 0 then return {} end
-  return { one = one, all = all, level = level }
-end
+M.llc = function(topo) return LLC.of(topo) end
 
---- What a bandwidth figure from buffers of `size` bytes measures.
+--- What a bandwidth figure from buffers of `size` bytes measures (every
+-- bandwidth result says it too, as its `scope`).
+-- @function bandwidth_scope
 -- @tparam integer size bytes of all arrays together
 -- @tparam[opt] integer llc the last-level cache those threads share (nil: unknown)
 -- @treturn string "memory" (at least `LLC_MULTIPLE` times the cache), "cache"
 --   (less: the figure is cache bandwidth) or "unknown"
-function M.bandwidth_scope(size, llc)
-  if not llc then return "unknown" end
-  return size >= M.LLC_MULTIPLE * llc and "memory" or "cache"
-end
+M.bandwidth_scope = LLC.scope
 
 -- Transparent huge pages where the system gives them: faster to set up
 -- (fewer page faults) and no TLB misses in the latency figures.
@@ -133,11 +117,10 @@ end
 -- @treturn table settings per part, plus `llc`, `bandwidth_size`, `latency_size`, `huge`
 function M.settings(topo, quick)
   local lnuma = require "lnuma"
-  local U = require "lnuma.bench.util"
   local llc = M.llc(topo)
-  local bw = llc.all and pow2_at_least(M.LLC_MULTIPLE * llc.all) or U.default_bandwidth_size(topo)
+  local bw = llc.all and pow2_at_least(M.LLC_MULTIPLE * llc.all) or LLC.bandwidth_size(topo)
   local lat = llc.one and pow2_at_least(M.LLC_MULTIPLE * llc.one, 16 * MIB) or 256 * MIB
-  if not quick then bw, lat = max(bw, U.default_bandwidth_size(topo)), max(lat, 256 * MIB) end
+  if not quick then bw, lat = max(bw, LLC.bandwidth_size(topo)), max(lat, 256 * MIB) end
   local huge = thp_or_default()
   local s = { llc = llc, bandwidth_size = bw, latency_size = lat, huge = huge, quick = quick }
   if quick then

@@ -4,6 +4,7 @@
 local core = require "lnuma.core"
 local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
+local LLC = require "lnuma.llc"
 
 local max = math.max
 
@@ -126,6 +127,9 @@ local function measure_bandwidth(r, topo, p, user_buf)
   r.gbps = r.stats.median
   r.isa, r.passes, r.bytes, r.thread_bytes = raw.isa, raw.passes, raw.bytes, raw.thread_bytes
   r.order, r.counting = raw.order, COUNTING[p.kernel]
+  -- Memory's figure only beyond the caches the threads share (lnuma.llc).
+  r.llc = LLC.of(topo, p.cpus).all
+  r.scope = LLC.scope(p.size, r.llc)
   -- Each thread's part of the buffer belongs on the node asked, or on the
   -- thread's own node when none was asked (first touch).
   local parts = {}
@@ -172,7 +176,11 @@ end
 --   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
 --   `counting` (how, in words), `isa`, `order` (the one measured),
 --   `order_trials` (order = "auto": each order's median GB/s in the trials),
---   `order_trial_rounds` (their GB/s round by round), `cpus`, `cpus_ran`,
+--   `order_trial_rounds` (their GB/s round by round), `llc` (bytes of
+--   last-level cache the threads' CPUs share, nil if unknown), `scope`
+--   ("memory": `size` is at least `lnuma.llc.MULTIPLE` times `llc`; "cache":
+--   less, so the figure is partly or wholly cache bandwidth; "unknown"),
+--   `cpus`, `cpus_ran`,
 --   `placement`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
@@ -183,8 +191,8 @@ function M.bandwidth(opts)
   if not topo then return nil, msg, code end
   local p, user_buf = bandwidth_params("bandwidth", topo, o)
   local r = U.new_result("bandwidth", p, {
-    gbps = "GB/s (1e9 bytes/s)", size = "bytes", bytes = "bytes", repetitions = "GB/s",
-    min_time = "ns",
+    gbps = "GB/s (1e9 bytes/s)", size = "bytes", llc = "bytes", bytes = "bytes",
+    repetitions = "GB/s", min_time = "ns",
   })
   for k, v in pairs(p) do r[k] = v end
   r.parameters.buffer = user_buf and tostring(user_buf) or nil

@@ -378,18 +378,6 @@ U.KERNELS = { "read", "write", "write_nt", "copy", "copy_nt", "triad" }
 U.ISAS = { "auto", "c", "sse2", "avx2", "avx512" }
 U.PATTERNS = { "random", "uniform", "sequential", "stride" }
 
--- Default bandwidth working set: well beyond the last-level cache (four
--- times it, a power of two, at least 1 GiB), so the figure is memory's.
-local function default_bandwidth_size(topo)
-  local llc = 0
-  for _, c in ipairs(topo.caches or {}) do
-    if c.type ~= "instruction" then llc = max(llc, c.size) end
-  end
-  local size = GIB
-  while size < 4 * llc do size = size * 2 end
-  return size
-end
-
 U.policy_nodes = policy_nodes
 U.machine = machine
 U.contains = contains
@@ -413,6 +401,6 @@ U.alloc = alloc
 U.progress_fn = progress_fn
 U.caches_of = caches_of
 U.first_allowed_cpu = first_allowed_cpu
-U.default_bandwidth_size = default_bandwidth_size
+U.default_bandwidth_size = require("lnuma.llc").bandwidth_size
 
 return U

@@ -337,6 +337,49 @@ local function c2c_lines(r, out)
   end
 end
 
+-- Sorted keys of a table, so that lines built from one come out the same.
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+-- What a user needs to run the same bandwidth measurement with another tool:
+-- the walk that ran (and the trials that chose it) and how bytes are counted.
+local function bandwidth_lines(r, out)
+  if r.order then
+    local trials = {}
+    for _, o in ipairs(sorted_keys(r.order_trials)) do
+      trials[#trials + 1] = o .. " " .. M.number(r.order_trials[o])
+    end
+    out[#out + 1] = ("walk: %s order%s"):format(r.order, #trials > 0
+      and (", the fastest in the trials (median GB/s: " .. table.concat(trials, ", ") .. ")")
+      or "")
+  end
+  if r.counting then out[#out + 1] = "bytes counted: " .. r.counting end
+  if r.scope == "cache" then
+    out[#out + 1] = ("scope: cache: %s is under %d times the %s of last-level cache its "
+      .. "CPUs share, so the figure is partly or wholly cache bandwidth, not memory's")
+      :format(M.size(r.size), require("lnuma.llc").MULTIPLE, M.size(r.llc))
+  end
+end
+
+-- The command lines of other chasers that make the same (or the nearest)
+-- loads; how each differs is in the result's `equivalents`.
+local function equivalents_line(r)
+  local same, near = {}, {}
+  for _, tool in ipairs(sorted_keys(r.equivalents)) do
+    local e = r.equivalents[tool]
+    if e.command then table.insert(e.exact and same or near, e.command) end
+  end
+  if #same + #near == 0 then return nil end
+  local parts = {}
+  if #same > 0 then parts[#parts + 1] = "the same loads: " .. table.concat(same, "; ") end
+  if #near > 0 then parts[#parts + 1] = "nearest: " .. table.concat(near, "; ") end
+  return "other chasers, " .. table.concat(parts, "; ") .. " (how each differs: --json)"
+end
+
 local function warnings_lines(r, out)
   for _, w in ipairs(r.warnings or {}) do out[#out + 1] = "WARNING: " .. w end
 end
@@ -425,6 +468,7 @@ function M.summary(result, opts)
         M.number(r.chunks.p50), M.number(r.chunks.p90), M.number(r.chunks.p99),
         M.number(r.chunks.max))
     end
+    out[#out + 1] = equivalents_line(r)
   elseif b == "bandwidth" then
     out[#out + 1] = ("bandwidth: %s GB/s  (%s, %s, %d thread%s on %s, memory %s)")
       :format(M.number(r.gbps), r.kernel, M.size(r.size), r.threads,
@@ -433,6 +477,7 @@ function M.summary(result, opts)
     out[#out + 1] = ("isa %s, %d pass%s per repetition, %s counted per repetition"):format(
       r.isa, r.passes or 0, r.passes == 1 and "" or "es", M.size(r.bytes or 0))
     out[#out + 1] = stats_line(r.stats, "GB/s")
+    bandwidth_lines(r, out)
   elseif b == "c2c" then
     local n = #(r.rows or {})
     local npairs = type(r.pairs) == "table" and #r.pairs or r.pairs or 0

@@ -175,9 +175,10 @@ function cmd.summary_text(s, dir, color)
   end
   if s.c2c then
     local cs = s.c2c.stats -- over the pairs' medians
-    add(("Core-to-core latency (%s, one way, %d CPUs, %d pairs in %d rounds): min %s, median "
-         .. "%s, max %s ns"):format(s.c2c.mode, #s.c2c.rows, #s.c2c.pairs, s.c2c.rounds,
-         num(cs.min), num(cs.median), num(cs.max)))
+    local np, nr = #s.c2c.pairs, s.c2c.rounds
+    add(("Core-to-core latency (%s, one way, %d CPUs, %d pair%s in %d round%s): min %s, "
+         .. "median %s, max %s ns"):format(s.c2c.mode, #s.c2c.rows, np, np == 1 and "" or "s",
+         nr, nr == 1 and "" or "s", num(cs.min), num(cs.median), num(cs.max)))
     if #s.c2c.rows <= 16 then add(rep.heatmap(s.c2c, { color = color })) end
     add("")
   end

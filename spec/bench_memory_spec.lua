@@ -180,14 +180,17 @@ describe("lnuma.bench.bandwidth", function()
 
   for kernel, arrays in pairs(ARRAYS) do
     it("counts the bytes of " .. kernel .. " as STREAM does (" .. arrays .. " arrays)", function()
-      local size = 3 * MiB + 1000
-      local r = assert(lnuma.bench.bandwidth(quick { kernel = kernel, size = size, threads = 1 }))
-      local per_array = size // arrays
-      per_array = per_array - per_array % 512
-      assert.equal(per_array * arrays, r.thread_bytes)
-      assert.equal(per_array * arrays * r.passes, r.bytes)
-      assert.is_true(r.gbps > 0)
-      assert.equal(kernel, r.kernel)
+      for _, size in ipairs({ 3 * MiB + 1000, 24 * 1024 + 1000 }) do
+        local r = assert(lnuma.bench.bandwidth(quick { kernel = kernel, size = size,
+                                                       threads = 1 }))
+        -- each array whole pages from 16 KiB (so that each starts on a page), else 512 bytes
+        local per_array = size // arrays
+        per_array = per_array - per_array % (per_array >= 16384 and 4096 or 512)
+        assert.equal(per_array * arrays, r.thread_bytes)
+        assert.equal(per_array * arrays * r.passes, r.bytes)
+        assert.is_true(r.gbps > 0)
+        assert.equal(kernel, r.kernel)
+      end
     end)
   end
 

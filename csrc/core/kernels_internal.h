@@ -51,7 +51,8 @@ void lnuma__ktouch(void *p, size_t n, double value);
 void lnuma__kdelay(uint64_t iterations);
 
 /* Size of what one thread streams per array when `size` bytes are split
- * among n threads for a kernel with `arrays` arrays (granule-aligned). */
+ * among n threads for a kernel with `arrays` arrays: a multiple of 4 KiB
+ * from 16 KiB up (the PAGES walk's group), else of LNUMA_KERNEL_GRANULE. */
 size_t lnuma__kshare(size_t size, int n, int arrays);
 
 #endif

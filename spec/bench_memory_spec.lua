@@ -194,6 +194,19 @@ describe("lnuma.bench.bandwidth", function()
     end)
   end
 
+  it("starts a view off a page at its first page, and counts only what it walked", function()
+    local buf <close> = assert(lnuma.alloc(4 * MiB))
+    buf:fill(0)
+    local view = buf:view(64, 2 * MiB + 4032 + 1000)
+    local r = assert(lnuma.bench.bandwidth(quick { kernel = "write", buffer = view, threads = 1,
+                                                   order = "pages" }))
+    assert.equal(2 * MiB, r.thread_bytes) -- less the 4032 bytes before the page, whole pages
+    assert.equal(0, buf:get("f64", 4096 // 8 - 1))
+    assert.is_true(buf:get("f64", 4096 // 8) ~= 0)
+    assert.is_true(buf:get("f64", (4096 + 2 * MiB) // 8 - 1) ~= 0)
+    assert.equal(0, buf:get("f64", (4096 + 2 * MiB) // 8))
+  end)
+
   it("runs its threads on the CPUs asked, and places each part where it ran", function()
     local cpus = allowed_cpus()
     local r = assert(lnuma.bench.bandwidth(quick { kernel = "read", size = "8M", cpus = cpus }))

@@ -16,6 +16,7 @@ typedef struct bw_job {
   lnuma__kfn fn;      /* the order measured: chosen by thread 0 after the trials */
   int order;
   lnuma__kfn walks[LNUMA_BW_WALKS]; /* trials: LINEAR, SPLIT, PAGES */
+  char *base;         /* the first array of thread 0: p->mem, or its first page */
   size_t share;       /* bytes per array per thread */
   int arrays;
   uint64_t passes;    /* decided by thread 0 after the warm-up */
@@ -83,7 +84,7 @@ static void bw_thread(lnuma_team *team, int i, void *arg) {
   bw_job *j = arg;
   const lnuma_bw_params *p = j->p;
   int n = p->nthreads;
-  char *a = (char *)p->mem + (size_t)i * j->share * (size_t)j->arrays;
+  char *a = j->base + (size_t)i * j->share * (size_t)j->arrays;
   char *b = j->arrays > 1 ? a + j->share : a;
   char *c = j->arrays > 2 ? a + 2 * j->share : b;
   uint64_t sum = 0;
@@ -150,7 +151,8 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
   if (p->mem == NULL || ((uintptr_t)p->mem & 63) != 0)
     return lnuma__fail(err, EINVAL, "bandwidth: the memory must be 64-byte aligned");
   int arrays = lnuma_kernel_arrays(p->kernel);
-  size_t share = lnuma__kshare(p->size, p->nthreads, arrays);
+  size_t skip = lnuma__kskip(p->mem, p->size, p->nthreads, arrays);
+  size_t share = lnuma__kshare(p->size - skip, p->nthreads, arrays);
   if (share == 0)
     return lnuma__fail(err, EINVAL,
                        "bandwidth: %zu bytes are too few for %d threads of %s (each "
@@ -164,7 +166,8 @@ int lnuma_bw_measure(const lnuma_bw_params *p, lnuma_bw_result *r, lnuma_error *
                        LNUMA_BW_TRIALS_MAX, p->trials);
   if (trials > 0 && r->trial_ns == NULL)
     return lnuma__fail(err, EINVAL, "bandwidth: trials need the result's trial_ns array");
-  bw_job j = {.p = p, .share = share, .arrays = arrays, .trial_ns = trials ? r->trial_ns : NULL};
+  bw_job j = {.p = p, .base = (char *)p->mem + skip, .share = share, .arrays = arrays,
+              .trial_ns = trials ? r->trial_ns : NULL};
   j.order = p->order == LNUMA_ORDER_AUTO ? lnuma_order_best(p->kernel) : p->order;
   j.fn = lnuma__kernel_fn_order(p->kernel, p->isa, j.order);
   for (int w = 0; w < LNUMA_BW_WALKS; w++)

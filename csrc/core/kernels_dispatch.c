@@ -148,3 +148,15 @@ size_t lnuma__kshare(size_t size, int n, int arrays) {
   size_t unit = per >= LNUMA__KGROUP ? LNUMA__KPAGE : LNUMA_KERNEL_GRANULE;
   return per - per % unit;
 }
+
+/* Memory that is itself off a page (a buffer view at an odd offset) starts
+ * its arrays at its first page boundary, where the rest still gives every
+ * array a whole pages group, for the same reason; the bytes before it are
+ * neither walked nor counted.  A 1 GiB view 2560 bytes off a page ran copy's
+ * pages walk at 13.4-13.8 GB/s against 14.0-14.2 from a page on a Xeon (2
+ * threads: 25.2-25.9 against 24.9-27.1); from its first page, 14.1-14.3. */
+size_t lnuma__kskip(const void *mem, size_t size, int n, int arrays) {
+  size_t skip = (size_t)(-(uintptr_t)mem & (LNUMA__KPAGE - 1));
+  if (skip == 0 || skip >= size) return 0;
+  return lnuma__kshare(size - skip, n, arrays) >= LNUMA__KGROUP ? skip : 0;
+}

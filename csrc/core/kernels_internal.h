@@ -55,4 +55,8 @@ void lnuma__kdelay(uint64_t iterations);
  * from 16 KiB up (the PAGES walk's group), else of LNUMA_KERNEL_GRANULE. */
 size_t lnuma__kshare(size_t size, int n, int arrays);
 
+/* Bytes to leave out at the start of memory off a page, so that the shares
+ * above start on pages (0 when it is on a page, or too small for it). */
+size_t lnuma__kskip(const void *mem, size_t size, int n, int arrays);
+
 #endif

@@ -226,6 +226,39 @@ static void bandwidth_counts_stream_bytes_per_kernel(void **state) {
   free(mem);
 }
 
+/* Writes with one thread from mem, size bytes, and returns what it counted. */
+static size_t write_once(char *mem, size_t size) {
+  int cpu = 0;
+  allowed_cpus(&cpu, 1);
+  uint64_t rep_ns[1];
+  lnuma_team_thread th[1];
+  lnuma_bw_params p = {.kernel = LNUMA_KERNEL_WRITE, .mem = mem, .size = size, .nthreads = 1,
+                       .cpus = &cpu, .repetitions = 1, .min_time_ns = 1000, .scalar = 2.5,
+                       .order = LNUMA_ORDER_PAGES};
+  lnuma_bw_result r = {.rep_ns = rep_ns, .threads = th};
+  lnuma_error err;
+  assert_int_equal(lnuma_bw_measure(&p, &r, &err), 0);
+  return r.thread_bytes;
+}
+
+static void bandwidth_off_a_page_starts_at_the_first_page(void **state) {
+  (void)state;
+  char *page = aligned(3 * 65536), *mem = page + 64;
+  double *d = (double *)page;
+  size_t counted = write_once(mem, 2 * 65536 + 4032 + 1000);
+  assert_int_equal(counted, 2 * 65536); /* less the 4032 bytes, in whole pages */
+  assert_true(d[4096 / 8 - 1] == 0.0);  /* the 4032 bytes before the page: untouched */
+  assert_true(d[4096 / 8] == 2.5);
+  assert_true(d[(4096 + counted) / 8 - 1] == 2.5);
+  assert_true(d[(4096 + counted) / 8] == 0.0);
+  /* Too small for a pages group after the skip: from mem. */
+  memset(page, 0, 3 * 65536);
+  counted = write_once(mem, 16384 + 1000);
+  assert_int_equal(counted, 16384);
+  assert_true(d[64 / 8 - 1] == 0.0 && d[64 / 8] == 2.5);
+  free(page);
+}
+
 static void bandwidth_rejects_too_little_memory(void **state) {
   (void)state;
   int cpu = 0;
@@ -443,6 +476,7 @@ int main(void) {
       cmocka_unit_test(walk_orders_have_names_and_a_choice_per_kernel),
       cmocka_unit_test(kernel_names_round_trip),
       cmocka_unit_test(bandwidth_counts_stream_bytes_per_kernel),
+      cmocka_unit_test(bandwidth_off_a_page_starts_at_the_first_page),
       cmocka_unit_test(bandwidth_rejects_too_little_memory),
       cmocka_unit_test(team_threads_run_on_the_cpus_asked),
       cmocka_unit_test(team_with_a_missing_cpu_runs_nothing),

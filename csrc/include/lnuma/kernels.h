@@ -145,8 +145,10 @@ LNUMA_API int lnuma_team_size(const lnuma_team *team);
 typedef struct lnuma_bw_params {
   int kernel;             /**< lnuma_kernel */
   int isa;                /**< lnuma_isa; AUTO for the best */
-  void *mem;              /**< the memory, 64-byte aligned (best page-aligned: each
-                               thread's arrays, from 16 KiB each, are whole pages) */
+  void *mem;              /**< the memory, 64-byte aligned; each thread's arrays,
+                               from 16 KiB each, are whole pages from its first
+                               page boundary (the bytes before it, off a page,
+                               are neither walked nor counted) */
   size_t size;            /**< its size in bytes */
   int nthreads;           /**< 1..LNUMA_TEAM_MAX */
   const int *cpus;        /**< nthreads CPUs, thread i pinned to cpus[i] */

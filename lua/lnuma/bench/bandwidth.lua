@@ -171,9 +171,12 @@ end
 --   `min_time` (ns per
 --   repetition, 50 ms), `buffer` (an `lnuma.alloc` buffer to stream instead of
 --   a new one; its placement is then checked against `node`, or the nodes of
---   its policy, or each thread's node)
+--   its policy, or each thread's node; a view that starts off a page is
+--   streamed from its first page boundary, so that each array starts on a
+--   page, and the bytes before it are not counted)
 -- @treturn table result with `gbps` (median, GB/s = 1e9 bytes/s), `stats`,
---   `repetitions`, `bytes` (counted per repetition, as STREAM counts them),
+--   `repetitions`, `bytes` (counted per repetition, as STREAM counts them;
+--   `thread_bytes` of them per thread and pass),
 --   `counting` (how, in words), `isa`, `order` (the one measured),
 --   `order_trials` (order = "auto": each order's median GB/s in the trials),
 --   `order_trial_rounds` (their GB/s round by round), `llc` (bytes of

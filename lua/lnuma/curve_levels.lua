@@ -229,13 +229,14 @@ end
 -- @tparam table small points of the 4 KiB series
 -- @tparam[opt] table opts `ratio` (default `TLB_RATIO`)
 -- @treturn table `{departs_at = bytes or nil, ratio = 4K/huge there,
---   largest_ratio, largest_at, compared = n, rule = text}`
+--   largest_ratio, largest_at, compared = n, threshold = the ratio used,
+--   rule = text}`
 function M.curve_tlb(huge, small, opts)
   local ratio = opts and opts.ratio or M.TLB_RATIO
   local by_size = {}
   for _, p in ipairs(clean(huge)) do by_size[p.size] = p.latency_ns end
-  local out = { compared = 0, rule = fmt("the first size from which on the 4 KiB series "
-    .. "stays more than %.2fx the huge-page one", ratio) }
+  local out = { compared = 0, threshold = ratio, rule = fmt("the first size from which on "
+    .. "the 4 KiB series stays more than %.2fx the huge-page one", ratio) }
   local ratios = {}
   for _, p in ipairs(clean(small)) do
     local h = by_size[p.size]

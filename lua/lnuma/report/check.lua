@@ -79,7 +79,8 @@ local KINDS = {
     indistinct = opt(list(rec { reason = STR, name = opt(STR) })),
     steps = opt(list(rec { size = opt(NUM), from_ns = opt(NUM), to_ns = opt(NUM) })),
     tlb = opt(rec { departs_at = opt(NUM), ratio = opt(NUM), largest_ratio = opt(NUM),
-                    largest_at = opt(NUM), compared = opt(NUM) }),
+                    largest_at = opt(NUM), compared = opt(NUM), threshold = opt(NUM),
+                    rule = opt(STR) }),
     caches = opt(list(rec { level = INT, size = opt(NUM) })),
   },
   loaded_latency = {

@@ -430,9 +430,9 @@ function M.curve_lines(r, opts)
       .. "(%sx there; most %sx at %s)"):format(M.size(r.tlb.departs_at), ratio(r.tlb.ratio),
       ratio(r.tlb.largest_ratio), M.size(r.tlb.largest_at))
   elseif r.tlb and (r.tlb.compared or 0) > 0 then
-    out[#out + 1] = ("TLB: the 4 KiB series does not stay above the huge-page one (%s; "
-      .. "most %sx at %s)"):format(tostring(r.tlb.rule), ratio(r.tlb.largest_ratio),
-      M.size(r.tlb.largest_at))
+    out[#out + 1] = ("TLB: no reach shown: at the largest size the 4 KiB series is within "
+      .. "%sx of the huge-page one (most %sx at %s)"):format(ratio(r.tlb.threshold),
+      ratio(r.tlb.largest_ratio), M.size(r.tlb.largest_at))
   end
   if r.caches and #r.caches > 0 and opts.caches ~= false then
     local cs = {}

@@ -139,7 +139,7 @@ function M.settings(topo, quick)
     s.bw_matrix = { size = bw, repetitions = 3, min_time = 50000000, huge = huge }
     s.peak = { size = bw, repetitions = 3, min_time = 50000000, huge = huge }
     s.loaded = { size = lat, traffic_size = max(bw, GIB), step_time = 50000000, huge = huge }
-    s.c2c = { samples = 11, roundtrips = 500 }
+    s.c2c = { roundtrips = 500 } -- the default samples, enough for each pair's p99
     s.skew = { tries = 1000 }
   end
   return s

@@ -25,6 +25,9 @@ local WARMUP = 16
 local STRIDE = 128
 -- The most memory the lines may take (pairs x samples x 128 bytes).
 local MAX_BYTES = U.GIB
+-- Samples a pair needs for a p99 (nearest rank: with fewer, the "p99" would
+-- be the slowest sample), and so the default.
+local TAIL_SAMPLES = 100
 -- Pairs named one by one in warnings before the rest are counted.
 local MAX_PAIR_WARNINGS = 8
 
@@ -119,7 +122,8 @@ local function summarise(r, raw, cpus, p)
         per_sample[s][k] = ns[s]
       end
       local st, sv = U.stats(ns), U.sorted(ns)
-      r.pairs[k] = { a = cpus[i], b = cpus[j], p50 = st.median, p99 = U.quantile(sv, 0.99),
+      local p99 = st.n >= TAIL_SAMPLES and U.quantile(sv, 0.99) or nil
+      r.pairs[k] = { a = cpus[i], b = cpus[j], p50 = st.median, p99 = p99,
                      min = st.min, max = st.max, samples = st.n, samples_ns = ns }
       r.values[i][j], r.values[j][i] = st.median, st.median
       medians[k] = st.median
@@ -141,13 +145,15 @@ end
 --   allowed CPU), `mode` ("pingpong" (default): load/store round trips;
 --   "cas": each side compare-and-swaps the line from the other's value to
 --   its own, the cost of a lock handoff), `node` (where the lines live;
---   default: the first CPU's), `samples` (per pair, 15), `roundtrips` (per
+--   default: the first CPU's), `samples` (per pair, 100, the fewest that
+--   give a p99; fewer where the lines of 100 would pass 1 GiB), `roundtrips` (per
 --   sample, 500), `warmup` (untimed round trips before them on each line, 16)
 -- @treturn table result with `mode`, `figure` (what one number means:
 --   one-way ns = half a round trip), `rows` and `columns` (the CPUs),
 --   `values` (`values[i][j]`: the pair's median one-way ns; 0 on the
 --   diagonal), `pairs` (array of `{a, b, p50, p99, min, max, samples,
---   samples_ns, lines_off_node}`, one-way ns over the pair's samples),
+--   samples_ns, lines_off_node}`, one-way ns over the pair's samples;
+--   `p99` only from 100 samples, nil below),
 --   `stats` (over the pairs' medians), `repetitions` (per sample, the
 --   median over the pairs) and `repetition_stats`, `rounds`, `lines`
 --   (`count`, `stride`, `bytes`, `page_size`, `fresh`, `flushed`, `warmup`,
@@ -165,12 +171,14 @@ function M.c2c(opts)
   local p = {
     cpus = cpus,
     mode = O.opt_choice("c2c", o, "mode", "pingpong", core.kernel_info().c2c_modes),
-    samples = O.opt_int("c2c", o, "samples", 15, 1, 100000),
+    samples = O.opt_int("c2c", o, "samples", TAIL_SAMPLES, 1, 100000),
     roundtrips = O.opt_int("c2c", o, "roundtrips", 500, 1, 1000000000),
     warmup = O.opt_int("c2c", o, "warmup", WARMUP, 0, 1000000000),
   }
   p.node = o.node ~= nil and U.check_node("c2c", topo, "node", o.node) or U.cpu_node(topo, cpus[1])
   local npairs = #cpus * (#cpus - 1) // 2
+  local fewer = o.samples == nil and M.c2c_samples(#cpus) < TAIL_SAMPLES
+  if fewer then p.samples = M.c2c_samples(#cpus) end
   local size = npairs * p.samples * STRIDE
   if size > MAX_BYTES then
     O.argerror("c2c", "samples", ("%d CPUs x %d samples need %s of fresh lines (128 bytes per "
@@ -186,6 +194,11 @@ function M.c2c(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   r.figure = FIGURE[p.mode]
+  if fewer then
+    U.warn(r, ("%d CPUs: the fresh lines of %d samples a pair fill the %s allowed; the "
+      .. "pairs have no p99 (it needs %d samples)"):format(#cpus, p.samples,
+      O.size_text(MAX_BYTES), TAIL_SAMPLES))
+  end
   local buf, amsg, acode = U.alloc(size, p.node, nil, true)
   if not buf then return nil, amsg, acode end
   local raw, rmsg, rcode = core.bench_c2c(buf, { cpus = cpus, mode = p.mode,
@@ -206,6 +219,16 @@ function M.c2c(opts)
   buf:free()
   if not raw then return nil, rmsg, rcode end
   return r
+end
+
+--- The samples a pair that `c2c` takes by default for n CPUs: 100, the
+-- fewest that give each pair a p99, or fewer (at least one) where the fresh
+-- lines of 100 would pass 1 GiB (beyond about 410 CPUs).
+-- @tparam integer n CPUs (2 or more)
+-- @treturn integer samples a pair
+function M.c2c_samples(n)
+  local fit = MAX_BYTES // (n * (n - 1) // 2 * STRIDE)
+  return math.max(1, math.min(TAIL_SAMPLES, fit))
 end
 
 --- The lines a c2c measurement hands out, in the order it runs them: a

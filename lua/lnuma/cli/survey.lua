@@ -176,9 +176,14 @@ function cmd.summary_text(s, dir, color)
   if s.c2c then
     local cs = s.c2c.stats -- over the pairs' medians
     local np, nr = #s.c2c.pairs, s.c2c.rounds
+    local p99
+    for _, pair in ipairs(s.c2c.pairs) do
+      if pair.p99 and (p99 == nil or pair.p99 > p99) then p99 = pair.p99 end
+    end
     add(("Core-to-core latency (%s, one way, %d CPUs, %d pair%s in %d round%s): min %s, "
-         .. "median %s, max %s ns"):format(s.c2c.mode, #s.c2c.rows, np, np == 1 and "" or "s",
-         nr, nr == 1 and "" or "s", num(cs.min), num(cs.median), num(cs.max)))
+         .. "median %s, max %s ns%s"):format(s.c2c.mode, #s.c2c.rows, np, np == 1 and "" or "s",
+         nr, nr == 1 and "" or "s", num(cs.min), num(cs.median), num(cs.max),
+         p99 and ("; the worst pair's p99 %s ns"):format(num(p99)) or ""))
     if #s.c2c.rows <= 16 then add(rep.heatmap(s.c2c, { color = color })) end
     add("")
   end

@@ -62,7 +62,7 @@ local KINDS = {
   c2c = {
     node = opt(INT), rounds = opt(INT), samples = opt(INT), roundtrips = opt(INT),
     rows = list(LABEL), columns = list(LABEL), values = list(opt(list(opt(NUM)))),
-    pairs = opt { either = { INT, list(rec { a = INT, b = INT, p50 = opt(NUM), p99 = NUM,
+    pairs = opt { either = { INT, list(rec { a = INT, b = INT, p50 = opt(NUM), p99 = opt(NUM),
                                              min = opt(NUM), max = opt(NUM),
                                              samples = opt(INT) }) } },
     repetition_stats = STATS,

@@ -307,18 +307,22 @@ local function c2c_lines(r, out)
     if #list > C2C_PAIRS_SHOWN then
       shown = {}
       for i, p in ipairs(list) do shown[i] = p end
-      table.sort(shown, function(x, y) return x.p99 > y.p99 end)
+      local tail = list[1].p99 and "p99" or "max"
+      table.sort(shown, function(x, y) return x[tail] > y[tail] end)
       for i = C2C_PAIRS_SHOWN + 1, #shown do shown[i] = nil end
-      note = (", the %d of %d with the highest p99; every pair is in --json")
-        :format(C2C_PAIRS_SHOWN, #list)
+      note = (", the %d of %d with the highest %s; every pair is in --json")
+        :format(C2C_PAIRS_SHOWN, #list, tail)
     end
     out[#out + 1] = ("pairs (ns one way over each pair's samples%s):"):format(note)
     local rows = {}
     for i, p in ipairs(shown) do
-      rows[i] = { ("%d-%d"):format(p.a, p.b), p.p50, p.p99, p.min, p.max, p.samples }
+      rows[i] = { ("%d-%d"):format(p.a, p.b), p.p50, p.p99 or "-", p.min, p.max, p.samples }
     end
     out[#out + 1] = M.table({ "cpus", "p50", "p99", "min", "max", "samples" }, rows,
                             { indent = "  " })
+    if list[1].p99 == nil then
+      out[#out + 1] = "  (no p99: it needs 100 samples a pair, --samples)"
+    end
   end
   if r.stats and r.stats.n then
     out[#out + 1] = "across pairs: "

@@ -183,7 +183,8 @@ describe("the survey summary", function()
     s.c2c = { benchmark = "c2c", mode = "pingpong", rows = { 0, 1, 2 }, columns = { 0, 1, 2 }, rounds = 3,
               values = { { 0, 60, 70 }, { 60, 0, 80 }, { 70, 80, 0 } },
               stats = { min = 60, median = 70, max = 80, n = 3 },
-              pairs = { { a = 0, b = 1, p50 = 60, p99 = 95 }, { a = 0, b = 2, p50 = 70, p99 = 140 },
+              pairs = { { a = 0, b = 1, p50 = 60, p99 = 95 },
+                        { a = 0, b = 2, p50 = 70, p99 = 140 },
                         { a = 1, b = 2, p50 = 80, p99 = 120 } } }
     local text = cli_survey.summary_text(s, "/tmp/x", false)
     assert.matches("3 pairs in 3 rounds%): min 60, median 70, max 80 ns; the worst "

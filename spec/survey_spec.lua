@@ -180,7 +180,8 @@ describe("the survey summary", function()
   it("gives the worst pair's c2c p99 where the pairs have one, and none from few samples",
      function()
     local s = fake()
-    s.c2c = { benchmark = "c2c", mode = "pingpong", rows = { 0, 1, 2 }, columns = { 0, 1, 2 }, rounds = 3,
+    s.c2c = { benchmark = "c2c", mode = "pingpong", rows = { 0, 1, 2 }, columns = { 0, 1, 2 },
+              rounds = 3,
               values = { { 0, 60, 70 }, { 60, 0, 80 }, { 70, 80, 0 } },
               stats = { min = 60, median = 70, max = 80, n = 3 },
               pairs = { { a = 0, b = 1, p50 = 60, p99 = 95 },

@@ -167,10 +167,11 @@ describe("lnuma.bench.c2c", function()
     local cpus = two_cpus()
     local r = assert(lnuma.bench.c2c { cpus = cpus, roundtrips = 20 })
     assert.equal(100, r.samples)
+    assert.equal(100, r.p99_samples)
     check_result(r, cpus, 100)
     local text = lnuma.report.text(r)
     assert.not_matches("no p99", text)
-    assert.matches("no p99: it needs 100 samples a pair", lnuma.report.text(
+    assert.matches("no p99: a pair needs 100 samples for one", lnuma.report.text(
       assert(lnuma.bench.c2c(quick { cpus = cpus }))))
   end)
 

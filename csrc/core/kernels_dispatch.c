@@ -153,8 +153,8 @@ size_t lnuma__kshare(size_t size, int n, int arrays) {
  * its arrays at its first page boundary, where the rest still gives every
  * array a whole pages group, for the same reason; the bytes before it are
  * neither walked nor counted.  A 1 GiB view 2560 bytes off a page ran copy's
- * pages walk at 13.4-13.8 GB/s against 14.0-14.2 from a page on a Xeon (2
- * threads: 25.2-25.9 against 24.9-27.1); from its first page, 14.1-14.3. */
+ * pages walk at 13.4-13.8 GB/s against 14.0-14.2 from a page on a Xeon, and
+ * 14.1-14.3 from its first page (on 2 threads the runs overlapped). */
 size_t lnuma__kskip(const void *mem, size_t size, int n, int arrays) {
   size_t skip = (size_t)(-(uintptr_t)mem & (LNUMA__KPAGE - 1));
   if (skip == 0 || skip >= size) return 0;

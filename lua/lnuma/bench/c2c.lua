@@ -153,7 +153,7 @@ end
 --   `values` (`values[i][j]`: the pair's median one-way ns; 0 on the
 --   diagonal), `pairs` (array of `{a, b, p50, p99, min, max, samples,
 --   samples_ns, lines_off_node}`, one-way ns over the pair's samples;
---   `p99` only from 100 samples, nil below),
+--   `p99` only from `p99_samples` (100) samples, nil below),
 --   `stats` (over the pairs' medians), `repetitions` (per sample, the
 --   median over the pairs) and `repetition_stats`, `rounds`, `lines`
 --   (`count`, `stride`, `bytes`, `page_size`, `fresh`, `flushed`, `warmup`,
@@ -171,14 +171,12 @@ function M.c2c(opts)
   local p = {
     cpus = cpus,
     mode = O.opt_choice("c2c", o, "mode", "pingpong", core.kernel_info().c2c_modes),
-    samples = O.opt_int("c2c", o, "samples", TAIL_SAMPLES, 1, 100000),
+    samples = O.opt_int("c2c", o, "samples", M.c2c_samples(#cpus), 1, 100000),
     roundtrips = O.opt_int("c2c", o, "roundtrips", 500, 1, 1000000000),
     warmup = O.opt_int("c2c", o, "warmup", WARMUP, 0, 1000000000),
   }
   p.node = o.node ~= nil and U.check_node("c2c", topo, "node", o.node) or U.cpu_node(topo, cpus[1])
   local npairs = #cpus * (#cpus - 1) // 2
-  local fewer = o.samples == nil and M.c2c_samples(#cpus) < TAIL_SAMPLES
-  if fewer then p.samples = M.c2c_samples(#cpus) end
   local size = npairs * p.samples * STRIDE
   if size > MAX_BYTES then
     O.argerror("c2c", "samples", ("%d CPUs x %d samples need %s of fresh lines (128 bytes per "
@@ -194,7 +192,8 @@ function M.c2c(opts)
   })
   for k, v in pairs(p) do r[k] = v end
   r.figure = FIGURE[p.mode]
-  if fewer then
+  r.p99_samples = TAIL_SAMPLES
+  if o.samples == nil and p.samples < TAIL_SAMPLES then
     U.warn(r, ("%d CPUs: the fresh lines of %d samples a pair fill the %s allowed; the "
       .. "pairs have no p99 (it needs %d samples)"):format(#cpus, p.samples,
       O.size_text(MAX_BYTES), TAIL_SAMPLES))

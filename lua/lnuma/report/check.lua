@@ -61,6 +61,7 @@ local KINDS = {
   matrix = MATRIX,
   c2c = {
     node = opt(INT), rounds = opt(INT), samples = opt(INT), roundtrips = opt(INT),
+    p99_samples = opt(INT),
     rows = list(LABEL), columns = list(LABEL), values = list(opt(list(opt(NUM)))),
     pairs = opt { either = { INT, list(rec { a = INT, b = INT, p50 = opt(NUM), p99 = opt(NUM),
                                              min = opt(NUM), max = opt(NUM),

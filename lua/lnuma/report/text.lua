@@ -321,7 +321,8 @@ local function c2c_lines(r, out)
     out[#out + 1] = M.table({ "cpus", "p50", "p99", "min", "max", "samples" }, rows,
                             { indent = "  " })
     if list[1].p99 == nil then
-      out[#out + 1] = "  (no p99: it needs 100 samples a pair, --samples)"
+      out[#out + 1] = ("  (no p99: a pair needs %s samples for one)"):format(
+        tostring(r.p99_samples or "more"))
     end
   end
   if r.stats and r.stats.n then

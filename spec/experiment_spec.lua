@@ -342,6 +342,27 @@ describe("an experiment result", function()
     assert.matches("comparisons (Mann-Whitney U, Holm-adjusted over 6, alpha 0.05)", text, 1, true)
   end)
 
+  it("shows a time in ns in the largest unit its smallest median reaches", function()
+    local function text_of(values)
+      local r = lnuma.experiment { factors = { x = { "a", "b" } }, repetitions = 3, warmup = 0,
+                                   seed = 1, metric = "wall_ns",
+                                   run = function(lv) return { wall_ns = values[lv.x] } end }
+      return lnuma.report.text(r), r
+    end
+    local text, r = text_of { a = 234060849, b = 1806000 }
+    assert.equal("ns", r.unit)
+    assert.matches("values in ms;", text, 1, true)
+    assert.matches("%s1%.81%s", text)
+    assert.matches("%s234%s", text)
+    assert.is_nil(text:find("234060849", 1, true))
+    text = text_of { a = 2500000000, b = 3100000000 }
+    assert.matches("values in s;", text, 1, true)
+    assert.matches("%s2%.50%s", text)
+    text = text_of { a = 812, b = 4000 }
+    assert.matches("values in ns;", text, 1, true)
+    assert.matches("%s812%s", text)
+  end)
+
   it("writes runs, combinations and comparisons as CSV", function()
     local csv = lnuma.report.csv(res)
     assert.matches("^run,combination,x,y,repetition,warmup,value,excluded,flags\n", csv)

@@ -12,7 +12,7 @@
  *    (as glibc's large memcpy does): four streams per array that restart at
  *    every 16 KiB, since the hardware prefetchers stop at a 4 KiB page.
  * Which is faster depends on the processor and the kernel (spec/bench/
- * bandwidth.lua measures both); lnuma__korder_default holds the choice.
+ * bandwidth.lua measures every order); lnuma_order_best holds the choice.
  * Arrays are a multiple of LNUMA_KERNEL_GRANULE (512 bytes): the PAGES tail
  * is walked linearly. */
 #ifndef LNUMA_KERNELS_LOOP_H

@@ -56,6 +56,23 @@ R.SHAPE = {
 
 local function pct(x) return x and ("%.1f%%"):format(x * 100) or "-" end
 
+-- A time metric in ns reads badly at nine digits ("234060849"): the table
+-- shows it in the largest of s, ms and us in which its smallest median is at
+-- least 1, one unit for every row so rows still compare digit by digit.
+local TIME_SCALES = { { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 } }
+
+local function shown_unit(r)
+  if r.unit ~= "ns" then return r.unit, 1 end
+  local low
+  for _, c in ipairs(r.combinations) do
+    if c.median and (low == nil or c.median < low) then low = c.median end
+  end
+  for _, s in ipairs(TIME_SCALES) do
+    if low and low >= s[2] then return s[1], s[2] end
+  end
+  return "ns", 1
+end
+
 local function level_cells(r, c)
   local cells = {}
   for i, f in ipairs(r.factors) do
@@ -100,7 +117,9 @@ end
 -- @treturn string
 function R.text(r)
   local out = {}
-  local unit = r.unit and r.unit ~= "" and (" " .. r.unit) or ""
+  local shown, scale = shown_unit(r)
+  local unit = shown and shown ~= "" and (" " .. shown) or ""
+  local function scaled(v) return number(v / scale) end
   out[#out + 1] = ("experiment%s: %s%s, %s is better"):format(
     r.name and (" '" .. r.name .. "'") or "", r.metric, r.unit and (" (" .. r.unit .. ")") or "",
     r.better or "lower")
@@ -121,8 +140,8 @@ function R.text(r)
     if c.skipped then
       row[#row + 1] = "skipped"
     else
-      local ci = c.ci and c.ci.lo and ("%s-%s"):format(number(c.ci.lo), number(c.ci.hi)) or "-"
-      for _, v in ipairs({ c.n or #c.runs, c.median and number(c.median) or "-", ci,
+      local ci = c.ci and c.ci.lo and ("%s-%s"):format(scaled(c.ci.lo), scaled(c.ci.hi)) or "-"
+      for _, v in ipairs({ c.n or #c.runs, c.median and scaled(c.median) or "-", ci,
                            c.stats and pct(c.stats.spread) or "-",
                            (c.flagged or 0) > 0 and ("%d%s"):format(c.flagged,
                              (c.excluded or 0) > 0 and " out" or "") or "",

@@ -117,8 +117,8 @@ end
 -- @treturn string
 function R.text(r)
   local out = {}
-  local shown, scale = shown_unit(r)
-  local unit = shown and shown ~= "" and (" " .. shown) or ""
+  local unit_name, scale = shown_unit(r)
+  local unit = unit_name and unit_name ~= "" and (" " .. unit_name) or ""
   local function scaled(v) return number(v / scale) end
   out[#out + 1] = ("experiment%s: %s%s, %s is better"):format(
     r.name and (" '" .. r.name .. "'") or "", r.metric, r.unit and (" (" .. r.unit .. ")") or "",

@@ -426,13 +426,10 @@ int lnuma__clock_init(lnuma_clock *c, int source, unsigned flags, lnuma_error *e
 
 int lnuma_kernel_clocksource(char *out, size_t cap, lnuma_error *err) {
   static const char path[] = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
-  FILE *f = fopen(path, "re");
-  if (f == NULL) return lnuma__fail_sys(err, errno, path);
-  if (cap == 0 || fgets(out, (int)cap, f) == NULL) {
-    fclose(f);
-    return lnuma__fail(err, EIO, "%s: empty", path);
-  }
-  fclose(f);
-  out[strcspn(out, "\n")] = '\0';
+  if (out == NULL || cap == 0)
+    return lnuma__fail(err, EINVAL, "clocksource: no room for the name");
+  int got = lnuma__read_line(path, out, cap);
+  if (got < 0) return lnuma__fail_sys(err, errno, path);
+  if (got == 0) return lnuma__fail(err, EIO, "%s: empty", path);
   return 0;
 }

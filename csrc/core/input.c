@@ -5,6 +5,7 @@
  * with a message naming the file and the limit.  The bytes are read here
  * once and handed on, so what was checked is what is used. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,20 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+int lnuma__read_line(const char *path, char *out, size_t cap) {
+  out[0] = '\0';
+  FILE *f = fopen(path, "re");
+  if (f == NULL) return -1;
+  char *got = fgets(out, cap > INT_MAX ? INT_MAX : (int)cap, f);
+  fclose(f);
+  if (got == NULL) {
+    out[0] = '\0';
+    return 0;
+  }
+  out[strcspn(out, "\n")] = '\0';
+  return 1;
+}
 
 void lnuma__format_bytes(uint64_t bytes, char *out, size_t cap) {
   static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

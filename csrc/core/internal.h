@@ -53,6 +53,12 @@ void lnuma__clock_publish_rate(lnuma_clock *c, uint64_t mult, const lnuma__clock
 /* input.c: "64 MiB", "1.5 GiB", "100 bytes". */
 void lnuma__format_bytes(uint64_t bytes, char *out, size_t cap);
 
+/* The first line of a small file (a /proc or /sys value), without its
+ * newline, into out (cap >= 1 bytes; a longer line is cut).  1 when a line
+ * was read, 0 when the file is empty (out ""), -1 when it cannot be opened
+ * (out "", errno from fopen). */
+int lnuma__read_line(const char *path, char *out, size_t cap);
+
 /* Reads the regular file path, of at most max bytes, into a malloc'd,
  * NUL-terminated buffer (*out, *len bytes).  Refuses anything else before
  * reading a byte (a FIFO, a device, a larger file) with a message naming the

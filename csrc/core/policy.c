@@ -119,12 +119,8 @@ int lnuma__resolve_policy(lnuma_mempolicy *policy, lnuma_set *nodes, lnuma_error
 
 /* Reads a /sys node list; 0 when it exists and parsed. */
 static int read_nodes(const char *path, lnuma_set *out) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) return -1;
   char line[4096];
-  if (fgets(line, sizeof line, f) == NULL) line[0] = '\0';
-  fclose(f);
-  line[strcspn(line, "\n")] = '\0';
+  if (lnuma__read_line(path, line, sizeof line) < 0) return -1;
   return lnuma_set_parse(out, line, NULL);
 }
 

@@ -28,15 +28,9 @@ static void copy_text(char *out, size_t cap, const char *src) {
   out[n] = '\0';
 }
 
-/* The first line of a file without its newline; 0 when it was read. */
+/* The first line of a file without its newline; 0 when one was read. */
 static int first_line(const char *path, char *out, size_t cap) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) return -1;
-  char *got = fgets(out, (int)cap, f);
-  fclose(f);
-  if (got == NULL) return -1;
-  out[strcspn(out, "\n")] = '\0';
-  return 0;
+  return lnuma__read_line(path, out, cap) == 1 ? 0 : -1;
 }
 
 /* A file holding one integer ("max" reads as LNUMA_CGROUP_NO_LIMIT). */

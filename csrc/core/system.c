@@ -14,12 +14,8 @@
 
 /* Reads a one-line kernel list file ("0-3,8") into out. */
 static int read_list_file(const char *path, lnuma_set *out, lnuma_error *err) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) return lnuma__fail_sys(err, errno, path);
   char line[16384];
-  if (fgets(line, sizeof line, f) == NULL) line[0] = '\0';
-  fclose(f);
-  line[strcspn(line, "\n")] = '\0';
+  if (lnuma__read_line(path, line, sizeof line) < 0) return lnuma__fail_sys(err, errno, path);
   return lnuma_set_parse(out, line, err);
 }
 

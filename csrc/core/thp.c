@@ -14,22 +14,11 @@
 #define PR_SET_THP_DISABLE 41
 #endif
 
-/* The first line of a file, without its newline; 0 when it was read. */
-static int read_line(const char *path, char *out, size_t cap) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) return -1;
-  char *got = fgets(out, (int)cap, f);
-  fclose(f);
-  if (got == NULL) return -1;
-  out[strcspn(out, "\n")] = '\0';
-  return 0;
-}
-
 /* The selected word of a sysfs choice ("always [madvise] never" -> "madvise"). */
 static void selected(const char *path, char *out, size_t cap) {
   char line[256];
   out[0] = '\0';
-  if (read_line(path, line, sizeof line) != 0) return;
+  if (lnuma__read_line(path, line, sizeof line) != 1) return;
   const char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
   if (open == NULL || close == NULL) return;
   size_t n = (size_t)(close - open - 1);
@@ -41,7 +30,7 @@ static void selected(const char *path, char *out, size_t cap) {
 size_t lnuma__pmd_size(void) {
   char line[64];
   unsigned long long v = 0;
-  if (read_line(THP_DIR "/hpage_pmd_size", line, sizeof line) == 0 &&
+  if (lnuma__read_line(THP_DIR "/hpage_pmd_size", line, sizeof line) == 1 &&
       sscanf(line, "%llu", &v) == 1 && v > 0)
     return (size_t)v;
   /* A page table page holds page_size / 8 entries: 2 MiB with 4 KiB pages. */

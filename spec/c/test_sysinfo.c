@@ -1,4 +1,5 @@
-/* C tests of lnuma_sysinfo_read and lnuma_mkdir_p: what a C host gets. */
+/* C tests of lnuma_sysinfo_read and lnuma_mkdir_p: what a C host gets; and
+ * lnuma__read_line, the reader of one-line /proc and /sys files under them. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "internal.h" /* lnuma__read_line */
 #include "lnuma.h"
 
 static void facts_match_uname_and_proc(void **state) {
@@ -72,10 +74,46 @@ static void mkdir_p_makes_every_level_once(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void read_line_reads_one_line_and_says_empty_or_missing(void **state) {
+  (void)state;
+  char dir[] = "/tmp/lnuma-line-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[64], line[8];
+  snprintf(path, sizeof path, "%s/f", dir);
+  write_file(path, "0-3,8\nsecond\n");
+  assert_int_equal(lnuma__read_line(path, line, sizeof line), 1);
+  assert_string_equal(line, "0-3,8");
+  write_file(path, "madvise"); /* no newline */
+  assert_int_equal(lnuma__read_line(path, line, sizeof line), 1);
+  assert_string_equal(line, "madvise");
+  write_file(path, "0123456789\n"); /* longer than the room: cut, terminated */
+  assert_int_equal(lnuma__read_line(path, line, sizeof line), 1);
+  assert_string_equal(line, "0123456");
+  write_file(path, "");
+  strcpy(line, "old");
+  assert_int_equal(lnuma__read_line(path, line, sizeof line), 0);
+  assert_string_equal(line, "");
+  assert_int_equal(unlink(path), 0);
+  strcpy(line, "old");
+  errno = 0;
+  assert_int_equal(lnuma__read_line(path, line, sizeof line), -1);
+  assert_int_equal(errno, ENOENT);
+  assert_string_equal(line, "");
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(facts_match_uname_and_proc),
       cmocka_unit_test(mkdir_p_makes_every_level_once),
+      cmocka_unit_test(read_line_reads_one_line_and_says_empty_or_missing),
   };
   return cmocka_run_group_tests_name("sysinfo", tests, NULL, NULL);
 }

@@ -91,14 +91,8 @@ local function trial_gbps(raw)
 end
 
 local function measure_bandwidth(r, topo, p, user_buf)
-  local buf = user_buf
-  if not buf then
-    local amsg, acode
-    buf, amsg, acode = U.alloc(p.size, p.node, p.huge)
-    if not buf then return nil, amsg, acode end
-  elseif p.size < buf:size() then
-    buf = buf:view(0, p.size)
-  end
+  local buf, amsg, acode = U.buffer_for(p, user_buf)
+  if not buf then return nil, amsg, acode end
   local raw, msg, code = core.bench_bandwidth(buf, {
     kernel = p.kernel, isa = p.isa, order = p.order, cpus = p.cpus,
     repetitions = p.repetitions, min_time = p.min_time,

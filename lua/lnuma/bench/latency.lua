@@ -311,14 +311,8 @@ function M.latency(opts)
   for k, v in pairs(p) do r[k] = v end
   r.parameters.buffer = user_buf and tostring(user_buf) or nil
   r.pattern_description, r.equivalents = describe(p)
-  local buf = user_buf
-  if not buf then
-    local amsg, acode
-    buf, amsg, acode = U.alloc(p.size, p.node, p.huge)
-    if not buf then return nil, amsg, acode end
-  elseif p.size < buf:size() then
-    buf = buf:view(0, p.size)
-  end
+  local buf, amsg, acode = U.buffer_for(p, user_buf)
+  if not buf then return nil, amsg, acode end
   local ok, rmsg, rcode = M.measure(r, buf, p)
   if ok then
     r.placement = U.placement(r, buf, { { offset = 0, length = p.size, node = p.node } })

@@ -344,6 +344,15 @@ local function alloc(size, node, huge, populate)
   return memory.alloc(size, opts)
 end
 
+-- The memory a benchmark of p.size bytes measures: the caller's buffer (a
+-- view of its first p.size bytes where it is larger), else a new one on
+-- p.node with p.huge.  nil, message, code when it cannot be had.
+local function buffer_for(p, user_buf)
+  if not user_buf then return alloc(p.size, p.node, p.huge) end
+  if p.size < user_buf:size() then return user_buf:view(0, p.size) end
+  return user_buf
+end
+
 local function progress_fn(enabled, label)
   if enabled == nil then enabled = core.isatty(2) end
   if not enabled then return function() end end
@@ -398,6 +407,7 @@ U.check_pinning = check_pinning
 U.numa_balancing_warning = numa_balancing_warning
 U.placement = placement
 U.alloc = alloc
+U.buffer_for = buffer_for
 U.progress_fn = progress_fn
 U.caches_of = caches_of
 U.first_allowed_cpu = first_allowed_cpu

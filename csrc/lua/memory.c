@@ -205,16 +205,10 @@ static int put_back(lua_State *L, lnb_buffer *b) {
   return 0;
 }
 
-/* free(), __close and __gc: idempotent.  A buffer unmaps its memory (its
- * views then refuse to work); a view only lets go of it. */
-static int buf_free(lua_State *L) {
-  lnb_buffer *b = lnb_to_self(L, 1);
-  if (b->flags & LNB_SLOT) {
-    if (lnb_usable(b) && b->len > 0) return put_back(L, b);
-    return 0;
-  }
+/* Lets go of b's region, freeing the memory first where b is its root. */
+static void let_go(lnb_buffer *b) {
   lnb_region *r = b->region;
-  if (r == NULL) return 0;
+  if (r == NULL) return;
   if ((b->flags & LNB_ROOT) && r->alive) {
     lnuma_buffer_free(r->buf);
     r->buf = NULL;
@@ -224,21 +218,23 @@ static int buf_free(lua_State *L) {
   b->ptr = NULL;
   b->len = 0;
   lnb_region_release(r);
+}
+
+/* free(), __close and __gc: idempotent.  A buffer unmaps its memory (its
+ * views then refuse to work); a view only lets go of it. */
+static int buf_free(lua_State *L) {
+  lnb_buffer *b = lnb_to_self(L, 1);
+  if (b->flags & LNB_SLOT) {
+    if (lnb_usable(b) && b->len > 0) return put_back(L, b);
+    return 0;
+  }
+  let_go(b);
   return 0;
 }
 
 /* __gc also lets pool objects go (their pool is garbage as well by then). */
 static int buf_gc(lua_State *L) {
-  lnb_buffer *b = lnb_to_self(L, 1);
-  lnb_region *r = b->region;
-  if (r == NULL) return 0;
-  if ((b->flags & LNB_ROOT) && r->alive) {
-    lnuma_buffer_free(r->buf);
-    r->buf = NULL;
-    r->alive = 0;
-  }
-  b->region = NULL;
-  lnb_region_release(r);
+  let_go(lnb_to_self(L, 1));
   return 0;
 }
 

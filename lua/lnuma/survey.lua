@@ -304,18 +304,15 @@ function M.run(opts)
     if res then M.settle_curve(res, set.curve, remeasure) end
     return res, msg, code
   end)
-  part("latency_matrix", "latency matrix", function()
-    local res, msg, code = lnuma.bench.matrix(copy(set.lat_matrix,
-      { metric = "latency", progress = false }))
-    if res then M.settle_matrix(res, set.lat_matrix, remeasure) end
-    return res, msg, code
-  end)
-  part("bandwidth_matrix", "bandwidth matrix", function()
-    local res, msg, code = lnuma.bench.matrix(copy(set.bw_matrix,
-      { metric = "bandwidth", progress = false }))
-    if res then M.settle_matrix(res, set.bw_matrix, remeasure) end
-    return res, msg, code
-  end)
+  local function matrix_part(metric, settings)
+    return function()
+      local res, msg, code = lnuma.bench.matrix(copy(settings, { metric = metric, progress = false }))
+      if res then M.settle_matrix(res, settings, remeasure) end
+      return res, msg, code
+    end
+  end
+  part("latency_matrix", "latency matrix", matrix_part("latency", set.lat_matrix))
+  part("bandwidth_matrix", "bandwidth matrix", matrix_part("bandwidth", set.bw_matrix))
   part("peak_bandwidth", "peak bandwidth", function()
     return peak_bandwidth(lnuma, copy(set.peak, { cpus = topo.allowed.cpus }), remeasure)
   end)

@@ -306,7 +306,8 @@ function M.run(opts)
   end)
   local function matrix_part(metric, settings)
     return function()
-      local res, msg, code = lnuma.bench.matrix(copy(settings, { metric = metric, progress = false }))
+      local res, msg, code = lnuma.bench.matrix(copy(settings,
+        { metric = metric, progress = false }))
       if res then M.settle_matrix(res, settings, remeasure) end
       return res, msg, code
     end

@@ -356,13 +356,30 @@ describe("lnuma.bench.migration", function()
     assert.equal(1024, r.pages)
     assert.equal(nodes[#nodes], r.to)
     assert.equal(1.0, r.placement.fraction)
+    local text = lnuma.report.text(r)
     if #nodes == 1 then
       assert.equal(0, r.moved)
       assert.matches("same node", r.warnings[1])
+      assert.matches("^migration: not measured, no page moved", text)
     else
       assert.equal(1024, r.moved)
       assert.is_true(r.pages_per_s > 0)
+      assert.matches("^migration: [%d.]+ pages/s", text)
     end
+  end)
+
+  it("reads a rate only where pages moved", function()
+    local function result(moved, rate)
+      return { benchmark = "migration", size = 4194304, from = 0, to = 1, pages = 1024,
+               moved = moved, pages_per_s = rate, gbps = rate * 4096 / 1e9,
+               stats = lnuma.bench.stats({ rate }) }
+    end
+    local moved = lnuma.report.text(result(1024, 2.5e5))
+    assert.matches("^migration: 250000 pages/s %(1%.02 GB/s%)  4M from node 0 to node 1", moved)
+    assert.matches("median 250000 pages/s", moved, 1, true)
+    local none = lnuma.report.text(result(0, 0))
+    assert.matches("^migration: not measured, no page moved  %(4M from node 0 to node 1%)", none)
+    assert.is_nil(none:find("pages/s", 1, true))
   end)
 end)
 

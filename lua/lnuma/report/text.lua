@@ -541,11 +541,17 @@ function M.summary(result, opts)
       .. "chunk's node, pages per node within one chunk of the mix)"):format(pl.proven or 0,
       pl.points or 0)
   elseif b == "migration" then
-    out[#out + 1] = ("migration: %s pages/s (%s GB/s)  %s from node %s to node %s"):format(
-      M.number(r.pages_per_s), M.number(r.gbps), M.size(r.size), tostring(r.from),
-      tostring(r.to))
-    out[#out + 1] = ("moved %d of %d pages"):format(r.moved or 0, r.pages or 0)
-    out[#out + 1] = stats_line(r.stats, "pages/s")
+    local what = ("%s from node %s to node %s"):format(M.size(r.size), tostring(r.from),
+                                                      tostring(r.to))
+    if (r.moved or 0) == 0 then -- a rate of nothing moved is no speed
+      out[#out + 1] = ("migration: not measured, no page moved  (%s)"):format(what)
+      out[#out + 1] = ("moved 0 of %d pages"):format(r.pages or 0)
+    else
+      out[#out + 1] = ("migration: %s pages/s (%s GB/s)  %s"):format(M.number(r.pages_per_s),
+        M.number(r.gbps), what)
+      out[#out + 1] = ("moved %d of %d pages"):format(r.moved, r.pages or 0)
+      out[#out + 1] = stats_line(r.stats, "pages/s")
+    end
   else
     O.argerror("summary", nil, "not an lnuma benchmark result", 2)
   end

@@ -27,6 +27,28 @@ local COUNTING = { -- reads, writes, memory bytes per counted byte
 }
 
 describe("lnuma.bench.loaded_latency", function()
+  it("sizes chase and traffic past the caches by default, and says when they are not", function()
+    local cpus = two_cpus()
+    local llc, topo = require "lnuma.llc", lnuma.topology()
+    local r = small { cpus = cpus, delays = { 0 } }
+    local one = llc.of(topo, { cpus[1] }).one
+    local all = llc.of(topo, { cpus[2] }).all
+    assert.equal(one, r.llc)
+    assert.equal(all, r.traffic_llc)
+    assert.equal(llc.scope(2 * 1024 * 1024, one), r.scope)
+    assert.equal(llc.scope(4 * 1024 * 1024, all), r.traffic_scope)
+    local text = lnuma.report.text(r)
+    assert.equal(r.scope == "cache", text:find("cache latency", 1, true) ~= nil)
+    assert.equal(r.traffic_scope == "cache", text:find("cache traffic", 1, true) ~= nil)
+    -- The defaults: one short step, to read the sizes it took.
+    local d = assert(lnuma.bench.loaded_latency { cpus = cpus, delays = { 0 }, repetitions = 1,
+                                                  step_time = 1000000, progress = false })
+    assert.equal(llc.latency_size(topo, cpus[1]), d.size)
+    assert.equal(llc.bandwidth_size(topo), d.traffic_size)
+    assert.are_not.equal("cache", d.scope)
+    assert.are_not.equal("cache", d.traffic_scope)
+  end)
+
   it("gives one point per delay in ns, sorted so that the offered load falls", function()
     local cpus = two_cpus()
     local r = small { cpus = cpus, delays = { 10000, 0, 1000 } }

@@ -86,6 +86,29 @@ describe("lnuma.bench.latency", function()
     assert.same({}, r.warnings)
   end)
 
+  it("takes by default 4 times the CPU's last-level cache, and says when a chase is cache's",
+     function()
+    local topo = lnuma.topology()
+    local cpu = allowed_cpus()[1]
+    local p = require("lnuma.bench.latency").params("latency", topo, { cpu = cpu })
+    assert.equal(require("lnuma.llc").latency_size(topo, cpu), p.size)
+    assert.is_true(p.size >= 256 * MiB)
+    local r = assert(lnuma.bench.latency(quick { size = "1M", cpu = cpu }))
+    local cache = require("lnuma.llc").of(topo, { cpu }).one
+    assert.equal(cache, r.llc)
+    if cache then -- 1 MiB is under 4 times any last-level cache
+      assert.equal("cache", r.scope)
+      assert.matches("scope: cache: 1M is under 4 times the " .. lnuma.report.size(cache)
+        .. " of last-level cache its CPU sees", lnuma.report.text(r), 1, true)
+    else
+      assert.equal("unknown", r.scope)
+    end
+    local m = assert(lnuma.bench.matrix(quick { size = "1M" }))
+    assert.equal(cache and "cache" or "unknown", m.scope)
+    assert.equal(cache and "partly or wholly cache latency" or nil,
+                 lnuma.report.text(m):match("partly or wholly cache latency"))
+  end)
+
   it("measures a buffer the caller placed, without freeing it", function()
     local buf <close> = assert(lnuma.alloc("2M", { node = lnuma.topology().allowed.nodes[1] }))
     local r = assert(lnuma.bench.latency(quick { buffer = buf, size = "1M" }))

@@ -34,4 +34,16 @@ describe("lnuma.llc", function()
     assert.equal(4 * GiB, llc.bandwidth_size(big)) -- 4 x 768M = 3G, rounded up
     assert.equal(GiB, llc.bandwidth_size({ caches = {}, allowed = { cpus = { 0 } } }))
   end)
+
+  it("makes the default latency size a power of two past one CPU's cache, 256 MiB at least",
+     function()
+    assert.equal(256 * MiB, llc.latency_size(topo)) -- 4 x 32M = 128M: the floor
+    assert.equal(256 * MiB, llc.latency_size(topo, 5))
+    -- A 320 MiB L3 shared by every core (an Emerald Rapids Xeon's): 256M is not past it.
+    local xeon = assert(lnuma.topology { synthetic =
+      "pack:1 l3:1(size=320MiB) l2:4(size=2MiB) l1:1(size=48KiB) core:1 pu:1" })
+    assert.equal(2 * GiB, llc.latency_size(xeon)) -- 4 x 320M = 1.25G, rounded up
+    assert.equal(2 * GiB, llc.latency_size(xeon, 3))
+    assert.equal(256 * MiB, llc.latency_size({ caches = {}, allowed = { cpus = { 0 } } }))
+  end)
 end)

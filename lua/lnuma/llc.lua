@@ -6,7 +6,8 @@
 
 local M = {}
 
-local GIB = 1024 * 1024 * 1024
+local MIB = 1024 * 1024
+local GIB = 1024 * MIB
 local max = math.max
 
 --- Working sets at least this many times the last-level cache measure memory.
@@ -55,6 +56,22 @@ end
 function M.bandwidth_size(topo)
   local size = GIB
   while size < M.MULTIPLE * (M.of(topo).all or 0) do size = size * 2 end
+  return size
+end
+
+--- The default latency working set: `MULTIPLE` times the last-level cache
+-- the CPU sees, a power of two, at least 256 MiB (multichase's default), so
+-- that a chase measures memory also under a 320 MiB L3 (a Xeon's, shared by
+-- all its cores), where 256 MiB would be cache for the most part.
+-- @tparam table topo
+-- @tparam[opt] integer cpu the chasing CPU (default: the largest cache any
+--   allowed CPU sees)
+-- @treturn integer bytes
+function M.latency_size(topo, cpu)
+  local size = 256 * MIB
+  while size < M.MULTIPLE * (M.of(topo, cpu and { cpu } or nil).one or 0) do
+    size = size * 2
+  end
   return size
 end
 

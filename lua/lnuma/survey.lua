@@ -109,7 +109,8 @@ end
 --- Sizes and repetitions of a quick or a full survey on a machine.  Both
 -- measure memory: bandwidth buffers are at least `LLC_MULTIPLE` times the
 -- last-level caches of all allowed CPUs (the full survey at least
--- bench_util's default, 1 GiB), latency buffers that multiple of one CPU's;
+-- bench_util's default, 1 GiB), latency buffers that multiple of one CPU's
+-- (the full survey at least `lnuma.llc.latency_size`, 256 MiB);
 -- where the topology names no caches, the defaults (1 GiB, 256 MiB).  A quick
 -- survey has fewer sizes and repetitions, never smaller buffers than that.
 -- @tparam table topo
@@ -120,7 +121,9 @@ function M.settings(topo, quick)
   local llc = M.llc(topo)
   local bw = llc.all and pow2_at_least(M.LLC_MULTIPLE * llc.all) or LLC.bandwidth_size(topo)
   local lat = llc.one and pow2_at_least(M.LLC_MULTIPLE * llc.one, 16 * MIB) or 256 * MIB
-  if not quick then bw, lat = max(bw, LLC.bandwidth_size(topo)), max(lat, 256 * MIB) end
+  if not quick then
+    bw, lat = max(bw, LLC.bandwidth_size(topo)), max(lat, LLC.latency_size(topo))
+  end
   local huge = thp_or_default()
   local s = { llc = llc, bandwidth_size = bw, latency_size = lat, huge = huge, quick = quick }
   if quick then

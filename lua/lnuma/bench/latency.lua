@@ -4,6 +4,7 @@
 local core = require "lnuma.core"
 local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
+local LLC = require "lnuma.llc"
 
 
 local M = {}
@@ -16,7 +17,7 @@ local LATENCY_KEYS = { size = true, node = true, cpu = true, huge = true, patter
 function M.params(fname, topo, o)
   local buffer = O.opt_buffer(fname, o)
   local p = {
-    size = O.opt_size(fname, o, "size", buffer and buffer:size() or 256 * U.MIB),
+    size = O.opt_size(fname, o, "size", buffer and buffer:size()),
     pattern = O.opt_choice(fname, o, "pattern", "random", U.PATTERNS),
     huge = O.opt_huge(fname, o),
     repetitions = O.opt_int(fname, o, "repetitions", 5, 1, 100000),
@@ -42,6 +43,7 @@ function M.params(fname, topo, o)
     p.cpu = cpus[1] or U.first_allowed_cpu(topo)
   end
   if p.node == nil then p.node = buffer and U.policy_nodes(buffer) or U.cpu_node(topo, p.cpu) end
+  p.size = p.size or LLC.latency_size(topo, p.cpu)
   if buffer and p.size > buffer:size() then
     O.argerror(fname, "size", ("%d bytes do not fit in the buffer (%d bytes)")
       :format(p.size, buffer:size()), 3)
@@ -276,7 +278,8 @@ end
 -- gives the other chasers' command lines (see `describe_chase`).
 -- `spec/bench/latency_agree.lua` (make bench) checks the figures against an
 -- independent chaser.
--- @tparam table opts `size` (default "256M"), `node` (memory node; default:
+-- @tparam table opts `size` (default `lnuma.llc.latency_size`: 4 times the
+--   last-level cache the CPU sees, a power of two, at least "256M"), `node` (memory node; default:
 --   the CPU's), `cpu` (default: the first allowed CPU of the node), `huge`
 --   (false, true/"thp", "2M", "1G"), `pattern` ("random", "uniform",
 --   "sequential", "stride" with `stride` bytes; see above), `line` (slot
@@ -290,7 +293,10 @@ end
 --   during which the thread was switched out), `chunks` (percentiles of
 --   per-chunk ns per load; `switched`: chunks left out),
 --   `pattern_description` (a sentence), `equivalents` (multichase, mlc,
---   lat_mem_rd: `command`, settings, `exact`, `note`),
+--   lat_mem_rd: `command`, settings, `exact`, `note`), `llc` (bytes of the
+--   last-level cache the CPU sees, nil if unknown), `scope` ("memory": `size`
+--   is at least `lnuma.llc.MULTIPLE` times `llc`; "cache": less, so partly
+--   or wholly cache latency; "unknown"),
 --   `placement = {node, fraction, ...}`, `cpus_ran`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
@@ -301,7 +307,7 @@ function M.latency(opts)
   if not topo then return nil, msg, code end
   local p, user_buf = M.params("latency", topo, o)
   local r = U.new_result("latency", p, {
-    latency_ns = "ns per load", size = "bytes",
+    latency_ns = "ns per load", size = "bytes", llc = "bytes",
     repetitions = "ns per load (median of the repetition's chunks the thread was not "
       .. "switched out during)",
     mean_ns = "ns per load (all loads of a repetition over its chunks' time)",
@@ -319,6 +325,9 @@ function M.latency(opts)
   end
   if not user_buf then buf:free() end
   if not ok then return nil, rmsg, rcode end
+  -- Memory's figure only beyond the cache the CPU sees (lnuma.llc).
+  r.llc = LLC.of(topo, { p.cpu }).one
+  r.scope = LLC.scope(p.size, r.llc)
   U.numa_balancing_warning(r, topo)
   return r
 end

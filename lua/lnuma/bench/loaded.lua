@@ -4,6 +4,7 @@
 local core = require "lnuma.core"
 local U = require "lnuma.bench.util"
 local O = require "lnuma.options"
+local LLC = require "lnuma.llc"
 
 
 local M = {}
@@ -227,8 +228,8 @@ end
 
 local function params(f, topo, o)
   local p = {
-    size = O.opt_size(f, o, "size", 256 * U.MIB),
-    traffic_size = O.opt_size(f, o, "traffic_size", U.GIB),
+    size = O.opt_size(f, o, "size"),
+    traffic_size = O.opt_size(f, o, "traffic_size", U.default_bandwidth_size(topo)),
     isa = O.opt_choice(f, o, "isa", "auto", U.ISAS),
     pattern = O.opt_choice(f, o, "pattern", "random", { "random", "uniform", "sequential" }),
     huge = O.opt_huge(f, o),
@@ -252,6 +253,7 @@ local function params(f, topo, o)
   if #cpus < 2 then O.argerror(f, "cpus", "a chaser and at least one traffic thread: 2 CPUs", 3) end
   p.cpus, p.threads = cpus, #cpus
   p.node = p.node or U.cpu_node(topo, cpus[1])
+  p.size = p.size or LLC.latency_size(topo, cpus[1])
   return p, byname[p.traffic]
 end
 
@@ -263,7 +265,9 @@ end
 -- again once, and flagged `unstable` if it still is.
 -- @tparam table opts `cpus` (the first chases; default: the allowed CPUs of
 --   the node) or `threads`, `node` (memory node of both buffers), `size`
---   (chase, "256M"), `traffic_size` (all traffic threads, "1G"), `traffic`
+--   (chase; default `lnuma.llc.latency_size`: 4 times the last-level cache
+--   the chaser sees, at least 256M), `traffic_size` (all traffic threads;
+--   default as `bandwidth`'s: 4 times the last-level caches, at least 1G), `traffic`
 --   ("read" (default), "rw2:1" (a += b: 2 reads per write), "rw1:1" (a += 1),
 --   "write", "write_nt" (non-temporal stores), "copy"), `delays` (integer ns;
 --   default 0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000),
@@ -275,8 +279,9 @@ end
 --   latency_ns, spread, mean_ns, gbps, gbps_spread, chase_gbps, chunk_p99_ns,
 --   stats, gbps_stats, repetitions, remeasured, first_latencies, unstable}`),
 --   `monotonic`, `traffic_info` (how bytes are counted), `chunk_bytes`,
---   `isa`, `placement` (of the chase), `traffic_placement`, `cpus_ran`,
---   `clock`, `units`, `warnings`
+--   `isa`, `placement` (of the chase), `traffic_placement`, `llc` and
+--   `scope` (the chase's, as `latency`'s), `traffic_llc` and `traffic_scope`
+--   (the traffic's, as `bandwidth`'s), `cpus_ran`, `clock`, `units`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
 -- @treturn[2] integer errno
@@ -304,6 +309,7 @@ function M.loaded_latency(opts)
     chunk_p99_ns = "ns per load: the 99th percentile of the step's chunks of 1024 loads "
       .. "(median of the repetitions)",
     size = "bytes", traffic_size = "bytes", step_time = "ns", chunk_bytes = "bytes",
+    llc = "bytes", traffic_llc = "bytes",
     max_spread = "fraction of the median",
     chase_off_cpu = "fraction of the step the chaser was not running (repetitions)",
     traffic_off_cpu = "fraction of its window the traffic thread most off its CPU was not "
@@ -312,6 +318,11 @@ function M.loaded_latency(opts)
   for k, v in pairs(p) do r[k] = v end
   r.traffic_info = traffic_info(tinfo)
   check_cpus(r, p.cpus)
+  -- Memory's latency and traffic only beyond the caches (lnuma.llc).
+  local traffic_cpus = table.move(p.cpus, 2, #p.cpus, 1, {})
+  r.llc, r.traffic_llc = LLC.of(topo, { p.cpus[1] }).one, LLC.of(topo, traffic_cpus).all
+  r.scope = LLC.scope(p.size, r.llc)
+  r.traffic_scope = LLC.scope(p.traffic_size, r.traffic_llc)
   local chase, amsg, acode = U.alloc(p.size, p.node, p.huge)
   if not chase then return nil, amsg, acode end
   local traffic

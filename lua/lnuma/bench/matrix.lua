@@ -42,14 +42,17 @@ end
 -- CPUs of node i (rows: nodes with CPUs this process may use) reading the
 -- memory of node j (columns: every node, memory-only ones included).
 -- @tparam table opts `metric` ("latency" (default) or "bandwidth"), `size`
---   (per cell; latency 256M, bandwidth as `bandwidth`'s default), `repetitions`, `min_time`,
+--   (per cell; as `latency`'s and `bandwidth`'s defaults), `repetitions`, `min_time`,
 --   `pattern` (latency), `kernel` and `threads` (bandwidth: threads per row
 --   node, default all its allowed CPUs), `huge`, `progress`, `topology` (a
 --   topology to plan on, such as `lnuma.topology{synthetic = ...}`) and
 --   `plan` (true: return the cells without measuring)
 -- @treturn table result with `rows` and `columns` (node numbers), `values`
 --   (`values[i][j]`: row i, column j; ns or GB/s), `fractions` (placement
---   fraction of each cell), `cells` (who measured what), `warnings`
+--   fraction of each cell), `cells` (who measured what, with each cell's
+--   `scope` and `llc`), `scope` ("cache" where a cell's is, with `llc` the
+--   largest such cell's cache; "memory" where every cell's is; else
+--   "unknown": see `latency` and `bandwidth`), `warnings`
 function M.matrix(opts)
   local o = O.check_opts("matrix", opts, MATRIX_KEYS)
   local metric = O.opt_choice("matrix", o, "metric", "latency", { "latency", "bandwidth" })
@@ -84,8 +87,8 @@ function M.matrix(opts)
       end
     end
   end
-  local size = O.opt_size("matrix", o, "size", metric == "latency" and 256 * U.MIB
-    or U.default_bandwidth_size(topo))
+  local size = O.opt_size("matrix", o, "size", metric == "latency"
+    and require("lnuma.llc").latency_size(topo) or U.default_bandwidth_size(topo))
   local threads = O.opt_int("matrix", o, "threads", nil, 1, 4096)
   check_cells(topo, rows, columns, row_cpus, metric, threads)
   local params = {
@@ -148,10 +151,20 @@ function M.matrix(opts)
     r.fractions[cell.row][cell.column] = f
     fraction_min = min(fraction_min, f)
     cell.cpus_ran, cell.spread, cell.fraction = res.cpus_ran, res.stats.spread, f
+    cell.scope, cell.llc = res.scope, res.llc
     U.adopt(r, res, ("node %d -> node %d: "):format(cell.cpu_node, cell.memory_node))
   end
   show()
   r.placement = { fraction = fraction_min }
+  -- The matrix is memory's where every cell is; one cell of cache makes it cache.
+  r.scope = "memory"
+  for _, cell in ipairs(r.cells) do
+    if cell.scope == "cache" then
+      r.scope, r.llc = "cache", math.max(r.llc or 0, cell.llc)
+    elseif cell.scope ~= "memory" and r.scope == "memory" then
+      r.scope = "unknown"
+    end
+  end
   local ran = {}
   for _, cell in ipairs(r.cells) do
     for _, c in ipairs(cell.cpus_ran or {}) do

@@ -27,7 +27,8 @@ function cmd.setup(parser)
     .. "  lnuma latency --size 1G --huge thp --node 0 --cpu 1\n"
     .. "  lnuma latency --curve --svg curve.svg\n"
     .. "  lnuma latency --pattern uniform --json")
-  parser:option("--size", "Buffer size (default 256M)."):argname("SIZE"):convert(cb.size)
+  parser:option("--size", "Buffer size (default 4 x the last-level cache, at least 256M).")
+    :argname("SIZE"):convert(cb.size)
   parser:option("--node", "Memory node (default: the CPU's)."):argname("N"):convert(cb.integer)
   parser:option("--cpu", "CPU of the chasing thread (default: the first of the node).")
     :argname("C"):convert(cb.integer)

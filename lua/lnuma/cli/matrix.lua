@@ -27,7 +27,8 @@ function cmd.setup(parser)
     .. "  lnuma matrix --plan --synthetic \"pack:2 numa:2 core:4 pu:2\" --json")
   parser:option("--metric", "latency (default) or bandwidth."):argname("M")
   parser:option("--size",
-                "Bytes per cell (latency 256M, bandwidth 4 x the last-level cache).")
+                "Bytes per cell (4 x the last-level cache; at least 256M for latency, 1G "
+                .. "for bandwidth).")
     :argname("SIZE"):convert(cb.size)
   parser:option("--kernel", "Bandwidth kernel (default read)."):argname("K")
   parser:option("--threads", "Bandwidth threads per row node (default: its allowed CPUs).")

@@ -363,11 +363,15 @@ local function bandwidth_lines(r, out)
       or "")
   end
   if r.counting then out[#out + 1] = "bytes counted: " .. r.counting end
-  if r.scope == "cache" then
-    out[#out + 1] = ("scope: cache: %s is under %d times the %s of last-level cache its "
-      .. "CPUs share, so the figure is partly or wholly cache bandwidth, not memory's")
-      :format(M.size(r.size), require("lnuma.llc").MULTIPLE, M.size(r.llc))
-  end
+end
+
+-- A bandwidth or latency figure over a working set too small to leave the
+-- last-level cache says so (the result's `scope`, lnuma.llc).
+local function scope_line(scope, size, llc, whose, what)
+  if scope ~= "cache" then return nil end
+  return ("scope: cache: %s is under %d times the %s of last-level cache %s, so the figure "
+    .. "is partly or wholly cache %s, not memory's"):format(M.size(size),
+    require("lnuma.llc").MULTIPLE, M.size(llc), whose, what)
 end
 
 -- The command lines of other chasers that make the same (or the nearest)
@@ -474,6 +478,7 @@ function M.summary(result, opts)
         M.number(r.chunks.max))
     end
     out[#out + 1] = equivalents_line(r)
+    out[#out + 1] = scope_line(r.scope, r.size, r.llc, "its CPU sees", "latency")
   elseif b == "bandwidth" then
     out[#out + 1] = ("bandwidth: %s GB/s  (%s, %s, %d thread%s on %s, memory %s)")
       :format(M.number(r.gbps), r.kernel, M.size(r.size), r.threads,
@@ -483,6 +488,7 @@ function M.summary(result, opts)
       r.isa, r.passes or 0, r.passes == 1 and "" or "es", M.size(r.bytes or 0))
     out[#out + 1] = stats_line(r.stats, "GB/s")
     bandwidth_lines(r, out)
+    out[#out + 1] = scope_line(r.scope, r.size, r.llc, "its CPUs share", "bandwidth")
   elseif b == "c2c" then
     local n = #(r.rows or {})
     local npairs = type(r.pairs) == "table" and #r.pairs or r.pairs or 0
@@ -498,6 +504,7 @@ function M.summary(result, opts)
     out[#out + 1] = ("%s matrix (%s)"):format(r.metric, r.units and r.units.values or "")
       .. (r.size and ("  " .. M.size(r.size) .. " per cell") or "")
     out[#out + 1] = M.heatmap(r, { color = opts.color })
+    out[#out + 1] = scope_line(r.scope, r.size, r.llc, "a cell's CPUs see", r.metric)
   elseif b == "latency_curve" then
     out[#out + 1] = ("latency curve (%s chase, CPU %s, memory node %s)"):format(
       r.pattern or "random", tostring(r.cpu), tostring(r.node))
@@ -521,6 +528,9 @@ function M.summary(result, opts)
     out[#out + 1] = M.table(headers, rows, { indent = "  " })
     out[#out + 1] = "  (latency_ns: median per chunk of 1024 loads; mean_ns: all loads over "
       .. "the step, MLC's figure)"
+    out[#out + 1] = scope_line(r.scope, r.size, r.llc, "the chaser sees", "latency")
+    out[#out + 1] = scope_line(r.traffic_scope, r.traffic_size, r.traffic_llc,
+                               "the traffic's CPUs share", "traffic")
   elseif b == "bandwidth_kernels" then
     out[#out + 1] = ("bandwidth of every kernel (%s threads, %s)"):format(
       tostring(r.threads), M.size(r.size or 0))

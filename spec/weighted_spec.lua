@@ -327,6 +327,24 @@ describe("lnuma.bench.weights", function()
     assert.is_true(lnuma.report.check(back))
     assert.matches("weighted placement: best bandwidth 0:", lnuma.report.text(r))
     assert.matches("^weights,ratio,gbps,latency_ns", lnuma.report.csv(r))
+    -- 2 MiB and 1 MiB: under any last-level cache, and the text says so.
+    local llc, topo = require "lnuma.llc", lnuma.topology()
+    assert.equal(llc.scope(2 * MiB, llc.of(topo, r.cpus_ran).all), r.scope)
+    assert.equal(llc.scope(MiB, r.latency_llc), r.latency_scope)
+    assert.equal(r.scope == "cache",
+                 lnuma.report.text(r):find("cache bandwidth", 1, true) ~= nil)
+    assert.equal(r.latency_scope == "cache",
+                 lnuma.report.text(r):find("cache latency", 1, true) ~= nil)
+  end)
+
+  it("takes bandwidth's and latency's default sizes, past the caches", function()
+    local topo, llc = lnuma.topology(), require "lnuma.llc"
+    local r = assert(lnuma.bench.weights { vectors = { { [topo.allowed.nodes[1]] = 1 } },
+                                          repetitions = 1, min_time = 0 })
+    assert.equal(llc.bandwidth_size(topo), r.size)
+    assert.equal(math.min(r.size, llc.latency_size(topo)), r.latency_size)
+    assert.are_not.equal("cache", r.scope)
+    assert.are_not.equal("cache", r.latency_scope)
   end)
 
   it("on one memory node measures that node alone and says so", function()

@@ -58,7 +58,7 @@ end
 
 local function params(fname, topo, o)
   local p = {
-    size = O.opt_size(fname, o, "size", 256 * U.MIB),
+    size = O.opt_size(fname, o, "size", U.default_bandwidth_size(topo)),
     kernel = O.opt_choice(fname, o, "kernel", "read", U.KERNELS),
     isa = O.opt_choice(fname, o, "isa", "auto", U.ISAS),
     huge = O.opt_huge(fname, o),
@@ -67,11 +67,6 @@ local function params(fname, topo, o)
     latency = O.opt_bool(fname, o, "latency", true),
     seed = O.opt_int(fname, o, "seed", 1),
   }
-  p.latency_size = O.opt_size(fname, o, "latency_size", math.min(p.size, 64 * U.MIB))
-  if p.latency_size > p.size then
-    O.argerror(fname, "latency_size", ("%d bytes do not fit in the buffer (%d bytes)")
-      :format(p.latency_size, p.size), 3)
-  end
   p.cpus = O.opt_cpus(fname, topo, o, "cpus")
   local threads = O.opt_int(fname, o, "threads", nil, 1, 4096)
   if p.cpus and threads and threads ~= #p.cpus then
@@ -83,6 +78,12 @@ local function params(fname, topo, o)
     if not U.cpu_node(topo, p.cpu) then
       O.argerror(fname, "cpu", ("CPU %d does not exist"):format(p.cpu), 3)
     end
+  end
+  p.latency_size = O.opt_size(fname, o, "latency_size", math.min(p.size,
+    require("lnuma.llc").latency_size(topo, p.cpu)))
+  if p.latency_size > p.size then
+    O.argerror(fname, "latency_size", ("%d bytes do not fit in the buffer (%d bytes)")
+      :format(p.latency_size, p.size), 3)
   end
   if o.vectors ~= nil then
     if o.nodes ~= nil or o.points ~= nil then
@@ -172,6 +173,7 @@ local function measure_point(r, p, w)
   point.gbps, point.bandwidth_stats, point.bandwidth_repetitions = bw.gbps, bw.stats,
     bw.repetitions
   r.cpus_ran, r.isa, r.threads = bw.cpus_ran, bw.isa, bw.threads
+  r.scope, r.llc = bw.scope, bw.llc -- the same size and CPUs at every point
   copy_warnings(r, bw, "weights " .. point.label .. ": bandwidth")
   if p.latency then
     local lat, lmsg, lcode = latency {
@@ -184,6 +186,7 @@ local function measure_point(r, p, w)
     end
     point.latency_ns, point.latency_stats = lat.latency_ns, lat.stats
     point.latency_repetitions, point.latency_cpu = lat.repetitions, lat.cpu
+    r.latency_scope, r.latency_llc = lat.scope, lat.llc
     copy_warnings(r, lat, "weights " .. point.label .. ": latency")
   end
   -- Measured on the pages just proven: check again that they stayed.
@@ -224,17 +227,21 @@ end
 -- @tparam[opt] table opts `nodes` (two nodes to step between; default the
 --   nodes with memory: two give a sweep, one a single point), `points` (11:
 --   100:0, 90:10, ... 0:100), or `vectors` (a list of weight tables, for any
---   number of nodes), `size` (bytes per buffer, "256M"), `kernel` (bandwidth
+--   number of nodes), `size` (bytes per buffer; default as `bandwidth`'s:
+--   4 times the last-level caches, at least 1G), `kernel` (bandwidth
 --   kernel, "read"), `threads` or `cpus`, `isa`, `huge` (chunks of the huge
 --   page: "thp", "2M", "1G"), `repetitions` (3), `min_time` (ns, 20 ms),
 --   `latency` (true: measure latency too), `latency_size` (bytes chased,
---   min(size, 64M)), `cpu` (the latency CPU), `seed` (of the run order)
+--   min(size, `lnuma.llc.latency_size`)), `cpu` (the latency CPU), `seed`
+--   (of the run order)
 -- @treturn[1] table result: `points` (each `{weights, label, ratio, gbps,
 --   bandwidth_stats, latency_ns, latency_stats, placement}`, `placement` the
 --   proof of `lnuma.weights.check`), `best = {bandwidth = {index, ratio,
 --   weights, gbps}, latency = {index, ratio, weights, latency_ns}}`,
 --   `run_order`, `placement` (`fraction` of points proven), `stats` (of the
---   points' bandwidth), `cpus_ran`, `clock`, `units`, `warnings`
+--   points' bandwidth), `scope` and `llc` (of the bandwidth, as `bandwidth`'s),
+--   `latency_scope` and `latency_llc` (as `latency`'s), `cpus_ran`, `clock`,
+--   `units`, `warnings`
 -- @return[2] nil when memory or pinning is refused
 -- @treturn[2] string message
 -- @treturn[2] integer errno
@@ -245,10 +252,11 @@ function M.weights(opts)
   local p = params("weights", topo, o)
   local r = U.new_result("weights", p, {
     gbps = "GB/s (1e9 bytes/s)", latency_ns = "ns per load", size = "bytes",
-    latency_size = "bytes", min_time = "ns",
+    latency_size = "bytes", min_time = "ns", llc = "bytes", latency_llc = "bytes",
     placement = "pages (of the buffer's base page) per node; ideal: the pages the weights ask",
   })
   r.size, r.kernel, r.nodes, r.seed = p.size, p.kernel, p.nodes, p.seed
+  r.latency_size = p.latency_size
   if #p.vectors == 1 and p.nodes and #p.nodes == 1 then
     U.warn(r, "one memory node (%d): nothing to sweep, one point measured", p.nodes[1])
   end

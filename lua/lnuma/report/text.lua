@@ -550,6 +550,9 @@ function M.summary(result, opts)
     out[#out + 1] = ("placement: proven page by page for %d of %d mixes (each page on its "
       .. "chunk's node, pages per node within one chunk of the mix)"):format(pl.proven or 0,
       pl.points or 0)
+    out[#out + 1] = scope_line(r.scope, r.size, r.llc, "its CPUs share", "bandwidth")
+    out[#out + 1] = scope_line(r.latency_scope, r.latency_size, r.latency_llc,
+                               "the latency CPU sees", "latency")
   elseif b == "migration" then
     local what = ("%s from node %s to node %s"):format(M.size(r.size), tostring(r.from),
                                                       tostring(r.to))

@@ -355,6 +355,9 @@ describe("an experiment result", function()
     assert.matches("%s1%.81%s", text)
     assert.matches("%s234%s", text)
     assert.is_nil(text:find("234060849", 1, true))
+    local picture = lnuma.report.svg(r) -- the axis in the same unit
+    assert.matches("wall_ns (ms), lower is better", picture, 1, true)
+    assert.matches(">200</text>", picture, 1, true)
     text = text_of { a = 2500000000, b = 3100000000 }
     assert.matches("values in s;", text, 1, true)
     assert.matches("%s2%.50%s", text)

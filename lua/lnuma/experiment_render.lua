@@ -56,12 +56,17 @@ R.SHAPE = {
 
 local function pct(x) return x and ("%.1f%%"):format(x * 100) or "-" end
 
--- A time metric in ns reads badly at nine digits ("234060849"): the table
--- shows it in the largest of s, ms and us in which its smallest median is at
--- least 1, one unit for every row so rows still compare digit by digit.
+-- The units a time in ns may be shown in, and what divides it.
 local TIME_SCALES = { { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 } }
 
-local function shown_unit(r)
+--- The unit an experiment's values are shown in, and what divides them: a
+-- time metric in ns reads badly at nine digits ("234060849"), so it is shown
+-- in the largest of s, ms and us in which its smallest median is at least 1,
+-- one unit for every row so rows still compare digit by digit.
+-- @tparam table r an experiment result
+-- @treturn string unit (the result's own where it is not "ns")
+-- @treturn number the divisor (1 where the unit is the result's)
+function R.shown_unit(r)
   if r.unit ~= "ns" then return r.unit, 1 end
   local low
   for _, c in ipairs(r.combinations) do
@@ -117,7 +122,7 @@ end
 -- @treturn string
 function R.text(r)
   local out = {}
-  local unit_name, scale = shown_unit(r)
+  local unit_name, scale = R.shown_unit(r)
   local unit = unit_name and unit_name ~= "" and (" " .. unit_name) or ""
   local function scaled(v) return number(v / scale) end
   out[#out + 1] = ("experiment%s: %s%s, %s is better"):format(

@@ -49,11 +49,15 @@ end
 
 local function dots_panel(r, u, body, y0, y1, x0, x1)
   local combos = r.combinations
+  local shown, scale = require("lnuma.experiment_render").shown_unit(r)
+  local function S(v) return v / scale end
   local by = runs_by_combination(r)
   local lo, hi = math.huge, -math.huge
   for _, c in ipairs(combos) do
-    for _, run in ipairs(by[c.index] or {}) do lo, hi = min(lo, run.value), max(hi, run.value) end
-    if c.ci and c.ci.lo then lo, hi = min(lo, c.ci.lo), max(hi, c.ci.hi) end
+    for _, run in ipairs(by[c.index] or {}) do
+      lo, hi = min(lo, S(run.value)), max(hi, S(run.value))
+    end
+    if c.ci and c.ci.lo then lo, hi = min(lo, S(c.ci.lo)), max(hi, S(c.ci.hi)) end
   end
   if lo > hi then lo, hi = 0, 1 end
   local yt, a, b = ticks(lo, hi)
@@ -70,9 +74,9 @@ local function dots_panel(r, u, body, y0, y1, x0, x1)
     if c.ci and c.ci.lo then
       body[#body + 1] = fmt('<rect x="%s" y="%s" width="%s" height="%s" fill="%s" '
         .. 'fill-opacity="0.18"><title>%s</title></rect>\n', u.num(cx - bw * 0.3),
-        u.num(Y(c.ci.hi)), u.num(bw * 0.6), u.num(max(1, Y(c.ci.lo) - Y(c.ci.hi))), colour,
-        u.esc(fmt("%s: %.0f%% CI of the median %s-%s", c.label, (c.ci.level or 0) * 100,
-                  T.number(c.ci.lo), T.number(c.ci.hi))))
+        u.num(Y(S(c.ci.hi))), u.num(bw * 0.6), u.num(max(1, Y(S(c.ci.lo)) - Y(S(c.ci.hi)))),
+        colour, u.esc(fmt("%s: %.0f%% CI of the median %s-%s", c.label,
+                          (c.ci.level or 0) * 100, T.number(S(c.ci.lo)), T.number(S(c.ci.hi)))))
     end
     for _, run in ipairs(by[c.index] or {}) do
       local jx = cx + (((run.repetition * 0.618034) % 1) - 0.5) * bw * 0.4
@@ -80,12 +84,12 @@ local function dots_panel(r, u, body, y0, y1, x0, x1)
         or run.flagged and 'fill="none" stroke="#d62728" stroke-width="1.5"'
         or fmt('fill="%s" fill-opacity="0.65"', colour)
       body[#body + 1] = fmt('<circle cx="%s" cy="%s" r="3" %s><title>%s</title></circle>\n',
-        u.num(jx), u.num(Y(run.value)), style, u.esc(fmt("%s, repetition %d: %s%s", c.label,
-        run.repetition, T.number(run.value), run.flagged and " (placement did not hold)" or "")))
+        u.num(jx), u.num(Y(S(run.value))), style, u.esc(fmt("%s, repetition %d: %s%s", c.label,
+        run.repetition, T.number(S(run.value)), run.flagged and " (placement did not hold)" or "")))
     end
     if c.median then
       body[#body + 1] = fmt('<path d="M%s %sH%s" stroke="#000000" stroke-width="2.5"/>\n',
-        u.num(cx - bw * 0.32), u.num(Y(c.median)), u.num(cx + bw * 0.32))
+        u.num(cx - bw * 0.32), u.num(Y(S(c.median))), u.num(cx + bw * 0.32))
     end
     if c.group then
       body[#body + 1] = u.label(cx, y0 - 8, fmt("#%d g%d", c.rank, c.group),
@@ -105,7 +109,7 @@ local function dots_panel(r, u, body, y0, y1, x0, x1)
       body[#body + 1] = u.label(x0 + (i - 0.5) * bw, y, lab, 'text-anchor="middle"')
     end
   end
-  local unit = r.unit and r.unit ~= "" and (" (" .. r.unit .. ")") or ""
+  local unit = shown and shown ~= "" and (" (" .. shown .. ")") or ""
   local mid = (y0 + y1) / 2
   body[#body + 1] = fmt('<text x="18" y="%s" text-anchor="middle" transform="rotate(-90 18 %s)">'
     .. '%s</text>\n', u.num(mid), u.num(mid), u.esc(r.metric .. unit .. ", " .. (r.better or

@@ -114,6 +114,28 @@ describe("lnuma.histogram", function()
     if ok then assert.matches('"count":100', json.encode(e)) end
   end)
 
+  it("corrects for coordinated omission as recording the missed samples does", function()
+    -- A loop meant to sample every 1000 ns, stalled once for 5500 ns: the
+    -- samples it missed would have seen 4500, 3500, 2500 and 1500 ns.
+    local fast, slow = lnuma.histogram(), lnuma.histogram()
+    for _, h in ipairs({ fast, slow }) do
+      for _ = 1, 96 do h:record(200) end
+    end
+    fast:record_corrected(5500, 1000, 2)
+    for _, v in ipairs({ 5500, 4500, 3500, 2500, 1500 }) do slow:record(v, 2) end
+    assert.equal(106, fast:count())
+    assert.same(slow:export(), fast:export())
+    fast:record_corrected(999, 1000) -- within the interval: the value alone
+    fast:record_corrected(70, 0)     -- no interval: the value alone
+    assert.equal(108, fast:count())
+    -- A stall of a million intervals costs a pass over the buckets, not a million records.
+    local h = lnuma.histogram()
+    h:record_corrected(10 ^ 12 // 1, 10 ^ 6 // 1)
+    assert.equal(10 ^ 6 // 1, h:count())
+    assert.equal(10 ^ 6 // 1, h:min())
+    assert.near(5.000005e11, h:mean(), 1)
+  end)
+
   it("empties with reset and answers nil when empty", function()
     local h = lnuma.histogram()
     h:record(10)
@@ -168,6 +190,13 @@ describe("lnuma.histogram", function()
       assert.error_matches(function() h:record(1, 0) end, "count must be at least 1")
       assert.error_matches(function() h.record(io.stdout, 1) end, "lnuma.Histogram expected")
       assert.error_matches(function() h.count(nil) end, "lnuma.Histogram expected")
+      assert.error_matches(function() h:record_corrected(5, -1) end,
+        "expected_interval must be at least 0")
+      assert.error_matches(function() h:record_corrected(5, 1, 0) end, "count must be at least 1")
+      assert.error_matches(function() h:record_corrected(5) end, "number expected, got no value")
+      assert.error_matches(function() h:record_corrected(1 << 62, 1, 4) end,
+        "would take the histogram %(0 values%) past its limit")
+      assert.equal(0, h:count())
     end)
   end)
 end)

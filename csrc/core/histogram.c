@@ -209,6 +209,75 @@ int lnuma_histogram_record(lnuma_histogram *h, int64_t v, int64_t n) {
   return 0;
 }
 
+/* ---- coordinated-omission correction --------------------------------------- */
+
+/* The values t_k = v - k * step, k = 1..terms, that a correction adds. */
+typedef struct progression {
+  int64_t v, step, terms;
+} progression;
+
+/* How many of the terms are at most x (x >= 0). */
+static int64_t terms_at_most(const progression *g, int64_t x) {
+  if (x >= g->v - g->step) return g->terms;
+  int64_t d = g->v - x; /* > step > 0, no overflow: v > x >= 0 */
+  int64_t k_least = d / g->step + (d % g->step != 0);
+  return k_least > g->terms ? 0 : g->terms - k_least + 1;
+}
+
+/* A progression of up to this many in-range terms is counted term by term;
+ * a longer one bucket by bucket. */
+#define TERMS_ONE_BY_ONE 64
+
+static void count_progression(lnuma_histogram *h, const progression *g, int64_t n) {
+  int64_t smallest = g->v - g->terms * g->step, largest = g->v - g->step;
+  int64_t lo = smallest < h->lowest ? h->lowest : smallest;
+  int64_t hi = largest > h->highest ? h->highest : largest;
+  if (lo > hi) return;
+  int64_t inside = terms_at_most(g, hi) - terms_at_most(g, lo - 1);
+  if (inside <= TERMS_ONE_BY_ONE) {
+    int64_t k_first = g->terms - terms_at_most(g, hi) + 1; /* the largest term <= hi */
+    for (int64_t k = k_first; k < k_first + inside; k++)
+      h->counts[counts_index_for(h, g->v - k * g->step)] += n;
+    return;
+  }
+  size_t last = counts_index_for(h, hi);
+  for (size_t i = counts_index_for(h, lo); i <= last; i++) {
+    int64_t top = top_at_index(h, i), bottom = value_at_index(h, i);
+    int64_t c = terms_at_most(g, top < hi ? top : hi) -
+                terms_at_most(g, (bottom > lo ? bottom : lo) - 1);
+    h->counts[i] += c * n;
+  }
+}
+
+int lnuma_histogram_record_corrected(lnuma_histogram *h, int64_t v, int64_t n, int64_t step) {
+  if (n <= 0) return 0;
+  if (step <= 0 || v / step < 2) return lnuma_histogram_record(h, v, n); /* nothing to add */
+  progression g = {v, step, v / step - 1}; /* smallest term: v % step + step */
+  /* n * (terms + 1) more values, refused whole past INT64_MAX. */
+  if (n > (INT64_MAX - h->total) / (g.terms + 1)) return -1;
+  lnuma_histogram_record(h, v, n); /* min, max and shift as for v alone */
+  int64_t smallest = v - g.terms * step;
+  if (smallest < h->min) h->min = smallest;
+  h->underflow += n * terms_at_most(&g, h->lowest - 1);
+  h->overflow += n * (g.terms - terms_at_most(&g, h->highest));
+  count_progression(h, &g, n);
+  h->total += n * g.terms;
+  /* Sums in closed form around the terms' mean c = v - step (terms + 1) / 2:
+   * sum (t - shift) = terms (c - shift), and sum (t - shift)^2 =
+   * step^2 terms (terms^2 - 1) / 12 + terms (c - shift)^2, with no
+   * cancellation. */
+  double K = (double)g.terms, dc = (double)v - (double)step * (K + 1) / 2 - (double)h->shift;
+  h->sum_d2 += (double)n * ((double)step * (double)step * K * (K * K - 1) / 12 + K * dc * dc);
+#if defined(__SIZEOF_INT128__)
+  /* terms (v - shift) - step terms (terms + 1) / 2, exact: terms * step <= v. */
+  __int128 kk = (__int128)g.terms * (g.terms + 1) / 2;
+  h->sum_d += (__int128)n * ((__int128)g.terms * ((__int128)v - h->shift) - kk * step);
+#else
+  h->sum_d += (double)n * K * dc;
+#endif
+  return 0;
+}
+
 /* Element i of kind at p as the histogram takes it: an int64 (u64 as its
  * bit pattern). */
 static int64_t element_at(const void *p, lnuma_kind kind, size_t i) {

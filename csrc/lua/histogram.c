@@ -81,6 +81,25 @@ static int h_record(lua_State *L) {
   return 0;
 }
 
+/* h:record_corrected(value, expected_interval [, count]): h:record(value,
+ * count) plus the values a loop stalled by value did not take (see
+ * lnuma_histogram_record_corrected). */
+static int h_record_corrected(lua_State *L) {
+  lnuma_histogram *h = check_hist(L, 1);
+  lua_Integer v = luaL_checkinteger(L, 2);
+  lua_Integer step = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, step >= 0, 3, "expected_interval must be at least 0 (0: no correction)");
+  lua_Integer n = luaL_optinteger(L, 4, 1);
+  luaL_argcheck(L, n >= 1, 4, "count must be at least 1");
+  if (lnuma_histogram_record_corrected(h, v, n, step) != 0) {
+    lua_pushfstring(L, "count: %I values, each with those the interval adds, would take the "
+                    "histogram (%I values) past its limit of %I", n,
+                    (lua_Integer)lnuma_histogram_count(h), (lua_Integer)INT64_MAX);
+    return luaL_argerror(L, 4, lua_tostring(L, -1));
+  }
+  return 0;
+}
+
 /* h:record_many(buf, kind [, first [, n]]) records n integer elements of
  * buf (default: all from first) in one C loop, as h:record(buf:get(kind, i))
  * would one by one; all of them or, on error, none. */
@@ -326,6 +345,7 @@ static int h_tostring(lua_State *L) {
 
 static const luaL_Reg methods[] = {
     {"record", h_record},       {"record_many", h_record_many}, {"count", h_count},       {"min", h_min},
+    {"record_corrected", h_record_corrected},
     {"max", h_max},             {"mean", h_mean},         {"stddev", h_stddev},
     {"percentile", h_percentile}, {"percentiles", h_percentiles}, {"merge", h_merge},
     {"reset", h_reset},         {"buckets", h_buckets},   {"export", h_export},

@@ -166,6 +166,20 @@ lnuma.exec = require "lnuma.exec"
 -- @raise when a value is not an integer, a count is below 1, or the count
 --   would take the histogram past `math.maxinteger` values (nothing recorded)
 
+--- Records a value corrected for coordinated omission, as HdrHistogram's
+-- `recordCorrectedValue`: where a loop meant to take a sample every
+-- `expected_interval` was stalled by this one, the samples it missed
+-- (`value - expected_interval`, `value - 2 * expected_interval`, ... while
+-- at least `expected_interval`) are recorded too, `count` times each.  Costs
+-- at most one pass over the buckets, however many values that adds.
+-- @function Histogram:record_corrected
+-- @tparam integer value
+-- @tparam integer expected_interval the loop's period, in the value's unit
+--   (0: no correction, as `record`)
+-- @tparam[opt=1] integer count at least 1
+-- @raise as `record`; when `expected_interval` is negative
+-- @usage h:record_corrected(latency_ns, 1000000) -- a sample meant every 1 ms
+
 --- Records the integer elements of a buffer range, in one C loop, as
 -- `h:record(buf:get(kind, i))` would one by one: all of them, or on error
 -- none.

@@ -66,6 +66,17 @@ LNUMA_API void lnuma_histogram_free(lnuma_histogram *h);
  *  histogram would then hold more than INT64_MAX values. */
 LNUMA_API int lnuma_histogram_record(lnuma_histogram *h, int64_t value, int64_t count);
 
+/** Records value `count` times as lnuma_histogram_record does and, where
+ *  expected_interval > 0 and value > expected_interval, corrects for
+ *  coordinated omission as HdrHistogram's record_corrected_value does: the
+ *  values value - k * expected_interval for k = 1, 2, ... while still at
+ *  least expected_interval are recorded `count` times each too (the samples a
+ *  measuring loop stalled by that value did not take).  O(buckets) at most,
+ *  whatever the number of those values.  Returns 0, or -1 (nothing recorded)
+ *  when the histogram would then hold more than INT64_MAX values. */
+LNUMA_API int lnuma_histogram_record_corrected(lnuma_histogram *h, int64_t value, int64_t count,
+                                               int64_t expected_interval);
+
 /** Records each of n integer elements of kind at data once, in one pass
  *  (u64 elements as their 64-bit pattern, as lnuma_bulk_min reports them).
  *  Returns 0, or -1 with nothing recorded: EINVAL for a float or unknown

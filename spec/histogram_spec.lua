@@ -136,6 +136,78 @@ describe("lnuma.histogram", function()
     assert.near(5.000005e11, h:mean(), 1)
   end)
 
+  it("prints its percentile distribution as HdrHistogram does, at Histogram:percentile's values",
+     function()
+    local h = lnuma.histogram { lowest = 10, highest = 100000 }
+    h:record(3, 5)       -- underflow
+    for v = 10, 20000, 7 do h:record(v) end
+    h:record(900000, 4)  -- overflow
+    local text = lnuma.report.distribution(h)
+    local lines = {}
+    for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.matches("^%s+Value%s+Percentile%s+TotalCount%s+1/%(1%-Percentile%)$", lines[1])
+    local rows, last = {}, nil
+    for _, line in ipairs(lines) do
+      local v, f, n = line:match("^%s*([%d.]+) ([%d.]+)%s+(%d+)")
+      if v then
+        rows[#rows + 1] = { tonumber(v), tonumber(f), tonumber(n) }
+        last = line
+      end
+    end
+    assert.is_true(#rows > 20)
+    for i, r in ipairs(rows) do
+      assert.equal(h:percentile(r[2] * 100), r[1], ("row %d, %.6f%%"):format(i, r[2] * 100))
+      if i > 1 then assert.is_true(r[2] > rows[i - 1][2] and r[3] >= rows[i - 1][3]) end
+    end
+    assert.same({ 3, 0 }, { rows[1][1], rows[1][2] })
+    assert.same({ 0.1, 0.5 }, { rows[2][2], rows[6][2] })   -- 10% steps to the half,
+    assert.near(0.55, rows[7][2], 1e-12)                    -- then 5%, then 2.5%, ...
+    assert.same({ 900000, 1, h:count() }, rows[#rows])
+    assert.matches("^%s+900000%.000 1%.000000000000%s+%d+$", last) -- no 1/(1-1) column
+    assert.matches("#[Mean    = ", text, 1, true)
+    assert.matches(("Total count    = %12d]"):format(h:count()), text, 1, true)
+    assert.matches("Underflow =          5, Overflow       =            4]", text, 1, true)
+    -- The export (a result's `histogram` field) gives the same; CSV the same rows.
+    assert.equal(text, lnuma.report.distribution(h:export()))
+    local csv = lnuma.report.distribution(h, { format = "csv", scale = 1000 })
+    assert.matches('^"Value","Percentile","TotalCount","1/%(1%-Percentile%)"\n'
+                   .. "0%.003,0%.0+,5,1%.00\n", csv)
+    assert.matches("\n900%.000,1%.000000000000,%d+,Infinity\n$", csv)
+    local _, ncsv = csv:gsub("\n", "")
+    assert.equal(#rows + 1, ncsv)
+    local _, coarse = lnuma.report.distribution(h, { ticks = 1 }):gsub("\n", "")
+    assert.is_true(coarse < #lines)
+  end)
+
+  it("prints an empty distribution, and refuses what does not add up", function()
+    local h = lnuma.histogram()
+    assert.matches("Total count    =            0]", lnuma.report.distribution(h), 1, true)
+    local e = { count = 3, underflow = 0, overflow = 0, min = 1, max = 2, mean = 1, stddev = 0,
+                buckets = { { lowest = 1, highest = 1, count = 1 } } }
+    assert.error_matches(function() lnuma.report.distribution(e) end,
+      "hold 1 values, not its count 3")
+    e.buckets[1].count = math.maxinteger
+    e.buckets[2] = { lowest = 2, highest = 2, count = 1 }
+    assert.error_matches(function() lnuma.report.distribution(e) end, "past math.maxinteger")
+    e.buckets = "x"
+    assert.error_matches(function() lnuma.report.distribution(e) end, "buckets must be a list")
+    assert.error_matches(function() lnuma.report.distribution(5) end,
+      "a histogram or its export expected, got number")
+    assert.error_matches(function() lnuma.report.distribution(h, { ticks = 0 }) end,
+      "ticks: must be between 1 and 1000")
+    assert.error_matches(function() lnuma.report.distribution(h, { scale = 0 }) end,
+      "scale: a positive finite number expected")
+    assert.error_matches(function() lnuma.report.distribution(h, { format = "xml" }) end,
+      "format")
+    assert.error_matches(function() lnuma.report.distribution(h, { tick = 5 }) end,
+      "unknown option 'tick'")
+    -- 2^63 - 1 values: the levels stop where doubles do.
+    h:record(5, math.maxinteger - 1)
+    h:record(7)
+    local _, n = lnuma.report.distribution(h, { ticks = 1000 }):gsub("\n", "")
+    assert.is_true(n > 1000 and n < 100000)
+  end)
+
   it("empties with reset and answers nil when empty", function()
     local h = lnuma.histogram()
     h:record(10)

@@ -221,6 +221,16 @@ function report.size(bytes)
   return text.size(bytes)
 end
 
+--- The percentile distribution of a histogram (or of its export, as a
+-- result's `histogram` field holds it) in HdrHistogram's `.hgrm` layout, or
+-- as CSV; see `lnuma.report.distribution` for the rows and options.
+-- @param h an `lnuma.histogram` or its `export()`
+-- @tparam[opt] table opts `ticks` (5), `scale` (1), `format` ("hgrm" or "csv")
+-- @treturn string
+function report.distribution(h, opts)
+  return require("lnuma.report.distribution").distribution(h, opts)
+end
+
 --- The SVG picture of a benchmark result: a heatmap for matrices (values in
 -- the cells), a line chart for the latency curve (log size axis, caches
 -- marked), the loaded-latency curve, or bars of the repetitions.

@@ -147,6 +147,7 @@ build = {
     ["lnuma.report"] = "lua/lnuma/report.lua",
     ["lnuma.report.check"] = "lua/lnuma/report/check.lua",
     ["lnuma.report.compare"] = "lua/lnuma/report/compare.lua",
+    ["lnuma.report.distribution"] = "lua/lnuma/report/distribution.lua",
     ["lnuma.report.exec"] = "lua/lnuma/report/exec.lua",
     ["lnuma.report.svg"] = "lua/lnuma/report/svg.lua",
     ["lnuma.report.text"] = "lua/lnuma/report/text.lua",

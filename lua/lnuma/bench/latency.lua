@@ -279,9 +279,9 @@ end
 -- `spec/bench/latency_agree.lua` (make bench) checks the figures against an
 -- independent chaser.
 -- @tparam table opts `size` (default `lnuma.llc.latency_size`: 4 times the
---   last-level cache the CPU sees, a power of two, at least "256M"), `node` (memory node; default:
---   the CPU's), `cpu` (default: the first allowed CPU of the node), `huge`
---   (false, true/"thp", "2M", "1G"), `pattern` ("random", "uniform",
+--   last-level cache the CPU sees, a power of two, at least "256M"), `node`
+--   (memory node; default: the CPU's), `cpu` (default: the first allowed
+--   CPU of the node), `huge` (false, true/"thp", "2M", "1G"), `pattern` ("random", "uniform",
 --   "sequential", "stride" with `stride` bytes; see above), `line` (slot
 --   size, 64), `repetitions` (5), `min_time` (ns per repetition, 20 ms),
 --   `chunks` (timed chunks per repetition, 32), `seed`, `buffer` (an

@@ -15,7 +15,8 @@ cpu = cpu or topo.allowed.cpus[1]
 
 local best
 for _, node in ipairs(topo.allowed.nodes) do
-  local r = assert(lnuma.bench.latency { cpu = cpu, node = node, size = quick and "8M" or "256M",
+  -- Left to its default, the chase is four times the CPU's last-level cache.
+  local r = assert(lnuma.bench.latency { cpu = cpu, node = node, size = quick and "8M" or nil,
                                          repetitions = quick and 2 or 5 })
   print(("CPU %d -> node %d: %6.1f ns (pages on node %d: %.0f%%)"):format(cpu, node,
     r.latency_ns, node, r.placement.fraction * 100))

@@ -6,7 +6,7 @@
 -- spec/bench/latency_agree.lua), not run here.
 local lnuma = require "lnuma"
 
-local KIB = 1024
+local KIB, MIB = 1024, 1024 * 1024
 
 -- The documented geometry of a "random" chase, parsed from its description.
 local function documented(size, line)
@@ -197,10 +197,11 @@ describe("lnuma.bench.describe_chase: bad arguments", function()
       "bad argument #1 to 'describe_chase' (size: size must not be negative)")
   end)
 
-  it("describes the default chase without options", function()
+  it("describes latency's default chase without options", function()
     local d, eq = lnuma.bench.describe_chase()
-    assert.matches("passes through all 65536 blocks twice", d)
-    assert.equal("multichase -m 256m -s 128 -T 4k", eq.multichase.command)
+    local size = require("lnuma.llc").latency_size(lnuma.topology())
+    assert.matches(("passes through all %d blocks twice"):format(size // 4096), d)
+    assert.equal(("multichase -m %dm -s 128 -T 4k"):format(size // MIB), eq.multichase.command)
   end)
 end)
 

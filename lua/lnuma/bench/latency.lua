@@ -226,7 +226,8 @@ local DESCRIBE_KEYS = { pattern = true, size = true, line = true, stride = true,
 -- `lnuma.bench.latency` result carries the same as `pattern_description`
 -- and `equivalents`.
 -- @tparam[opt] table opts `pattern` (default "random"), `size` (bytes or
---   "256M", the default), `line` (64), `stride` (bytes, the stride pattern),
+--   "256M"; default `latency`'s on this machine), `line` (64), `stride`
+--   (bytes, the stride pattern),
 --   `huge` (as `lnuma.alloc` reads it: false, true, "thp", "2M", "1G", ...)
 -- @treturn string description
 -- @treturn table equivalents by tool (`multichase`, `mlc`, `lat_mem_rd`):
@@ -237,11 +238,13 @@ function M.describe_chase(opts)
   local o = O.check_opts("describe_chase", opts, DESCRIBE_KEYS)
   local p = {
     pattern = O.opt_choice("describe_chase", o, "pattern", "random", U.PATTERNS),
-    size = O.opt_size("describe_chase", o, "size", 256 * U.MIB),
+    size = O.opt_size("describe_chase", o, "size"),
     line = O.opt_size("describe_chase", o, "line", 64),
     stride = o.stride and O.opt_size("describe_chase", o, "stride", 0) or nil,
     huge = O.opt_huge("describe_chase", o),
   }
+  -- As latency's default; 256M where the topology cannot be read.
+  p.size = p.size or LLC.latency_size(U.machine() or {})
   if p.line & (p.line - 1) ~= 0 or p.line < 8 then
     O.argerror("describe_chase", "line", ("%d is not a power of two >= 8"):format(p.line))
   end

@@ -345,8 +345,8 @@ static int h_tostring(lua_State *L) {
 
 static const luaL_Reg methods[] = {
     {"record", h_record},       {"record_many", h_record_many}, {"count", h_count},       {"min", h_min},
-    {"record_corrected", h_record_corrected},
     {"max", h_max},             {"mean", h_mean},         {"stddev", h_stddev},
+    {"record_corrected", h_record_corrected},
     {"percentile", h_percentile}, {"percentiles", h_percentiles}, {"merge", h_merge},
     {"reset", h_reset},         {"buckets", h_buckets},   {"export", h_export},
     {"underflow", h_underflow}, {"overflow", h_overflow}, {NULL, NULL},
